@@ -1,0 +1,94 @@
+// The device's state as both halves of vdmabufd see it: the guest side
+// (GuestSession: vhost-user, virtqueues, request validation) and the consumer
+// side (Hub: consumers, holders, timeouts, imports). Values here were already
+// validated by the guest side; the consumer side never re-reads guest memory
+// for them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "vdmabuf_wire.h"
+
+namespace vdmabuf::backend {
+
+struct BufferId {
+    uint32_t guest = 0;
+    uint32_t counter = 0;
+    uint64_t key = 0;
+
+    friend bool operator==(const BufferId&, const BufferId&) = default;
+    [[nodiscard]] static BufferId from_wire(const vdmabuf_id& w) { return {w.guest, w.counter, w.key}; }
+    [[nodiscard]] vdmabuf_id to_wire() const { return {guest, counter, key}; }
+};
+
+struct BufferIdHash {
+    size_t operator()(const BufferId& id) const noexcept {
+        return std::hash<uint64_t>{}((uint64_t{id.guest} << 32 | id.counter) ^ id.key);
+    }
+};
+
+// A buffer's bytes as ranges of the guest-memory fds, in order.
+struct FileExtent {
+    int fd;          // borrowed from GuestMemory; valid while the buffer is live
+    uint64_t offset; // within fd, page aligned
+    uint64_t len;    // page multiple
+};
+
+struct Buffer {
+    BufferId id;
+    uint32_t fourcc = 0;
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint32_t n_planes = 0;
+    uint64_t modifier = 0;
+    std::array<vdmabuf_plane, VDMABUF_MAX_PLANES> planes{};
+    uint64_t size = 0;
+    std::vector<FileExtent> extents;
+};
+
+struct Presentation {
+    BufferId id;
+    uint32_t output = 0;
+    uint64_t sequence = 0;
+    uint64_t guest_time_ns = 0;
+    uint64_t host_time_ns = 0; // daemon CLOCK_MONOTONIC when accepted
+    uint32_t n_damage = 0;     // 0: whole buffer
+    std::array<vdmabuf_rect, VDMABUF_MAX_DAMAGE> damage{};
+};
+
+// Per-guest counters, kept by the guest side and read by stats.
+struct GuestCounters {
+    uint64_t exports = 0;
+    uint64_t presents = 0;
+    uint64_t unexports = 0;
+    uint64_t releases[4] = {}; // by vdmabuf_release_reason
+    uint64_t errors[16] = {};  // by (code - VDMABUF_RESP_ERR_UNSPEC)
+    uint64_t bad_chains = 0;   // chains returned unexecuted
+    uint64_t broken_queues = 0;
+    uint64_t bad_vhost_messages = 0;
+    uint64_t events_pending_max = 0;
+};
+
+class GuestSession;
+
+// The consumer side. The guest side calls these as things happen.
+class Hub {
+public:
+    virtual ~Hub() = default;
+    // After a successful HELLO.
+    virtual void guest_added(GuestSession& guest) = 0;
+    // The session ended: buffer_removed was already called for each live buffer.
+    // Presentations in flight are forgotten: the hub must not call release() for them.
+    virtual void guest_removed(GuestSession& guest) = 0;
+    virtual void buffer_added(GuestSession& guest, const Buffer& buffer) = 0;
+    virtual void buffer_removed(GuestSession& guest, const Buffer& buffer) = 0;
+    // The hub owes exactly one guest.release(...) for this presentation
+    // (unless guest_removed comes first). It may call it from inside presented().
+    virtual void presented(GuestSession& guest, const Presentation& p) = 0;
+};
+
+} // namespace vdmabuf::backend
