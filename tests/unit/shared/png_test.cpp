@@ -1,0 +1,159 @@
+#include <vdmabuf/shared/png.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <drm_fourcc.h>
+#include <filesystem>
+#include <png.h>
+#include <string>
+
+using namespace vdmabuf;
+
+namespace {
+
+class PngTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/vdmabuf-png-test-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+    }
+    void TearDown() override {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+    [[nodiscard]] std::string path(const char* name) const { return dir_ + "/" + name; }
+
+    std::string dir_;
+};
+
+// Deterministic pseudo-random bytes, so every channel value (including
+// alpha 0 and partial alpha, which break premultiplying codecs) appears.
+Image make_image(uint32_t width, uint32_t height, uint32_t stride, uint32_t fourcc) {
+    Image img{width, height, stride, fourcc, {}};
+    img.pixels.resize(size_t{stride} * height);
+    uint32_t state = 0x12345678u ^ width ^ (height << 16);
+    for (auto& b : img.pixels) {
+        state = state * 1664525u + 1013904223u;
+        b = static_cast<uint8_t>(state >> 24);
+    }
+    return img;
+}
+
+// Compares the visible width*4 bytes of each row; padding is ignored.
+void expect_same_pixels(const Image& want, const Image& got, bool force_opaque) {
+    ASSERT_EQ(got.width, want.width);
+    ASSERT_EQ(got.height, want.height);
+    ASSERT_EQ(got.fourcc, DRM_FORMAT_ARGB8888);
+    ASSERT_EQ(got.stride, got.width * 4);
+    ASSERT_EQ(got.pixels.size(), size_t{got.stride} * got.height);
+    size_t mismatches = 0;
+    for (uint32_t y = 0; y < want.height; ++y) {
+        const uint8_t* w = want.pixels.data() + size_t{y} * want.stride;
+        const uint8_t* g = got.pixels.data() + size_t{y} * got.stride;
+        for (uint32_t i = 0; i < want.width * 4; ++i) {
+            uint8_t expected = (force_opaque && i % 4 == 3) ? 0xff : w[i];
+            if (g[i] != expected && mismatches++ < 5)
+                ADD_FAILURE() << "pixel (" << i / 4 << "," << y << ") byte " << i % 4 << ": got "
+                              << int{g[i]} << " want " << int{expected};
+        }
+    }
+    EXPECT_EQ(mismatches, 0u);
+}
+
+} // namespace
+
+TEST_F(PngTest, ArgbRoundTripIsByteExact) {
+    Image img = make_image(64, 48, 64 * 4, DRM_FORMAT_ARGB8888);
+    auto p = path("argb.png");
+    ASSERT_TRUE(write_png(p.c_str(), img));
+    auto back = read_png(p.c_str());
+    ASSERT_TRUE(back);
+    expect_same_pixels(img, *back, false);
+}
+
+TEST_F(PngTest, OddWidthPaddedStrideRoundTrip) {
+    // Non-square, odd width, stride with padding that must not leak into the file.
+    Image img = make_image(37, 5, 37 * 4 + 12, DRM_FORMAT_ARGB8888);
+    auto p = path("odd.png");
+    ASSERT_TRUE(
+        write_png(p.c_str(), img.pixels.data(), img.width, img.height, img.stride, img.fourcc));
+    auto back = read_png(p.c_str());
+    ASSERT_TRUE(back);
+    expect_same_pixels(img, *back, false);
+}
+
+TEST_F(PngTest, XrgbReadsBackOpaque) {
+    Image img = make_image(3, 7, 3 * 4, DRM_FORMAT_XRGB8888);
+    img.pixels[3] = 0; // an X byte of 0 must still come back as alpha 255
+    auto p = path("xrgb.png");
+    ASSERT_TRUE(write_png(p.c_str(), img));
+    auto back = read_png(p.c_str());
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->pixels[3], 0xff);
+    expect_same_pixels(img, *back, true);
+}
+
+TEST_F(PngTest, ChannelOrderIsBgraInMemory) {
+    // One pixel, ARGB8888 0x80112233 -> bytes 33 22 11 80 (B G R A).
+    Image img{1, 1, 4, DRM_FORMAT_ARGB8888, {0x33, 0x22, 0x11, 0x80}};
+    auto p = path("one.png");
+    ASSERT_TRUE(write_png(p.c_str(), img));
+    // Read with libpng directly: the file must say R=0x11 G=0x22 B=0x33 A=0x80.
+    png_image pi{};
+    pi.version = PNG_IMAGE_VERSION;
+    ASSERT_TRUE(png_image_begin_read_from_file(&pi, p.c_str()));
+    pi.format = PNG_FORMAT_RGBA;
+    uint8_t rgba[4] = {};
+    ASSERT_TRUE(png_image_finish_read(&pi, nullptr, rgba, 0, nullptr));
+    EXPECT_EQ(rgba[0], 0x11);
+    EXPECT_EQ(rgba[1], 0x22);
+    EXPECT_EQ(rgba[2], 0x33);
+    EXPECT_EQ(rgba[3], 0x80);
+}
+
+TEST_F(PngTest, ReadsGrayscalePng) {
+    // A 2x1 8-bit grey PNG written by libpng's simplified API expands to opaque BGRA.
+    png_image pi{};
+    pi.version = PNG_IMAGE_VERSION;
+    pi.width = 2;
+    pi.height = 1;
+    pi.format = PNG_FORMAT_GRAY;
+    const uint8_t grey[2] = {0x10, 0xf0};
+    auto p = path("grey.png");
+    ASSERT_TRUE(png_image_write_to_file(&pi, p.c_str(), 0, grey, 0, nullptr));
+    auto back = read_png(p.c_str());
+    ASSERT_TRUE(back);
+    ASSERT_EQ(back->width, 2u);
+    const uint8_t want[8] = {0x10, 0x10, 0x10, 0xff, 0xf0, 0xf0, 0xf0, 0xff};
+    ASSERT_EQ(back->pixels.size(), 8u);
+    EXPECT_EQ(std::memcmp(back->pixels.data(), want, 8), 0);
+}
+
+TEST_F(PngTest, Failures) {
+    Image img = make_image(4, 4, 16, DRM_FORMAT_ARGB8888);
+    auto p = path("bad.png");
+    EXPECT_FALSE(write_png(p.c_str(), img.pixels.data(), 4, 4, 16, DRM_FORMAT_NV12));
+    EXPECT_FALSE(write_png(p.c_str(), img.pixels.data(), 4, 4, 15, DRM_FORMAT_ARGB8888));
+    EXPECT_FALSE(write_png(p.c_str(), nullptr, 4, 4, 16, DRM_FORMAT_ARGB8888));
+    Image short_img = img;
+    short_img.pixels.resize(16 * 3 + 15);
+    EXPECT_FALSE(write_png(p.c_str(), short_img));
+    EXPECT_FALSE(std::filesystem::exists(p));
+    EXPECT_FALSE(write_png(path("no/such/dir.png").c_str(), img));
+
+    EXPECT_FALSE(read_png(path("missing.png").c_str()));
+    // Not a PNG.
+    FILE* f = fopen(p.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    fputs("definitely not a png file", f);
+    fclose(f);
+    EXPECT_FALSE(read_png(p.c_str()));
+    // A valid PNG cut short: libpng errors mid-stream and we must recover.
+    auto good = path("good.png");
+    ASSERT_TRUE(write_png(good.c_str(), make_image(32, 32, 128, DRM_FORMAT_ARGB8888)));
+    std::filesystem::resize_file(good, std::filesystem::file_size(good) / 2);
+    EXPECT_FALSE(read_png(good.c_str()));
+}
