@@ -1,0 +1,43 @@
+// A child process started with fork+exec, its stdout on a pipe so callers can
+// wait for a readiness line instead of sleeping. Killed (SIGTERM, then
+// SIGKILL) and reaped on destruction, so tests never leave processes behind.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include <vdmabuf/shared/unique_fd.hpp>
+
+namespace vdmabuf {
+
+class ChildProcess {
+public:
+    ChildProcess() = default;
+    ~ChildProcess();
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+    ChildProcess(ChildProcess&& other) noexcept;
+    ChildProcess& operator=(ChildProcess&& other) noexcept;
+
+    // argv[0] is the program path. stderr is inherited. Empty on failure.
+    [[nodiscard]] static ChildProcess spawn(const std::vector<std::string>& argv);
+
+    // Reads stdout until a line equal to `line` arrives; false on EOF or timeout.
+    [[nodiscard]] bool wait_for_line(const std::string& line, int timeout_ms);
+    // Sends `signo`, waits up to timeout_ms, then SIGKILLs. Returns the wait status.
+    int stop(int signo = 15, int timeout_ms = 3000);
+    // Non-blocking: true (and the status) if the child has exited.
+    bool exited(int* status = nullptr);
+
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    explicit operator bool() const { return pid_ > 0; }
+
+private:
+    pid_t pid_ = -1;
+    int status_ = 0;
+    UniqueFd stdout_;
+    std::string pending_;
+};
+
+} // namespace vdmabuf
