@@ -1,0 +1,106 @@
+// libvdmabuf-host: one connection to vdmabufd's consumer socket
+// (protocols/vdmabuf-consumer.md). Single-threaded: call everything from the
+// thread that polls fd().
+//
+// Events are delivered by dispatch(). The synchronous calls (import, stats)
+// wait for their own reply; events that arrive meanwhile are queued in order
+// and delivered by the next dispatch(), so wait()/poll on fd() alone can miss
+// them: call dispatch() after a synchronous call, or use wait().
+//
+// The per-frame path (PRESENT in, RELEASE out) does not allocate.
+#pragma once
+
+#include <vdmabuf/consumer/events.hpp>
+#include <vdmabuf/consumer/import.hpp>
+#include <vdmabuf/shared/unique_fd.hpp>
+
+#include <vdmabuf_consumer.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace vdmabuf::consumer {
+
+class PacketSocket;
+class EventQueue;
+
+class Client {
+public:
+    // Connects to the SOCK_SEQPACKET socket at path, sends HELLO and waits up to
+    // timeout_ms for WELCOME. nullptr (logged) on failure.
+    [[nodiscard]] static std::unique_ptr<Client>
+    connect(const std::string& path, uint32_t role, std::string_view guest_name = {},
+            uint32_t output = VDMABUF_CONSUMER_ANY, int timeout_ms = 2000);
+    // The same handshake over an already connected socket (tests, socket activation).
+    [[nodiscard]] static std::unique_ptr<Client>
+    adopt(UniqueFd&& sock, uint32_t role, std::string_view guest_name = {},
+          uint32_t output = VDMABUF_CONSUMER_ANY, int timeout_ms = 2000);
+    // $XDG_RUNTIME_DIR/vdmabuf/consumer.sock, else /tmp/vdmabuf-$UID/consumer.sock.
+    [[nodiscard]] static std::string default_path();
+
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    void set_callbacks(Callbacks callbacks);
+
+    [[nodiscard]] int fd() const noexcept; // poll for POLLIN, then dispatch()
+    // Non-blocking: delivers queued events, then every packet already readable
+    // (at most a few thousand per call, so a flood cannot starve the caller).
+    // Returns how many events were delivered; -1 once the daemon has gone
+    // (on_disconnect is called once, after the events that preceded it).
+    int dispatch();
+    // True when dispatch() has something to do: queued events, a readable
+    // socket or a disconnect. Waits up to timeout_ms (-1: forever).
+    bool wait(int timeout_ms);
+
+    // Sends IMPORT and waits for its IMPORT_REPLY. nullopt (logged) on ERROR,
+    // timeout, malformed reply or disconnect; last_error() then tells which ERROR.
+    [[nodiscard]] std::optional<Import> import(const vdmabuf_id& id, int timeout_ms = 2000);
+    // Lets go of a held presentation. False if the request could not be sent.
+    bool release(const vdmabuf_id& id, uint64_t sequence);
+    // format VDMABUF_C_STATS_TEXT|JSON, what VDMABUF_C_WHAT_STATS|LIST.
+    [[nodiscard]] std::optional<std::string> stats(uint32_t format, uint32_t what,
+                                                   int timeout_ms = 2000);
+
+    [[nodiscard]] uint32_t consumer_id() const noexcept { return consumer_id_; }
+    [[nodiscard]] uint32_t import_mode() const noexcept { return import_mode_; }
+    [[nodiscard]] bool connected() const noexcept { return !disconnected_; }
+    // Code of the ERROR that failed the last synchronous call; 0 if none did.
+    [[nodiscard]] uint32_t last_error() const noexcept { return last_error_; }
+    // Packets from the daemon dropped as malformed or ignored as unknown.
+    [[nodiscard]] uint64_t dropped_packets() const noexcept { return dropped_; }
+
+private:
+    struct Pending; // the one synchronous call in flight
+
+    Client(UniqueFd&& sock, uint32_t role);
+
+    bool handshake(std::string_view guest_name, uint32_t output, int timeout_ms);
+    // Receives until pending is answered or timeout_ms passes; events that
+    // arrive meanwhile are queued, anything else dropped.
+    bool await_reply(Pending& pending, int timeout_ms);
+    // Handles one packet from the socket. Events are delivered now when
+    // pending is null, else queued. Returns 1 handled, 0 nothing readable, -1 gone.
+    int receive_one(Pending* pending, int& delivered);
+    void handle_reply(Pending& pending, uint32_t type);
+    void drop(uint32_t type, const char* why);
+    [[nodiscard]] uint64_t next_tag() noexcept { return next_tag_++; }
+
+    std::unique_ptr<PacketSocket> sock_;
+    std::unique_ptr<EventQueue> queue_;
+    Callbacks callbacks_;
+    uint32_t role_;
+    uint32_t consumer_id_ = 0;
+    uint32_t import_mode_ = 0;
+    uint32_t last_error_ = 0;
+    uint64_t next_tag_ = 1;
+    uint64_t dropped_ = 0;
+    bool disconnected_ = false;
+    bool disconnect_reported_ = false;
+};
+
+} // namespace vdmabuf::consumer
