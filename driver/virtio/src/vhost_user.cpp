@@ -1,0 +1,330 @@
+#define VDM_LOG_SCOPE "virtio"
+#include <vdmabuf/virtio/vhost_user.hpp>
+
+#include <vdmabuf/shared/log.hpp>
+
+#include <cerrno>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+namespace vdmabuf::virtio::vhost_user {
+namespace {
+
+// How long to wait for the rest of a message that has started arriving.
+constexpr int kRestOfMessageTimeoutMs = 2000;
+constexpr size_t kCmsgSpace = CMSG_SPACE(sizeof(int) * kMaxFds);
+
+struct RecvState {
+    bool started = false;     // at least one byte of this message was read
+    bool fd_overflow = false; // more than kMaxFds fds arrived
+    bool ctrunc = false;      // the kernel truncated ancillary data
+};
+
+enum class Fill { ok, eof, would_block, error };
+
+bool wait_for(int sock, short events) {
+    pollfd pfd{sock, events, 0};
+    for (;;) {
+        int r = ::poll(&pfd, 1, kRestOfMessageTimeoutMs);
+        if (r > 0)
+            return true;
+        if (r == 0) {
+            errno = ETIMEDOUT;
+            return false;
+        }
+        if (errno != EINTR)
+            return false;
+    }
+}
+
+void collect_fds(msghdr& mh, Message& msg, RecvState& st) {
+    if (mh.msg_flags & MSG_CTRUNC)
+        st.ctrunc = true;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const unsigned char* data = CMSG_DATA(c);
+        for (size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, data + i * sizeof(int), sizeof fd);
+            if (msg.nfds < kMaxFds) {
+                msg.fds[msg.nfds++].reset(fd);
+            } else {
+                ::close(fd);
+                st.fd_overflow = true;
+            }
+        }
+    }
+}
+
+// Reads exactly len bytes (collecting any fds that ride along).
+Fill fill(int sock, uint8_t* buf, size_t len, Message& msg, RecvState& st) {
+    size_t got = 0;
+    while (got < len) {
+        iovec iov{buf + got, len - got};
+        alignas(cmsghdr) unsigned char cbuf[kCmsgSpace];
+        msghdr mh{};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof cbuf;
+        ssize_t n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        if (n > 0) {
+            collect_fds(mh, msg, st);
+            got += static_cast<size_t>(n);
+            st.started = true;
+            continue;
+        }
+        if (n == 0)
+            return Fill::eof;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (!st.started)
+                return Fill::would_block;
+            if (!wait_for(sock, POLLIN))
+                return Fill::error;
+            continue;
+        }
+        return Fill::error;
+    }
+    return Fill::ok;
+}
+
+RecvStatus fail(Message& msg, RecvStatus status) {
+    msg.clear_fds();
+    return status;
+}
+
+} // namespace
+
+const char* request_name(uint32_t request) {
+    switch (static_cast<Request>(request)) {
+    case Request::none:
+        return "NONE";
+    case Request::get_features:
+        return "GET_FEATURES";
+    case Request::set_features:
+        return "SET_FEATURES";
+    case Request::set_owner:
+        return "SET_OWNER";
+    case Request::reset_owner:
+        return "RESET_OWNER";
+    case Request::set_mem_table:
+        return "SET_MEM_TABLE";
+    case Request::set_log_base:
+        return "SET_LOG_BASE";
+    case Request::set_log_fd:
+        return "SET_LOG_FD";
+    case Request::set_vring_num:
+        return "SET_VRING_NUM";
+    case Request::set_vring_addr:
+        return "SET_VRING_ADDR";
+    case Request::set_vring_base:
+        return "SET_VRING_BASE";
+    case Request::get_vring_base:
+        return "GET_VRING_BASE";
+    case Request::set_vring_kick:
+        return "SET_VRING_KICK";
+    case Request::set_vring_call:
+        return "SET_VRING_CALL";
+    case Request::set_vring_err:
+        return "SET_VRING_ERR";
+    case Request::get_protocol_features:
+        return "GET_PROTOCOL_FEATURES";
+    case Request::set_protocol_features:
+        return "SET_PROTOCOL_FEATURES";
+    case Request::get_queue_num:
+        return "GET_QUEUE_NUM";
+    case Request::set_vring_enable:
+        return "SET_VRING_ENABLE";
+    case Request::send_rarp:
+        return "SEND_RARP";
+    case Request::net_set_mtu:
+        return "NET_SET_MTU";
+    case Request::set_backend_req_fd:
+        return "SET_BACKEND_REQ_FD";
+    case Request::iotlb_msg:
+        return "IOTLB_MSG";
+    case Request::set_vring_endian:
+        return "SET_VRING_ENDIAN";
+    case Request::get_config:
+        return "GET_CONFIG";
+    case Request::set_config:
+        return "SET_CONFIG";
+    case Request::reset_device:
+        return "RESET_DEVICE";
+    case Request::get_max_mem_slots:
+        return "GET_MAX_MEM_SLOTS";
+    case Request::add_mem_reg:
+        return "ADD_MEM_REG";
+    case Request::rem_mem_reg:
+        return "REM_MEM_REG";
+    case Request::set_status:
+        return "SET_STATUS";
+    case Request::get_status:
+        return "GET_STATUS";
+    }
+    return "unknown";
+}
+
+const char* recv_status_name(RecvStatus status) {
+    switch (status) {
+    case RecvStatus::ok:
+        return "ok";
+    case RecvStatus::closed:
+        return "closed";
+    case RecvStatus::malformed:
+        return "malformed";
+    case RecvStatus::io_error:
+        return "io_error";
+    case RecvStatus::would_block:
+        return "would_block";
+    }
+    return "?";
+}
+
+RecvStatus recv_message(int sock, Message& msg) {
+    msg.clear_fds();
+    msg.hdr = {};
+    RecvState st;
+
+    switch (fill(sock, reinterpret_cast<uint8_t*>(&msg.hdr), sizeof msg.hdr, msg, st)) {
+    case Fill::ok:
+        break;
+    case Fill::would_block:
+        return fail(msg, RecvStatus::would_block);
+    case Fill::eof:
+        if (!st.started)
+            return fail(msg, RecvStatus::closed);
+        VDM_WARN("vhost-user: peer closed mid-header");
+        return fail(msg, RecvStatus::malformed);
+    case Fill::error:
+        VDM_ERRNO("vhost-user: recvmsg (header)");
+        return fail(msg, RecvStatus::io_error);
+    }
+
+    if ((msg.hdr.flags & kVersionMask) != kVersion) {
+        VDM_WARN("vhost-user: %s (%u): bad version flags 0x%x", request_name(msg.hdr.request),
+                 msg.hdr.request, msg.hdr.flags);
+        return fail(msg, RecvStatus::malformed);
+    }
+    if (msg.hdr.size > kMaxPayload) {
+        VDM_WARN("vhost-user: %s (%u): payload size %u exceeds %u", request_name(msg.hdr.request),
+                 msg.hdr.request, msg.hdr.size, kMaxPayload);
+        return fail(msg, RecvStatus::malformed);
+    }
+
+    if (msg.hdr.size > 0) {
+        switch (fill(sock, msg.payload, msg.hdr.size, msg, st)) {
+        case Fill::ok:
+            break;
+        case Fill::would_block: // not reachable once started; treat as truncated
+        case Fill::eof:
+            VDM_WARN("vhost-user: %s: peer closed mid-payload", request_name(msg.hdr.request));
+            return fail(msg, RecvStatus::malformed);
+        case Fill::error:
+            VDM_ERRNO("vhost-user: %s: recvmsg (payload)", request_name(msg.hdr.request));
+            return fail(msg, RecvStatus::io_error);
+        }
+    }
+
+    if (st.ctrunc || st.fd_overflow) {
+        VDM_WARN("vhost-user: %s: too many fds (ancillary data truncated)",
+                 request_name(msg.hdr.request));
+        return fail(msg, RecvStatus::malformed);
+    }
+    return RecvStatus::ok;
+}
+
+bool send_message(int sock, const Header& hdr, const void* payload, std::span<const int> fds) {
+    if (hdr.size > kMaxPayload || (hdr.size > 0 && payload == nullptr) || fds.size() > kMaxFds) {
+        VDM_ERROR("vhost-user: send %s: invalid message (size %u, %zu fds)",
+                  request_name(hdr.request), hdr.size, fds.size());
+        return false;
+    }
+
+    iovec iov[2] = {
+        {const_cast<Header*>(&hdr), sizeof hdr},
+        {const_cast<void*>(payload), hdr.size},
+    };
+    alignas(cmsghdr) unsigned char cbuf[kCmsgSpace] = {};
+    msghdr mh{};
+    mh.msg_iov = iov;
+    mh.msg_iovlen = hdr.size > 0 ? 2 : 1;
+    if (!fds.empty()) {
+        mh.msg_control = cbuf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+        cmsghdr* c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    }
+
+    size_t remaining = sizeof hdr + hdr.size;
+    while (remaining > 0) {
+        ssize_t n = ::sendmsg(sock, &mh, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(sock, POLLOUT))
+                continue;
+            VDM_ERRNO("vhost-user: sendmsg %s", request_name(hdr.request));
+            return false;
+        }
+        remaining -= static_cast<size_t>(n);
+        // The fds went with the first byte; advance past what was written.
+        mh.msg_control = nullptr;
+        mh.msg_controllen = 0;
+        size_t done = static_cast<size_t>(n);
+        while (mh.msg_iovlen > 0 && done >= mh.msg_iov[0].iov_len) {
+            done -= mh.msg_iov[0].iov_len;
+            ++mh.msg_iov;
+            --mh.msg_iovlen;
+        }
+        if (mh.msg_iovlen > 0) {
+            mh.msg_iov[0].iov_base = static_cast<uint8_t*>(mh.msg_iov[0].iov_base) + done;
+            mh.msg_iov[0].iov_len -= done;
+        }
+    }
+    return true;
+}
+
+bool send_reply_u64(int sock, uint32_t request, uint64_t value) {
+    Header hdr{request, kVersion | kFlagReply, sizeof value};
+    return send_message(sock, hdr, &value);
+}
+
+bool parse_memory_table(const Message& msg, MemoryTable& out) {
+    out = {};
+    if (msg.hdr.size < kMemoryTableHeaderSize) {
+        VDM_WARN("vhost-user: SET_MEM_TABLE: payload too short (%u)", msg.hdr.size);
+        return false;
+    }
+    std::memcpy(&out, msg.payload, kMemoryTableHeaderSize);
+    if (out.nregions > kMaxMemRegions) {
+        VDM_WARN("vhost-user: SET_MEM_TABLE: %u regions (max %u)", out.nregions, kMaxMemRegions);
+        out = {};
+        return false;
+    }
+    size_t need = kMemoryTableHeaderSize + out.nregions * sizeof(MemoryRegion);
+    if (msg.hdr.size < need) {
+        VDM_WARN("vhost-user: SET_MEM_TABLE: payload %u too short for %u regions", msg.hdr.size,
+                 out.nregions);
+        out = {};
+        return false;
+    }
+    if (msg.nfds != out.nregions) {
+        VDM_WARN("vhost-user: SET_MEM_TABLE: %u regions but %u fds", out.nregions, msg.nfds);
+        out = {};
+        return false;
+    }
+    std::memcpy(out.regions, msg.payload + kMemoryTableHeaderSize,
+                out.nregions * sizeof(MemoryRegion));
+    return true;
+}
+
+} // namespace vdmabuf::virtio::vhost_user
