@@ -5,6 +5,7 @@
 
 #include <cinttypes>
 #include <limits>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 namespace vdmabuf::virtio {
@@ -71,6 +72,14 @@ bool GuestMemory::add_region(const vhost_user::MemoryRegion& desc, UniqueFd&& fd
         VDM_WARN("memory region gpa 0x%" PRIx64 ": offset 0x%" PRIx64 " + size 0x%" PRIx64
                  " beyond file size 0x%llx",
                  gpa, desc.mmap_offset, size, static_cast<unsigned long long>(st.st_size));
+        return false;
+    }
+    // A memfd the front-end could still shrink would SIGBUS us later: demand
+    // F_SEAL_SHRINK (QEMU's memory-backend-memfd and our virtio-user set it).
+    // Plain files cannot be sealed and are accepted.
+    int seals = ::fcntl(fd.get(), F_GET_SEALS);
+    if (seals >= 0 && !(seals & F_SEAL_SHRINK)) {
+        VDM_WARN("memory region gpa 0x%" PRIx64 ": memfd is not sealed against shrinking", gpa);
         return false;
     }
     if (map_len > std::numeric_limits<size_t>::max()) {

@@ -143,3 +143,20 @@ TEST_F(GuestMemoryTest, AtMostEightRegionsAndRemove) {
 
 } // namespace
 } // namespace vdmabuf::virtio
+
+namespace vdmabuf::virtio {
+namespace {
+
+// A memfd the front-end could still shrink would SIGBUS the daemon later.
+TEST(GuestMemorySeals, RejectsShrinkableMemfd) {
+    UniqueFd loose{::memfd_create("unsealed", MFD_CLOEXEC | MFD_ALLOW_SEALING)};
+    ASSERT_TRUE(loose);
+    ASSERT_EQ(::ftruncate(loose.get(), 1 << 20), 0);
+    GuestMemory mem;
+    EXPECT_FALSE(mem.add_region({0x10000000, 1 << 20, 0x7f0000000000, 0}, loose.dup_cloexec()));
+    ASSERT_EQ(::fcntl(loose.get(), F_ADD_SEALS, F_SEAL_SHRINK), 0);
+    EXPECT_TRUE(mem.add_region({0x10000000, 1 << 20, 0x7f0000000000, 0}, std::move(loose)));
+}
+
+} // namespace
+} // namespace vdmabuf::virtio
