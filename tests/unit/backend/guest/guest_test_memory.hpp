@@ -7,14 +7,19 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 namespace vdmabuf::backend::test {
 
 inline UniqueFd make_memfd(size_t size) {
-    UniqueFd fd{::memfd_create("guest-test", MFD_CLOEXEC)};
+    UniqueFd fd{::memfd_create("guest-test", MFD_CLOEXEC | MFD_ALLOW_SEALING)};
     if (!fd || ::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
+        return {};
+    // The device refuses memfds that could still shrink under it.
+    if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0)
         return {};
     return fd;
 }

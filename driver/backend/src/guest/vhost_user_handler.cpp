@@ -1,0 +1,368 @@
+// The vhost-user back-end message switch (QEMU docs/interop/vhost-user.rst), for what
+// QEMU 7.2+ and the virtio-user front-end send. A message with a bad payload is
+// answered with failure (when a reply is expected), logged and counted, and the
+// connection stays; only a message that breaks framing closes it.
+#define VDM_LOG_SCOPE "guest"
+#include "guest/guest_session.hpp"
+
+#include <vdmabuf/shared/log.hpp>
+#include <vdmabuf/virtio/split_ring.hpp>
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+namespace vdmabuf::backend {
+
+namespace vu = virtio::vhost_user;
+
+namespace {
+
+constexpr uint64_t kOfferedFeatures = vu::bit(vu::feature::kVersion1) |
+                                      vu::bit(vu::feature::kEventIdx) |
+                                      vu::bit(vu::feature::kIndirectDesc) |
+                                      vu::bit(vu::feature::kProtocolFeatures);
+constexpr uint64_t kOfferedProtocolFeatures =
+    vu::bit(vu::protocol_feature::kReplyAck) | vu::bit(vu::protocol_feature::kConfig);
+
+} // namespace
+
+void GuestSession::bad_vhost(const char* fmt, ...) {
+    ++counters_.bad_vhost_messages;
+    if (!should_log(counters_.bad_vhost_messages))
+        return;
+    char text[256];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    VDM_WARN("vhost-user connection %u: %s: %s", connection_,
+             vu::request_name(msg_.hdr.request), text);
+}
+
+void GuestSession::on_socket(uint32_t /*events*/) {
+    // Drain every complete message; recv_message reports would_block between them.
+    while (!closed_) {
+        const vu::RecvStatus st = vu::recv_message(sock_.get(), msg_);
+        switch (st) {
+        case vu::RecvStatus::ok:
+            if (!handle_message())
+                close_connection("cannot send a reply");
+            break;
+        case vu::RecvStatus::would_block: return;
+        case vu::RecvStatus::closed: close_connection("front-end closed the connection"); return;
+        case vu::RecvStatus::malformed:
+            ++counters_.bad_vhost_messages;
+            close_connection("malformed vhost-user message");
+            return;
+        case vu::RecvStatus::io_error: close_connection("socket error"); return;
+        }
+    }
+}
+
+bool GuestSession::handle_message() {
+    bool replied = false;
+    const bool ok = dispatch(replied);
+    bool sent = true;
+    if (!replied && (msg_.hdr.flags & vu::kFlagNeedReply))
+        sent = vu::send_reply_u64(sock_.get(), msg_.hdr.request, ok ? 0 : 1);
+    msg_.clear_fds(); // fds a handler did not take
+    return sent;
+}
+
+bool GuestSession::reply_u64(uint64_t value, bool& replied) {
+    replied = vu::send_reply_u64(sock_.get(), msg_.hdr.request, value);
+    if (!replied)
+        close_connection("cannot send a reply");
+    replied = true; // never add an ack after a GET_* reply
+    return true;
+}
+
+bool GuestSession::vring_index(uint64_t raw, uint32_t& index) {
+    if (raw >= vrings_.size()) {
+        bad_vhost("vring index %" PRIu64 " out of range", raw);
+        return false;
+    }
+    index = static_cast<uint32_t>(raw);
+    return true;
+}
+
+bool GuestSession::dispatch(bool& replied) {
+    uint64_t u64 = 0;
+    vu::VringState state{};
+    uint32_t index = 0;
+    switch (static_cast<vu::Request>(msg_.hdr.request)) {
+    case vu::Request::get_features: return reply_u64(kOfferedFeatures, replied);
+    case vu::Request::set_features:
+        if (!read_payload(u64))
+            return false;
+        if (u64 & ~kOfferedFeatures) {
+            bad_vhost("features 0x%" PRIx64 " not offered", u64);
+            return false;
+        }
+        acked_features_ = u64;
+        return true;
+    case vu::Request::get_protocol_features: return reply_u64(kOfferedProtocolFeatures, replied);
+    case vu::Request::set_protocol_features:
+        if (!read_payload(u64))
+            return false;
+        if (u64 & ~kOfferedProtocolFeatures) {
+            bad_vhost("protocol features 0x%" PRIx64 " not offered", u64);
+            return false;
+        }
+        acked_protocol_features_ = u64;
+        return true;
+    case vu::Request::set_owner: owner_ = true; return true;
+    case vu::Request::reset_owner:
+    case vu::Request::reset_device: reset_device("front-end reset the device"); return true;
+    case vu::Request::set_mem_table: return set_mem_table();
+    case vu::Request::set_vring_num:
+        if (!read_payload(state) || !vring_index(state.index, index))
+            return false;
+        if (!virtio::is_valid_queue_size(state.num)) {
+            bad_vhost("invalid queue size %u", state.num);
+            return false;
+        }
+        vrings_[index].num = state.num;
+        return true;
+    case vu::Request::set_vring_addr: return set_vring_addr();
+    case vu::Request::set_vring_base:
+        if (!read_payload(state) || !vring_index(state.index, index))
+            return false;
+        if (state.num > 0xffff) {
+            bad_vhost("vring base %u out of range", state.num);
+            return false;
+        }
+        vrings_[index].queue.set_base(static_cast<uint16_t>(state.num));
+        return true;
+    case vu::Request::get_vring_base: return get_vring_base(replied);
+    case vu::Request::set_vring_kick:
+    case vu::Request::set_vring_call:
+    case vu::Request::set_vring_err:
+        return set_vring_fd(static_cast<vu::Request>(msg_.hdr.request));
+    case vu::Request::set_vring_enable:
+        if (!read_payload(state) || !vring_index(state.index, index))
+            return false;
+        vrings_[index].queue.enable(state.num != 0);
+        on_kick(index); // buffers may already be waiting
+        return true;
+    case vu::Request::get_queue_num: return reply_u64(VDMABUF_NUM_QUEUES, replied);
+    case vu::Request::get_config: return get_config(replied);
+    case vu::Request::set_config: return true; // read-only config space: ignored (§3.3)
+    case vu::Request::get_max_mem_slots: return reply_u64(vu::kMaxMemRegions, replied);
+    case vu::Request::set_status:
+        if (!read_payload(u64))
+            return false;
+        status_ = u64;
+        return true;
+    case vu::Request::get_status: return reply_u64(status_, replied);
+    default:
+        bad_vhost("request %u not supported", msg_.hdr.request);
+        return false;
+    }
+}
+
+bool GuestSession::set_mem_table() {
+    vu::MemoryTable table;
+    if (!vu::parse_memory_table(msg_, table)) {
+        bad_vhost("invalid memory table (%u fds)", msg_.nfds);
+        return false;
+    }
+    // Buffers reference the old regions' fds and addresses: retire them first. The
+    // HELLO state stays, so the driver can export again.
+    if (!table_.empty()) {
+        VDM_WARN("guest %u '%s': memory table replaced with %zu buffers live; retiring them",
+                 ids_.guest, name_.c_str(), table_.size());
+        retire_buffers();
+        events_.clear();
+    }
+    memory_.clear();
+    bool ok = true;
+    for (uint32_t i = 0; i < table.nregions && ok; ++i)
+        ok = memory_.add_region(table.regions[i], msg_.take_fd(i));
+    if (!ok) {
+        memory_.clear();
+        bad_vhost("region rejected; guest memory is now empty");
+    }
+    for (uint32_t i = 0; i < vrings_.size(); ++i) {
+        if (vrings_[i].have_addr)
+            configure_vring(i); // re-translate the rings into the new mappings
+    }
+    return ok;
+}
+
+bool GuestSession::set_vring_addr() {
+    vu::VringAddr addr{};
+    uint32_t index = 0;
+    if (!read_payload(addr) || !vring_index(addr.index, index))
+        return false;
+    Vring& vr = vrings_[index];
+    vr.addr = addr;
+    vr.have_addr = true;
+    configure_vring(index);
+    if (!vr.queue.configured()) {
+        bad_vhost("vring %u: addresses rejected", index);
+        return false;
+    }
+    on_kick(index); // the kick fd may have come first
+    return true;
+}
+
+void GuestSession::configure_vring(uint32_t index) {
+    Vring& vr = vrings_[index];
+    const bool event_idx = acked_features_ & vu::bit(vu::feature::kEventIdx);
+    const bool indirect = acked_features_ & vu::bit(vu::feature::kIndirectDesc);
+    vr.broken_counted = false;
+    if (!vr.queue.configure(memory_, vr.num, vr.addr.desc_user_addr, vr.addr.avail_user_addr,
+                            vr.addr.used_user_addr, event_idx, indirect))
+        VDM_DEBUG("vring %u: not configured (num %u)", index, vr.num);
+}
+
+bool GuestSession::set_vring_fd(vu::Request which) {
+    uint64_t u64 = 0;
+    uint32_t index = 0;
+    if (!read_payload(u64) || !vring_index(u64 & vu::kVringIndexMask, index))
+        return false;
+    const bool no_fd = u64 & vu::kVringNoFdFlag;
+    if ((u64 & ~(vu::kVringIndexMask | vu::kVringNoFdFlag)) || msg_.nfds != (no_fd ? 0u : 1u)) {
+        bad_vhost("vring %u: payload 0x%" PRIx64 " with %u fds", index, u64, msg_.nfds);
+        return false;
+    }
+    Vring& vr = vrings_[index];
+    UniqueFd fd = no_fd ? UniqueFd{} : msg_.take_fd(0);
+    switch (which) {
+    case vu::Request::set_vring_kick:
+        if (vr.watching) {
+            loop_.remove(vr.kick.get());
+            vr.watching = false;
+        }
+        vr.kick = std::move(fd);
+        if (!vr.kick) {
+            bad_vhost("vring %u: polling mode (no kick fd) not supported", index);
+            return false;
+        }
+        // Without protocol features a ring starts enabled; with them it waits for
+        // SET_VRING_ENABLE.
+        if (!(acked_features_ & vu::bit(vu::feature::kProtocolFeatures)))
+            vr.queue.enable(true);
+        watch_kick(index);
+        return vr.watching;
+    case vu::Request::set_vring_call: vr.call = std::move(fd); return true;
+    default: vr.err = std::move(fd); return true;
+    }
+}
+
+void GuestSession::watch_kick(uint32_t index) {
+    Vring& vr = vrings_[index];
+    auto on_readable = [this, index](uint32_t) {
+        // One read empties a (non-semaphore) eventfd; never loop: the front-end's fd
+        // may be blocking.
+        uint64_t value = 0;
+        if (::read(vrings_[index].kick.get(), &value, sizeof value) < 0 && errno != EAGAIN)
+            VDM_DEBUG("vring %u: kick read failed", index);
+        on_kick(index);
+    };
+    if (!loop_.add(vr.kick.get(), EPOLLIN, on_readable)) {
+        VDM_ERROR("guest: cannot watch the kick fd of vring %u", index);
+        return;
+    }
+    vr.watching = true;
+    on_kick(index); // the driver may have posted before the fd arrived
+}
+
+void GuestSession::on_kick(uint32_t index) {
+    Vring& vr = vrings_[index];
+    if (!vr.watching)
+        return;
+    if (index == VDMABUF_VQ_CTRL)
+        process_ctrlq();
+    else
+        flush_events();
+}
+
+void GuestSession::notify(uint32_t index) {
+    Vring& vr = vrings_[index];
+    if (!vr.queue.should_notify() || !vr.call)
+        return;
+    const uint64_t one = 1;
+    if (::write(vr.call.get(), &one, sizeof one) != sizeof one && errno != EAGAIN)
+        VDM_ERRNO("guest %u: signalling vring %u", ids_.guest, index);
+}
+
+bool GuestSession::get_vring_base(bool& replied) {
+    vu::VringState state{};
+    uint32_t index = 0;
+    const bool ok = read_payload(state) && vring_index(state.index, index);
+    vu::VringState answer{state.index, ok ? vrings_[index].queue.base() : 0u};
+    const vu::Header hdr{msg_.hdr.request, vu::kVersion | vu::kFlagReply, sizeof answer};
+    replied = true;
+    if (!vu::send_message(sock_.get(), hdr, &answer))
+        close_connection("cannot send a reply");
+    if (!ok)
+        return false;
+    stop_vring(index);
+    // Stopping the ctrlq ends the vdmabuf session (§9); the connection stays.
+    if (index == VDMABUF_VQ_CTRL)
+        end_session("front-end stopped the ctrlq");
+    return true;
+}
+
+void GuestSession::stop_vring(uint32_t index) {
+    Vring& vr = vrings_[index];
+    if (vr.watching)
+        loop_.remove(vr.kick.get());
+    vr.watching = false;
+    vr.kick.reset();
+    vr.have_addr = false;
+    vr.broken_counted = false;
+    vr.queue.reset();
+}
+
+void GuestSession::reset_device(const char* why) {
+    end_session(why);
+    for (uint32_t i = 0; i < vrings_.size(); ++i) {
+        stop_vring(i);
+        vrings_[i].call.reset();
+        vrings_[i].err.reset();
+        vrings_[i].num = 0;
+    }
+    acked_features_ = 0;
+    status_ = 0;
+}
+
+bool GuestSession::get_config(bool& replied) {
+    struct {
+        vu::ConfigHeader hdr;
+        uint8_t data[vu::kMaxConfigSize];
+    } reply{};
+    bool ok = msg_.hdr.size >= sizeof reply.hdr;
+    if (ok) {
+        std::memcpy(&reply.hdr, msg_.payload, sizeof reply.hdr);
+        ok = reply.hdr.size <= vu::kMaxConfigSize && reply.hdr.offset <= vu::kMaxConfigSize &&
+             reply.hdr.offset + reply.hdr.size <= vu::kMaxConfigSize &&
+             msg_.hdr.size == sizeof reply.hdr + reply.hdr.size;
+    }
+    uint32_t size = 0;
+    if (ok) {
+        uint8_t space[vu::kMaxConfigSize] = {}; // zero past the 16 bytes of §3.3
+        const vdmabuf_config cfg{VDMABUF_MAGIC, VDMABUF_VERSION, opts_.max_buffers,
+                                 VDMABUF_MAX_OUTPUTS};
+        std::memcpy(space, &cfg, sizeof cfg);
+        std::memcpy(reply.data, space + reply.hdr.offset, reply.hdr.size);
+        size = static_cast<uint32_t>(sizeof reply.hdr) + reply.hdr.size;
+    } else {
+        bad_vhost("bad config request (payload %u)", msg_.hdr.size);
+    }
+    // A zero-length reply tells the front-end the request failed.
+    const vu::Header hdr{msg_.hdr.request, vu::kVersion | vu::kFlagReply, size};
+    replied = true;
+    if (!vu::send_message(sock_.get(), hdr, &reply))
+        close_connection("cannot send a reply");
+    return ok;
+}
+
+} // namespace vdmabuf::backend
