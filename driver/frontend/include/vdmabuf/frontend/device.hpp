@@ -1,0 +1,117 @@
+// libvdmabuf-guest: the guest side of the vdmabuf device (protocols/vdmabuf-device.md),
+// used by the guest compositor. One interface, two implementations: virtio-user (this
+// process plays the vhost-user front-end and the guest driver over a vdmabufd socket)
+// and, later, the kernel driver's /dev/virtio-vdmabuf.
+//
+// Requests are asynchronous: a call queues one request and returns; its failure comes
+// back through Callbacks::on_error with the request's tag. Not thread-safe: use one
+// Device from one thread.
+#pragma once
+
+#include <vdmabuf/frontend/allocation.hpp>
+
+#include "vdmabuf_wire.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace vdmabuf::frontend {
+
+struct DeviceOptions {
+    std::string name = "guest0";      // HELLO name: printable ASCII, <= 32 bytes
+    uint64_t memory_size = 256 << 20; // virtio-user: guest memory (memfd) bytes
+    bool scattered = false;           // virtio-user: buffers in many small extents (tests)
+    uint32_t queue_size = 256;        // virtio-user: both queues, power of two
+    int hello_timeout_ms = 2000;      // handshake + HELLO deadline
+};
+
+struct Callbacks {
+    std::function<void(const vdmabuf_id& id, uint64_t sequence, uint32_t output,
+                       uint32_t reason)>
+        on_release;
+    std::function<void(uint32_t output)> on_refresh; // VDMABUF_OUTPUT_ALL: every output
+    // error_code: a VDMABUF_RESP_ERR_* code, or 0 when the device answered with no valid
+    // response at all (chain returned with length 0, garbage, wrong tag).
+    std::function<void(uint32_t request_type, uint32_t error_code, uint64_t tag)> on_error;
+    std::function<void()> on_lost; // once; then every call fails with ENOTCONN
+};
+
+struct BufferDesc {
+    uint32_t fourcc = 0;
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint64_t modifier = 0;
+    uint32_t n_planes = 1;
+    vdmabuf_plane planes[VDMABUF_MAX_PLANES]{};
+};
+
+struct DeviceCounters {
+    uint64_t requests_sent = 0;
+    uint64_t responses_ok = 0;
+    uint64_t responses_error = 0;   // well-formed error responses
+    uint64_t responses_invalid = 0; // no or malformed response
+    uint64_t events_received = 0;   // every used eventq buffer
+    uint64_t releases = 0;
+    uint64_t refreshes = 0;
+    uint64_t events_unknown = 0; // well-formed, type not known: ignored
+    uint64_t events_invalid = 0; // short, wrong length, bad fields: dropped
+    uint64_t kicks = 0;
+    uint64_t interrupts = 0;  // call-eventfd wakeups drained
+    uint64_t ring_errors = 0; // bad used-ring entries (ids, lengths, index jumps)
+};
+
+class Device {
+public:
+    virtual ~Device();
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+
+    // "/dev/virtio-vdmabuf" (or any character device): the kernel driver (not built
+    // yet: logs, errno ENOSYS, nullptr). Anything else: the path of a vdmabufd guest
+    // socket, opened as virtio-user. Blocks for the handshake and HELLO (at most
+    // options.hello_timeout_ms); nullptr (logged, errno set) on failure.
+    [[nodiscard]] static std::unique_ptr<Device> open(const std::string& path,
+                                                      const DeviceOptions& options);
+
+    virtual void set_callbacks(Callbacks callbacks) = 0;
+
+    // Pollable fd: readable => call dispatch().
+    [[nodiscard]] virtual int fd() const = 0;
+    // Non-blocking. Handles responses and events and invokes the callbacks. Returns the
+    // number handled, or -1 (errno ENOTCONN) once the device is lost.
+    virtual int dispatch() = 0;
+
+    // Page-rounded, not zeroed. nullptr (errno ENOMEM/EINVAL) when it does not fit.
+    [[nodiscard]] virtual std::unique_ptr<Allocation> allocate(uint64_t size) = 0;
+
+    // Each call queues one request and returns false with errno set when it could not:
+    // EAGAIN (control queue full: dispatch and retry), EINVAL (arguments that cannot be
+    // encoded, an Allocation of another Device), ENOTCONN (device lost). `tag`, if
+    // given, receives the request's tag (echoed to on_error).
+    //
+    // EXPORT of the allocation's pages (size and extents from the allocation); out_id
+    // gets a fresh ID. The Allocation must outlive the export (see allocation.hpp).
+    [[nodiscard]] virtual bool export_buffer(const Allocation& allocation, const BufferDesc& desc,
+                                             vdmabuf_id& out_id, uint64_t* tag = nullptr) = 0;
+    [[nodiscard]] virtual bool present(const vdmabuf_id& id, uint32_t output, uint64_t sequence,
+                                       uint64_t guest_time_ns, std::span<const vdmabuf_rect> damage,
+                                       uint64_t* tag = nullptr) = 0;
+    [[nodiscard]] virtual bool unexport(const vdmabuf_id& id, uint64_t* tag = nullptr) = 0;
+    // Sends `request` verbatim as one request (for malformed-message tests). `tag`
+    // receives the request's own tag field (bytes 8..15), 0 if it is shorter.
+    [[nodiscard]] virtual bool send_raw(std::span<const uint8_t> request, uint64_t* tag = nullptr) = 0;
+
+    [[nodiscard]] virtual uint32_t guest_id() const = 0;
+    [[nodiscard]] virtual uint32_t max_buffers() const = 0;
+    [[nodiscard]] virtual const std::string& name() const = 0;
+    [[nodiscard]] virtual bool connected() const = 0;
+    [[nodiscard]] virtual DeviceCounters counters() const = 0;
+
+protected:
+    Device() = default;
+};
+
+} // namespace vdmabuf::frontend

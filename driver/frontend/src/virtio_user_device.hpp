@@ -1,0 +1,89 @@
+// Device implementation for virtio-user: this process is both the vhost-user front-end
+// (it owns guest memory, a memfd, and configures vdmabufd over its guest socket) and the
+// guest driver (it drives the split virtqueues in that memory, with eventfd kicks and
+// one call eventfd shared by both queues). Layout: memory_layout.hpp.
+#pragma once
+
+#include "buffer_pool.hpp"
+#include "ctrl_queue.hpp"
+#include "event_queue.hpp"
+#include "id_allocator.hpp"
+#include "memory_layout.hpp"
+#include "wire_parse.hpp"
+
+#include <vdmabuf/frontend/device.hpp>
+#include <vdmabuf/shared/unique_fd.hpp>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace vdmabuf::frontend {
+
+class VirtioUserDevice final : public Device {
+public:
+    // Connects to a vdmabufd guest socket, sets the device up and says HELLO.
+    [[nodiscard]] static std::unique_ptr<VirtioUserDevice> connect(const std::string& socket_path,
+                                                                   const DeviceOptions& options);
+    ~VirtioUserDevice() override;
+
+    void set_callbacks(Callbacks callbacks) override { callbacks_ = std::move(callbacks); }
+    [[nodiscard]] int fd() const override { return epoll_.get(); }
+    int dispatch() override;
+    [[nodiscard]] std::unique_ptr<Allocation> allocate(uint64_t size) override;
+    [[nodiscard]] bool export_buffer(const Allocation& allocation, const BufferDesc& desc,
+                                     vdmabuf_id& out_id, uint64_t* tag) override;
+    [[nodiscard]] bool present(const vdmabuf_id& id, uint32_t output, uint64_t sequence,
+                               uint64_t guest_time_ns, std::span<const vdmabuf_rect> damage,
+                               uint64_t* tag) override;
+    [[nodiscard]] bool unexport(const vdmabuf_id& id, uint64_t* tag) override;
+    [[nodiscard]] bool send_raw(std::span<const uint8_t> request, uint64_t* tag) override;
+
+    [[nodiscard]] uint32_t guest_id() const override { return hello_.guest; }
+    [[nodiscard]] uint32_t max_buffers() const override { return hello_.max_buffers; }
+    [[nodiscard]] const std::string& name() const override { return name_; }
+    [[nodiscard]] bool connected() const override { return connected_; }
+    [[nodiscard]] DeviceCounters counters() const override;
+
+private:
+    VirtioUserDevice() = default;
+
+    [[nodiscard]] bool setup(const std::string& socket_path, const DeviceOptions& options);
+    [[nodiscard]] bool connect_socket(const std::string& path, int timeout_ms);
+    [[nodiscard]] bool create_memory(const DeviceOptions& options);
+    [[nodiscard]] bool configure_device(const DeviceOptions& options);
+    [[nodiscard]] bool hello(const std::string& name, int timeout_ms);
+
+    // Queues a request on the ctrlq and kicks if needed.
+    [[nodiscard]] bool submit(const CtrlRequest& request, uint64_t* tag);
+    void kick(int queue);
+    void drain_call();
+    [[nodiscard]] bool check_socket(); // false once the back-end hung up
+    void handle_completion(const CtrlCompletion& c);
+    void retire(uint32_t counter); // the ID is no longer live on the device
+    void handle_event(const uint8_t* bytes, uint32_t len);
+    void lose(const char* why);
+    [[nodiscard]] bool usable(); // connected, else errno ENOTCONN
+
+    DeviceOptions options_;
+    std::string name_;
+    Callbacks callbacks_;
+    // Memory first: the queues point into it.
+    std::shared_ptr<BufferPool> pool_;
+    MemoryLayout layout_;
+    UniqueFd sock_;
+    UniqueFd kick_[VDMABUF_NUM_QUEUES];
+    UniqueFd call_;
+    UniqueFd epoll_;
+    EventQueue eventq_;
+    CtrlQueue ctrlq_;
+    HelloInfo hello_;
+    IdAllocator ids_;
+    // ID counter -> the exported allocation's export count (see page_allocation.hpp).
+    std::unordered_map<uint32_t, std::shared_ptr<uint32_t>> exports_;
+    uint64_t next_tag_ = 1;
+    bool connected_ = false;
+    DeviceCounters counters_;
+};
+
+} // namespace vdmabuf::frontend
