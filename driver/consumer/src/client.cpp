@@ -145,7 +145,8 @@ bool Client::handshake(std::string_view guest_name, uint32_t output, int timeout
     hello.version = VDMABUF_CONSUMER_VERSION;
     hello.role = role_;
     hello.output = output;
-    std::memcpy(hello.guest_name, guest_name.data(), guest_name.size());
+    if (!guest_name.empty()) // an empty view's data() may be null
+        std::memcpy(hello.guest_name, guest_name.data(), guest_name.size());
     if (!sock_->send(&hello, sizeof hello))
         return false;
 
@@ -366,11 +367,8 @@ std::optional<Import> Client::import(const vdmabuf_id& id, int timeout_ms) {
     pending.request = VDMABUF_C_IMPORT;
     pending.tag = req.hdr.tag;
     pending.id = id;
-    if (!await_reply(pending, timeout_ms)) {
-        if (last_error_ == 0)
-            VDM_ERROR("import of buffer %u:%u failed", id.guest, id.counter);
-        return std::nullopt;
-    }
+    if (!await_reply(pending, timeout_ms))
+        return std::nullopt; // logged where it failed
     return std::move(pending.import);
 }
 
