@@ -124,6 +124,10 @@ void GuestSession::end_session(const char* why) {
 }
 
 void GuestSession::retire_buffers() {
+    // Forget the presentations first, so a release() the hub makes from inside
+    // buffer_removed() finds nothing in flight and sends nothing (§9).
+    table_.for_each([](BufferTable::Entry& e) { e.in_flight = false; });
+    in_flight_ = 0;
     table_.for_each([this](const BufferTable::Entry& e) { hub_.buffer_removed(*this, e.buffer); });
     table_.clear();
     in_flight_ = 0;

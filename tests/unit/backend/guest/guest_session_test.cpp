@@ -5,6 +5,8 @@
 
 #include "vhost_frontend.hpp"
 
+#include <vdmabuf/virtio/split_ring.hpp>
+
 #include <drm_fourcc.h>
 #include <gtest/gtest.h>
 
@@ -488,6 +490,66 @@ TEST_F(GuestSessionTest, MalformedMessageClosesOnlyThatConnection) {
     EXPECT_EQ(other_session->name(), "guest" + std::to_string(r.guest));
     other_session.reset(); // destroyed while connected: the hub hears about it
     EXPECT_EQ(hub_.log.back(), "guest_removed " + std::to_string(r.guest));
+}
+
+TEST_F(GuestSessionTest, NewMemoryTableRetiresBuffersKeepsSession) {
+    ASSERT_NO_FATAL_FAILURE(ready());
+    ASSERT_EQ(export_buffer(1)->hdr.type, VDMABUF_RESP_OK);
+    ASSERT_EQ(fe_->ctrl_resp(present_cmd(1, 1))->hdr.type, VDMABUF_RESP_OK);
+    hub_.log.clear();
+    // The hub releasing from inside buffer_removed must not produce an event.
+    fe_->post_event_buffers(4);
+    EXPECT_EQ(fe_->send_mem_table(), 0u);
+    ASSERT_EQ(hub_.log.size(), 1u);
+    EXPECT_EQ(hub_.log[0], "buffer_removed 1");
+    EXPECT_EQ(session_->presentations_in_flight(), 0u);
+    session_->release({ids_.guest, 1, ids_.key}, 1, 0, VDMABUF_RELEASE_DONE);
+    EXPECT_FALSE(fe_->next_event());
+    // Still the same session: the rings were re-translated and HELLO holds.
+    EXPECT_TRUE(session_->ready());
+    auto r = export_buffer(2);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->hdr.type, VDMABUF_RESP_OK);
+}
+
+TEST_F(GuestSessionTest, ResetDeviceEndsTheSession) {
+    ASSERT_NO_FATAL_FAILURE(ready());
+    ASSERT_EQ(export_buffer(1)->hdr.type, VDMABUF_RESP_OK);
+    hub_.log.clear();
+    EXPECT_EQ(fe_->send_acked(vu::Request::reset_device, nullptr, 0), 0u);
+    ASSERT_EQ(hub_.log.size(), 2u);
+    EXPECT_EQ(hub_.log[1], "guest_removed " + std::to_string(ids_.guest));
+    EXPECT_FALSE(session_->ready());
+    EXPECT_EQ(closed_, 0);
+    // Starting over gives a new guest id and key; the old IDs are dead.
+    const SessionIds old = ids_;
+    ASSERT_NO_FATAL_FAILURE(ready());
+    EXPECT_NE(ids_.guest, old.guest);
+    vdmabuf_cmd_unexport u{{VDMABUF_CMD_UNEXPORT, 0, 3}, {old.guest, 1, old.key}};
+    auto r = fe_->ctrl_resp(u);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->hdr.type, VDMABUF_RESP_ERR_INVALID_ID);
+}
+
+TEST_F(GuestSessionTest, BrokenQueueIsCountedOnceAndStopsProcessing) {
+    ASSERT_NO_FATAL_FAILURE(ready());
+    // The driver claims far more available entries than the ring holds.
+    uint8_t* avail = fe_->queue(VDMABUF_VQ_CTRL).avail_addr();
+    const uint16_t idx = virtio::ring::load16(avail + virtio::kAvailIdxOffset);
+    virtio::ring::store_release(avail + virtio::kAvailIdxOffset,
+                                static_cast<uint16_t>(idx + VhostFrontend::kQueueSize + 5));
+    // SET_VRING_ENABLE makes the device look at the ring, like a kick.
+    vu::VringState en{VDMABUF_VQ_CTRL, 1};
+    EXPECT_EQ(fe_->send_acked(vu::Request::set_vring_enable, &en, sizeof en), 0u); // re-processes
+    EXPECT_EQ(fe_->send_acked(vu::Request::set_vring_enable, &en, sizeof en), 0u);
+    EXPECT_EQ(session_->counters().broken_queues, 1u);
+    EXPECT_EQ(closed_, 0);
+    // The eventq is unaffected.
+    fe_->post_event_buffers(1);
+    session_->refresh(3);
+    auto ev = fe_->next_event();
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->size(), sizeof(vdmabuf_evt_refresh));
 }
 
 } // namespace
