@@ -35,7 +35,7 @@ struct MemoryLayout {
     uint64_t pool_offset = 0; // first buffer page
     uint64_t pool_pages = 0;
 
-    // nullptr-like empty when the queue size is invalid or the memory cannot hold the
+    // Empty when the queue size is invalid or the memory cannot hold the
     // fixed parts plus one buffer page. Rings are sized for EVENT_IDX (the larger case).
     [[nodiscard]] static std::optional<MemoryLayout> compute(uint64_t memory_size,
                                                              uint32_t queue_size);

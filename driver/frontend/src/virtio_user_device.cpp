@@ -63,7 +63,7 @@ bool VirtioUserDevice::setup(const std::string& socket_path, const DeviceOptions
         return false;
     }
     return connect_socket(socket_path, options.hello_timeout_ms) && create_memory(options) &&
-           configure_device(options) && hello(options.name, options.hello_timeout_ms);
+           configure_device() && hello(options.name, options.hello_timeout_ms);
 }
 
 bool VirtioUserDevice::connect_socket(const std::string& path, int timeout_ms) {
@@ -108,7 +108,7 @@ bool VirtioUserDevice::create_memory(const DeviceOptions& options) {
     return pool_ != nullptr;
 }
 
-bool VirtioUserDevice::configure_device(const DeviceOptions& options) {
+bool VirtioUserDevice::configure_device() {
     for (auto& k : kick_)
         k = UniqueFd{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
     call_ = UniqueFd{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
@@ -169,7 +169,6 @@ bool VirtioUserDevice::configure_device(const DeviceOptions& options) {
     VDM_DEBUG("vhost-user setup done: features 0x%llx protocol 0x%llx, event_idx %d",
               static_cast<unsigned long long>(neg.features),
               static_cast<unsigned long long>(neg.protocol_features), neg.event_idx);
-    (void)options;
     return true;
 }
 

@@ -51,7 +51,7 @@ private:
     [[nodiscard]] bool setup(const std::string& socket_path, const DeviceOptions& options);
     [[nodiscard]] bool connect_socket(const std::string& path, int timeout_ms);
     [[nodiscard]] bool create_memory(const DeviceOptions& options);
-    [[nodiscard]] bool configure_device(const DeviceOptions& options);
+    [[nodiscard]] bool configure_device();
     [[nodiscard]] bool hello(const std::string& name, int timeout_ms);
 
     // Queues a request on the ctrlq and kicks if needed.

@@ -5,7 +5,8 @@
 //
 // Requests are asynchronous: a call queues one request and returns; its failure comes
 // back through Callbacks::on_error with the request's tag. Not thread-safe: use one
-// Device from one thread.
+// Device from one thread. Callbacks run inside dispatch() and may queue requests;
+// only on_lost may destroy the Device (dispatch() touches nothing after it).
 #pragma once
 
 #include <vdmabuf/frontend/allocation.hpp>
