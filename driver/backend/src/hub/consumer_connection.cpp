@@ -1,0 +1,408 @@
+#define VDM_LOG_SCOPE "consumer"
+#include "hub/consumer_connection.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <vdmabuf/shared/log.hpp>
+
+namespace vdmabuf::backend {
+
+namespace {
+
+// Largest request is HELLO (64 bytes); anything bigger is malformed, and
+// MSG_TRUNC tells us so without reading the rest.
+constexpr size_t kRecvBuffer = 256;
+// Packets read per wakeup, so one chatty consumer cannot starve the others.
+constexpr int kReadBudget = 64;
+
+// NUL-padded: after the first NUL every byte is zero.
+bool name_padding_ok(const uint8_t* name, size_t len) {
+    const auto* nul = static_cast<const uint8_t*>(std::memchr(name, 0, len));
+    if (!nul)
+        return true;
+    return std::all_of(nul, name + len, [](uint8_t b) { return b == 0; });
+}
+
+} // namespace
+
+std::unique_ptr<ConsumerConnection> ConsumerConnection::create(UniqueFd&& fd, uint32_t id,
+                                                               unsigned slot, EventLoop& loop,
+                                                               Owner& owner,
+                                                               const Holders& holders) {
+    int raw = fd.get();
+    std::unique_ptr<ConsumerConnection> c{
+        new ConsumerConnection(std::move(fd), id, slot, loop, owner, holders)};
+    ConsumerConnection* self = c.get();
+    if (!loop.add(raw, EPOLLIN, [self](uint32_t ev) { self->on_events(ev); }))
+        return nullptr;
+    return c;
+}
+
+ConsumerConnection::ConsumerConnection(UniqueFd&& fd, uint32_t id, unsigned slot, EventLoop& loop,
+                                       Owner& owner, const Holders& holders)
+    : fd_(std::move(fd)), id_(id), slot_(slot), loop_(loop), owner_(owner), holders_(holders) {
+    outputs_.reserve(32);
+}
+
+ConsumerConnection::~ConsumerConnection() {
+    loop_.remove(fd_.get());
+}
+
+bool ConsumerConnection::watches_guest(const std::string& name) const {
+    return guest_name_.empty() || guest_name_ == name;
+}
+
+bool ConsumerConnection::watches(const std::string& guest_name, uint32_t output) const {
+    return watches_guest(guest_name) && (output_ == VDMABUF_CONSUMER_ANY || output_ == output);
+}
+
+void ConsumerConnection::mark_broken(const char* why) {
+    if (broken_)
+        return;
+    broken_ = true;
+    VDM_DEBUG("consumer %u: %s", id_, why);
+    loop_.remove(fd_.get());
+    owner_.on_broken(*this);
+}
+
+void ConsumerConnection::on_events(uint32_t events) {
+    if (broken_)
+        return;
+    if (events & EPOLLOUT)
+        flush();
+    if (!broken_ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        read_packets();
+}
+
+void ConsumerConnection::read_packets() {
+    for (int budget = kReadBudget; budget > 0 && !broken_; --budget) {
+        alignas(8) uint8_t buf[kRecvBuffer];
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * VDMABUF_CONSUMER_MAX_FDS)];
+        iovec iov{buf, sizeof(buf)};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof(control);
+        ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno == EINTR)
+                continue;
+            mark_broken(errno == ECONNRESET ? "connection reset" : "recvmsg failed");
+            return;
+        }
+        if (n == 0) {
+            mark_broken("closed by peer");
+            return;
+        }
+        // Consumers never send fds; close any that came along.
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < nfds; ++i) {
+                    int fd;
+                    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                    ::close(fd);
+                }
+            }
+        }
+        bool truncated = (msg.msg_flags & MSG_TRUNC) || static_cast<size_t>(n) > sizeof(buf);
+        handle_packet(buf, std::min(static_cast<size_t>(n), sizeof(buf)),
+                      truncated);
+    }
+}
+
+void ConsumerConnection::protocol_error(uint64_t tag, uint32_t request, uint32_t code,
+                                        const char* what) {
+    // One warning per connection; the rest at debug, all counted by the owner.
+    if (!warned_) {
+        VDM_WARN("consumer %u: %s (request 0x%x): error %u", id_, what, request, code);
+        warned_ = true;
+    } else {
+        VDM_DEBUG("consumer %u: %s (request 0x%x): error %u", id_, what, request, code);
+    }
+    send_error(tag, request, code);
+}
+
+void ConsumerConnection::handle_packet(const uint8_t* data, size_t len, bool truncated) {
+    vdmabuf_c_hdr hdr{};
+    std::memcpy(&hdr, data, std::min(len, sizeof(hdr)));
+    if (len < sizeof(hdr) || truncated || hdr.size != len)
+        return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED,
+                              "packet size does not match its header");
+
+    switch (hdr.type) {
+    case VDMABUF_C_HELLO: {
+        if (len != sizeof(vdmabuf_c_hello))
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "HELLO size");
+        if (ready_)
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "second HELLO");
+        vdmabuf_c_hello h;
+        std::memcpy(&h, data, sizeof(h));
+        if (h.magic != VDMABUF_CONSUMER_MAGIC || h.version != VDMABUF_CONSUMER_VERSION) {
+            protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_VERSION, "HELLO magic or version");
+            mark_broken("wrong magic or version");
+            return;
+        }
+        if (h.role != VDMABUF_ROLE_VIEWER && h.role != VDMABUF_ROLE_CONTROL)
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "HELLO role");
+        if (h.output != VDMABUF_CONSUMER_ANY && h.output >= VDMABUF_MAX_OUTPUTS)
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "HELLO output");
+        if (!name_padding_ok(h.guest_name, sizeof(h.guest_name)))
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED,
+                                  "HELLO guest name padding");
+        role_ = h.role;
+        output_ = h.output;
+        guest_name_.assign(reinterpret_cast<const char*>(h.guest_name),
+                           strnlen(reinterpret_cast<const char*>(h.guest_name),
+                                   sizeof(h.guest_name)));
+        ready_ = true;
+        owner_.on_hello(*this);
+        return;
+    }
+    case VDMABUF_C_IMPORT:
+    case VDMABUF_C_RELEASE:
+    case VDMABUF_C_STATS:
+        break;
+    default:
+        return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "unknown request");
+    }
+
+    if (!ready_)
+        return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_NOT_READY, "request before HELLO");
+
+    switch (hdr.type) {
+    case VDMABUF_C_IMPORT: {
+        if (len != sizeof(vdmabuf_c_import))
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "IMPORT size");
+        if (role_ != VDMABUF_ROLE_VIEWER)
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_ROLE, "IMPORT from CONTROL");
+        vdmabuf_c_import m;
+        std::memcpy(&m, data, sizeof(m));
+        owner_.on_import(*this, hdr.tag, BufferId::from_wire(m.id));
+        return;
+    }
+    case VDMABUF_C_RELEASE: {
+        if (len != sizeof(vdmabuf_c_release))
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "RELEASE size");
+        if (role_ != VDMABUF_ROLE_VIEWER)
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_ROLE, "RELEASE from CONTROL");
+        vdmabuf_c_release m;
+        std::memcpy(&m, data, sizeof(m));
+        owner_.on_release(*this, hdr.tag, BufferId::from_wire(m.id), m.sequence);
+        return;
+    }
+    case VDMABUF_C_STATS: {
+        if (len != sizeof(vdmabuf_c_stats))
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "STATS size");
+        vdmabuf_c_stats m;
+        std::memcpy(&m, data, sizeof(m));
+        if (m.format > VDMABUF_C_STATS_JSON || m.what > VDMABUF_C_WHAT_LIST)
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED,
+                                  "STATS format or what");
+        owner_.on_stats(*this, hdr.tag, m.format, m.what);
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+void ConsumerConnection::send_error(uint64_t tag, uint32_t request, uint32_t code) {
+    vdmabuf_c_error e{};
+    e.hdr.type = VDMABUF_C_ERROR;
+    e.hdr.size = sizeof(e);
+    e.hdr.tag = tag;
+    e.request = request;
+    e.code = code;
+    send(&e, sizeof(e));
+    owner_.on_error(*this, code);
+}
+
+int ConsumerConnection::send_packet(const void* data, size_t len, std::span<const int> fds) {
+    iovec iov{const_cast<void*>(data), len};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * VDMABUF_CONSUMER_MAX_FDS)];
+    if (!fds.empty()) {
+        size_t n = std::min<size_t>(fds.size(), VDMABUF_CONSUMER_MAX_FDS);
+        msg.msg_control = control;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * n);
+    }
+    for (;;) {
+        if (::sendmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        return errno == EWOULDBLOCK ? EAGAIN : errno;
+    }
+}
+
+void ConsumerConnection::send(const void* data, size_t len, std::span<const int> fds) {
+    if (broken_)
+        return;
+    if (queue_.empty()) {
+        int err = send_packet(data, len, fds);
+        if (err == 0)
+            return;
+        if (err != EAGAIN) {
+            errno = err;
+            VDM_ERRNO("consumer %u: sendmsg failed", id_);
+            mark_broken("send failed");
+            return;
+        }
+    }
+    if (!queue_.push_bytes(data, len, fds)) {
+        VDM_WARN("consumer %u: outbound queue full (%zu entries), disconnecting", id_,
+                 queue_.size());
+        mark_broken("outbound queue full");
+        return;
+    }
+    want_writable(true);
+}
+
+ConsumerConnection::OutputState& ConsumerConnection::output_state(uint32_t guest,
+                                                                  uint32_t output) {
+    for (OutputState& s : outputs_)
+        if (s.guest == guest && s.output == output)
+            return s;
+    // Once per (guest, output) for the connection's life, not per frame.
+    outputs_.push_back({guest, output, kNoRecord, 0});
+    return outputs_.back();
+}
+
+int ConsumerConnection::send_present(uint32_t record, OutputState& st) {
+    const Presentation& p = holders_.at(record).p;
+    vdmabuf_c_present m{};
+    m.hdr.type = VDMABUF_C_PRESENT;
+    m.hdr.size = sizeof(m);
+    m.id = p.id.to_wire();
+    m.output = p.output;
+    m.n_damage = p.n_damage;
+    m.sequence = p.sequence;
+    m.guest_time_ns = p.guest_time_ns;
+    m.host_time_ns = p.host_time_ns;
+    m.flags = st.dropped ? VDMABUF_C_PRESENT_COALESCED : 0;
+    m.dropped = st.dropped;
+    for (uint32_t i = 0; i < p.n_damage && i < VDMABUF_MAX_DAMAGE; ++i)
+        m.damage[i] = p.damage[i];
+    int err = send_packet(&m, sizeof(m), {});
+    if (err == 0) {
+        st.dropped = 0;
+        st.queued = kNoRecord;
+    }
+    return err;
+}
+
+uint32_t ConsumerConnection::push_present(uint32_t record) {
+    if (broken_)
+        return kNoRecord;
+    const Presentation& p = holders_.at(record).p;
+    OutputState& st = output_state(p.id.guest, p.output);
+    if (st.queued != kNoRecord) {
+        uint32_t old = std::exchange(st.queued, record);
+        ++st.dropped;
+        if (!queue_.replace_last_present(old, record)) {
+            queue_.cancel_present(old);
+            if (!queue_.push_present(record)) {
+                st.queued = kNoRecord;
+                mark_broken("outbound queue full");
+            }
+        }
+        return old;
+    }
+    if (queue_.empty()) {
+        int err = send_present(record, st);
+        if (err == 0) {
+            owner_.on_delivered(*this, record);
+            return kNoRecord;
+        }
+        if (err != EAGAIN) {
+            errno = err;
+            VDM_ERRNO("consumer %u: sendmsg(PRESENT) failed", id_);
+            mark_broken("send failed");
+            return kNoRecord;
+        }
+    }
+    if (!queue_.push_present(record)) {
+        VDM_WARN("consumer %u: outbound queue full, disconnecting", id_);
+        mark_broken("outbound queue full");
+        return kNoRecord;
+    }
+    st.queued = record;
+    want_writable(true);
+    return kNoRecord;
+}
+
+void ConsumerConnection::cancel_present(uint32_t record) {
+    for (OutputState& s : outputs_) {
+        if (s.queued == record) {
+            s.queued = kNoRecord;
+            queue_.cancel_present(record);
+        }
+    }
+}
+
+void ConsumerConnection::forget_guest(uint32_t guest) {
+    std::erase_if(outputs_, [guest](const OutputState& s) { return s.guest == guest; });
+}
+
+void ConsumerConnection::flush() {
+    while (!broken_) {
+        queue_.pop_dead();
+        if (queue_.empty())
+            break;
+        OutQueue::Entry& e = queue_.front();
+        int err;
+        uint32_t delivered = kNoRecord;
+        if (e.kind == OutQueue::Kind::present) {
+            const Presentation& p = holders_.at(e.record).p;
+            err = send_present(e.record, output_state(p.id.guest, p.output));
+            if (err == 0)
+                delivered = e.record;
+        } else {
+            int fds[VDMABUF_CONSUMER_MAX_FDS];
+            size_t n = std::min<size_t>(e.fds.size(), VDMABUF_CONSUMER_MAX_FDS);
+            for (size_t i = 0; i < n; ++i)
+                fds[i] = e.fds[i].get();
+            err = send_packet(e.data.data(), e.data.size(), std::span<const int>(fds, n));
+        }
+        if (err == EAGAIN)
+            return; // EPOLLOUT stays armed
+        if (err != 0) {
+            errno = err;
+            VDM_ERRNO("consumer %u: sendmsg failed", id_);
+            mark_broken("send failed");
+            return;
+        }
+        queue_.pop();
+        if (delivered != kNoRecord)
+            owner_.on_delivered(*this, delivered);
+    }
+    if (!broken_)
+        want_writable(false);
+}
+
+void ConsumerConnection::want_writable(bool on) {
+    if (on == writable_armed_ || broken_)
+        return;
+    if (!loop_.modify(fd_.get(), on ? (EPOLLIN | EPOLLOUT) : EPOLLIN)) {
+        mark_broken("epoll modify failed");
+        return;
+    }
+    writable_armed_ = on;
+}
+
+} // namespace vdmabuf::backend

@@ -1,0 +1,27 @@
+// vdmabufd's command line.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace vdmabuf::backend {
+
+struct DaemonOptions {
+    std::string guest_socket;    // default <runtime dir>/guest.sock
+    std::string consumer_socket; // default <runtime dir>/consumer.sock
+    uint32_t release_timeout_ms = 2000;
+    uint32_t max_buffers_per_guest = 64;
+    bool try_udmabuf = true;
+    std::string log_level; // empty: VDMABUF_LOG or the default
+};
+
+enum class ParseStatus { run, help, error };
+
+// Parses argv; on error prints the reason and the usage to stderr.
+[[nodiscard]] ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out);
+void print_usage(FILE* to);
+// $XDG_RUNTIME_DIR/vdmabuf, or /tmp/vdmabuf-$UID; created 0700 if missing. Empty on failure.
+[[nodiscard]] std::string default_runtime_dir();
+
+} // namespace vdmabuf::backend

@@ -1,0 +1,144 @@
+#define VDM_LOG_SCOPE "import"
+#include "hub/importer.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/udmabuf.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <vdmabuf/shared/log.hpp>
+
+namespace vdmabuf::backend {
+
+std::unique_ptr<Importer> Importer::create(bool try_udmabuf, const char* device) {
+    UniqueFd dev;
+    if (try_udmabuf) {
+        dev.reset(::open(device, O_RDWR | O_CLOEXEC));
+        if (!dev)
+            VDM_INFO("import mode: memfd (no %s: %s)", device, strerror(errno));
+        else
+            VDM_INFO("import mode: dmabuf (%s)", device);
+    } else {
+        VDM_INFO("import mode: memfd (udmabuf off)");
+    }
+    return std::unique_ptr<Importer>(new Importer(std::move(dev)));
+}
+
+const char* Importer::mode_name(uint32_t mode) {
+    return mode == VDMABUF_IMPORT_DMABUF ? "dmabuf" : "memfd";
+}
+
+int Importer::dmabuf_for(const Buffer& buffer) {
+    auto it = dmabufs_.find(buffer.id);
+    if (it != dmabufs_.end())
+        return it->second.get(); // -1 when this buffer already fell back
+    UniqueFd made;
+    std::vector<udmabuf_create_item> items(buffer.extents.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+        items[i].memfd = static_cast<uint32_t>(buffer.extents[i].fd);
+        items[i].offset = buffer.extents[i].offset;
+        items[i].size = buffer.extents[i].len;
+    }
+    std::vector<uint8_t> raw(sizeof(udmabuf_create_list) + items.size() * sizeof(udmabuf_create_item));
+    udmabuf_create_list head{};
+    head.flags = UDMABUF_FLAGS_CLOEXEC;
+    head.count = static_cast<uint32_t>(items.size());
+    std::memcpy(raw.data(), &head, sizeof(head));
+    std::memcpy(raw.data() + sizeof(head), items.data(), items.size() * sizeof(udmabuf_create_item));
+    int fd = ::ioctl(udmabuf_.get(), UDMABUF_CREATE_LIST, raw.data());
+    if (fd >= 0) {
+        made.reset(fd);
+    } else if (!fallback_logged_) {
+        // Typically a memfd without F_SEAL_SHRINK, or a non-memfd region.
+        VDM_WARN("UDMABUF_CREATE_LIST failed (%s); falling back to memfd imports for such buffers",
+                 strerror(errno));
+        fallback_logged_ = true;
+    }
+    int result = made.get();
+    dmabufs_.emplace(buffer.id, std::move(made));
+    return result;
+}
+
+int Importer::readonly_fd(uint32_t guest, int fd) {
+    auto& cache = readonly_[guest];
+    auto it = cache.find(fd);
+    if (it != cache.end()) {
+        // The number could name a different file after a memory-table change.
+        struct stat a{}, b{};
+        if (::fstat(fd, &a) == 0 && ::fstat(it->second.get(), &b) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino)
+            return it->second.get();
+        cache.erase(it);
+    }
+    char path[64];
+    std::snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    UniqueFd ro{::open(path, O_RDONLY | O_CLOEXEC)};
+    if (!ro) {
+        VDM_ERRNO("open(%s, O_RDONLY) failed", path);
+        return -1;
+    }
+    int result = ro.get();
+    cache.emplace(fd, std::move(ro));
+    return result;
+}
+
+bool Importer::import_memfd(const Buffer& buffer, Result& out) {
+    out.mode = VDMABUF_IMPORT_MEMFD;
+    for (const FileExtent& e : buffer.extents) {
+        int ro = readonly_fd(buffer.id.guest, e.fd);
+        if (ro < 0)
+            return false;
+        uint32_t index = 0;
+        while (index < out.fds.size() && out.fds[index] != ro)
+            ++index;
+        if (index == out.fds.size()) {
+            if (out.fds.size() == VDMABUF_CONSUMER_MAX_FDS) {
+                VDM_ERROR("buffer spans more than %u guest-memory fds", VDMABUF_CONSUMER_MAX_FDS);
+                return false;
+            }
+            out.fds.push_back(ro);
+        }
+        vdmabuf_c_import_extent x{};
+        x.fd_index = index;
+        x.offset = e.offset;
+        x.len = e.len;
+        out.extents.push_back(x);
+    }
+    return true;
+}
+
+bool Importer::import(const Buffer& buffer, Result& out) {
+    out.fds.clear();
+    out.extents.clear();
+    out.size = buffer.size;
+    if (buffer.extents.empty() || buffer.extents.size() > VDMABUF_MAX_EXTENTS)
+        return false;
+    if (udmabuf_) {
+        int fd = dmabuf_for(buffer);
+        if (fd >= 0) {
+            out.mode = VDMABUF_IMPORT_DMABUF;
+            out.fds.push_back(fd);
+            out.extents.push_back({0, 0, 0, buffer.size});
+            return true;
+        }
+    }
+    if (import_memfd(buffer, out))
+        return true;
+    out.fds.clear();
+    out.extents.clear();
+    return false;
+}
+
+void Importer::buffer_removed(const BufferId& id) {
+    dmabufs_.erase(id);
+}
+
+void Importer::guest_removed(uint32_t guest) {
+    readonly_.erase(guest);
+    std::erase_if(dmabufs_, [guest](const auto& kv) { return kv.first.guest == guest; });
+}
+
+} // namespace vdmabuf::backend

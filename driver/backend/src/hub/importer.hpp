@@ -1,0 +1,56 @@
+// Recreates a guest buffer for consumers (consumer spec §4): a udmabuf
+// dma-buf over the guest-memory pages where /dev/udmabuf works (cached per
+// buffer), else the guest-memory fds reopened read-only plus extents (cached
+// per fd, per guest). Not on the per-frame path: a consumer imports once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <vdmabuf/shared/unique_fd.hpp>
+
+#include "model.hpp"
+#include "vdmabuf_consumer.h"
+
+namespace vdmabuf::backend {
+
+class Importer {
+public:
+    struct Result {
+        uint32_t mode = 0; // enum vdmabuf_import_mode
+        uint64_t size = 0;
+        std::vector<int> fds; // borrowed from the importer's caches
+        std::vector<vdmabuf_c_import_extent> extents;
+    };
+
+    // try_udmabuf false (--udmabuf off) or an unusable device: MEMFD mode.
+    [[nodiscard]] static std::unique_ptr<Importer> create(bool try_udmabuf,
+                                                          const char* device = "/dev/udmabuf");
+
+    // The mode WELCOME announces.
+    [[nodiscard]] uint32_t mode() const { return udmabuf_ ? VDMABUF_IMPORT_DMABUF : VDMABUF_IMPORT_MEMFD; }
+    [[nodiscard]] static const char* mode_name(uint32_t mode);
+
+    // Fills out (reusing its capacity); false (logged) if no import could be made.
+    [[nodiscard]] bool import(const Buffer& buffer, Result& out);
+    void buffer_removed(const BufferId& id);
+    void guest_removed(uint32_t guest);
+
+private:
+    explicit Importer(UniqueFd&& udmabuf) : udmabuf_(std::move(udmabuf)) {}
+    [[nodiscard]] int dmabuf_for(const Buffer& buffer);
+    [[nodiscard]] int readonly_fd(uint32_t guest, int fd);
+    [[nodiscard]] bool import_memfd(const Buffer& buffer, Result& out);
+
+    UniqueFd udmabuf_; // empty: MEMFD mode
+    // Per buffer: a dma-buf, or empty after a failed UDMABUF_CREATE_LIST (memfd fallback).
+    std::unordered_map<BufferId, UniqueFd, BufferIdHash> dmabufs_;
+    // Per guest: guest-memory fd number -> our read-only reopen.
+    std::unordered_map<uint32_t, std::unordered_map<int, UniqueFd>> readonly_;
+    bool fallback_logged_ = false;
+};
+
+} // namespace vdmabuf::backend

@@ -1,0 +1,157 @@
+// vdmabufd: one event loop serving guests (vhost-user, GuestSession) on the
+// guest socket and host consumers (ConsumerHub) on the consumer socket.
+#define VDM_LOG_SCOPE "vdmabufd"
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unordered_map>
+
+#include <vdmabuf/shared/event_loop.hpp>
+#include <vdmabuf/shared/log.hpp>
+#include <vdmabuf/shared/unique_fd.hpp>
+
+#include "guest/guest_session.hpp"
+#include "hub/consumer_hub.hpp"
+#include "hub/daemon_options.hpp"
+#include "hub/unix_listener.hpp"
+
+using namespace vdmabuf;
+using namespace vdmabuf::backend;
+
+namespace {
+
+log::Level level_from(const std::string& s) {
+    if (s == "silent") return log::Level::silent;
+    if (s == "error") return log::Level::error;
+    if (s == "warn") return log::Level::warn;
+    if (s == "debug") return log::Level::debug;
+    if (s == "trace") return log::Level::trace;
+    return log::Level::info;
+}
+
+// Accepts guest connections and owns their sessions.
+class GuestListener {
+public:
+    GuestListener(EventLoop& loop, Hub& hub, GuestOptions opts) : loop_(loop), hub_(hub), opts_(opts) {}
+    ~GuestListener() { close(); }
+
+    [[nodiscard]] bool listen(const std::string& path) {
+        fd_ = listen_unix(path, SOCK_STREAM);
+        if (!fd_ || !loop_.add(fd_.get(), EPOLLIN, [this](uint32_t) { accept_all(); }))
+            return false;
+        path_ = path;
+        VDM_INFO("guest socket %s", path.c_str());
+        return true;
+    }
+
+    // Stops listening and ends every session (each tells the hub it left).
+    void close() {
+        if (fd_) {
+            loop_.remove(fd_.get());
+            fd_.reset();
+            ::unlink(path_.c_str());
+        }
+        sessions_.clear();
+    }
+
+private:
+    void accept_all() {
+        for (;;) {
+            UniqueFd fd{::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)};
+            if (!fd) {
+                if (errno == EINTR)
+                    continue;
+                if (errno != EAGAIN && errno != EWOULDBLOCK)
+                    VDM_ERRNO("accept4(guest socket) failed");
+                return;
+            }
+            int raw = fd.get();
+            auto session = GuestSession::create(std::move(fd), loop_, hub_, opts_,
+                                                [this](GuestSession& s) { closed(s); });
+            if (!session)
+                continue;
+            VDM_INFO("guest connection accepted (fd %d)", raw);
+            GuestSession* key = session.get();
+            sessions_.emplace(key, std::move(session));
+        }
+    }
+
+    void closed(GuestSession& s) {
+        // Not inside the session's own callback: destroy it from a fresh stack.
+        GuestSession* key = &s;
+        loop_.add_timer_ms(0, [this, key] { sessions_.erase(key); });
+    }
+
+    EventLoop& loop_;
+    Hub& hub_;
+    GuestOptions opts_;
+    UniqueFd fd_;
+    std::string path_;
+    std::unordered_map<GuestSession*, std::unique_ptr<GuestSession>> sessions_;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+    log::set_program("vdmabufd");
+    DaemonOptions opts;
+    switch (parse_daemon_options(argc, argv, opts)) {
+    case ParseStatus::help:
+        print_usage(stdout);
+        return 0;
+    case ParseStatus::error:
+        return 2;
+    case ParseStatus::run:
+        break;
+    }
+    if (!opts.log_level.empty())
+        log::set_level(level_from(opts.log_level));
+    if (opts.guest_socket.empty() || opts.consumer_socket.empty()) {
+        std::string dir = default_runtime_dir();
+        if (dir.empty())
+            return 1;
+        if (opts.guest_socket.empty())
+            opts.guest_socket = dir + "/guest.sock";
+        if (opts.consumer_socket.empty())
+            opts.consumer_socket = dir + "/consumer.sock";
+    }
+    std::signal(SIGPIPE, SIG_IGN);
+
+    auto loop = EventLoop::create();
+    if (!loop)
+        return 1;
+    HubOptions hub_opts;
+    hub_opts.release_timeout_ms = opts.release_timeout_ms;
+    hub_opts.try_udmabuf = opts.try_udmabuf;
+    auto hub = ConsumerHub::create(*loop, hub_opts);
+    if (!hub || !hub->listen(opts.consumer_socket))
+        return 1;
+    GuestOptions guest_opts;
+    guest_opts.max_buffers = opts.max_buffers_per_guest;
+    auto guests = std::make_unique<GuestListener>(*loop, *hub, guest_opts);
+    if (!guests->listen(opts.guest_socket)) {
+        hub->shutdown();
+        return 1;
+    }
+    for (int signo : {SIGINT, SIGTERM})
+        if (!loop->add_signal(signo, [&](int s) {
+                VDM_INFO("%s: shutting down", strsignal(s));
+                loop->stop();
+            }))
+            return 1;
+
+    std::printf("vdmabufd: ready\n");
+    std::fflush(stdout);
+    int rc = loop->run();
+
+    // Consumers first (nothing is released to guests that are going away),
+    // then the sessions, whose teardown the hub now ignores.
+    hub->shutdown();
+    guests.reset();
+    hub.reset();
+    VDM_INFO("stopped");
+    return rc == 0 ? 0 : 1;
+}
