@@ -7,7 +7,7 @@
 //
 // The implementation is split by concern: guest_session.cpp (life cycle, public
 // API), vhost_user_handler.cpp (the vhost-user message switch), ctrl_handler.cpp
-// (ctrlq requests), event_sender.cpp (eventq delivery).
+// (ctrlq requests), event_sender.cpp (eventq delivery), vring_handler.cpp (rings).
 #pragma once
 
 #include "guest/buffer_table.hpp"
@@ -95,14 +95,16 @@ private:
     [[nodiscard]] bool reply_u64(uint64_t value, bool& replied);
     [[nodiscard]] bool vring_index(uint64_t raw, uint32_t& index);
     [[nodiscard]] bool set_mem_table();
+    [[nodiscard]] bool get_config(bool& replied);
+    void reset_device(const char* why);
+
+    // vring_handler.cpp
     [[nodiscard]] bool set_vring_addr();
     [[nodiscard]] bool set_vring_fd(virtio::vhost_user::Request which);
     [[nodiscard]] bool get_vring_base(bool& replied);
-    [[nodiscard]] bool get_config(bool& replied);
     void configure_vring(uint32_t index);
     void watch_kick(uint32_t index);
     void stop_vring(uint32_t index);
-    void reset_device(const char* why);
     void on_kick(uint32_t index);
     void notify(uint32_t index);
     void bad_vhost(const char* fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,145 @@
+// The per-vring half of the vhost-user back-end: ring addresses, kick/call/err fds,
+// starting and stopping rings, and the kick -> process -> call cycle.
+#define VDM_LOG_SCOPE "guest"
+#include "guest/guest_session.hpp"
+
+#include <vdmabuf/shared/log.hpp>
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+
+namespace vdmabuf::backend {
+
+namespace vu = virtio::vhost_user;
+
+bool GuestSession::set_vring_addr() {
+    vu::VringAddr addr{};
+    uint32_t index = 0;
+    if (!read_payload(addr) || !vring_index(addr.index, index))
+        return false;
+    Vring& vr = vrings_[index];
+    vr.addr = addr;
+    vr.have_addr = true;
+    configure_vring(index);
+    if (!vr.queue.configured()) {
+        bad_vhost("vring %u: addresses rejected", index);
+        return false;
+    }
+    on_kick(index); // the kick fd may have come first
+    return true;
+}
+
+void GuestSession::configure_vring(uint32_t index) {
+    Vring& vr = vrings_[index];
+    const bool event_idx = acked_features_ & vu::bit(vu::feature::kEventIdx);
+    const bool indirect = acked_features_ & vu::bit(vu::feature::kIndirectDesc);
+    vr.broken_counted = false;
+    if (!vr.queue.configure(memory_, vr.num, vr.addr.desc_user_addr, vr.addr.avail_user_addr,
+                            vr.addr.used_user_addr, event_idx, indirect))
+        VDM_DEBUG("vring %u: not configured (num %u)", index, vr.num);
+}
+
+bool GuestSession::set_vring_fd(vu::Request which) {
+    uint64_t u64 = 0;
+    uint32_t index = 0;
+    if (!read_payload(u64) || !vring_index(u64 & vu::kVringIndexMask, index))
+        return false;
+    const bool no_fd = u64 & vu::kVringNoFdFlag;
+    if ((u64 & ~(vu::kVringIndexMask | vu::kVringNoFdFlag)) || msg_.nfds != (no_fd ? 0u : 1u)) {
+        bad_vhost("vring %u: payload 0x%" PRIx64 " with %u fds", index, u64, msg_.nfds);
+        return false;
+    }
+    Vring& vr = vrings_[index];
+    UniqueFd fd = no_fd ? UniqueFd{} : msg_.take_fd(0);
+    switch (which) {
+    case vu::Request::set_vring_kick:
+        if (vr.watching) {
+            loop_.remove(vr.kick.get());
+            vr.watching = false;
+        }
+        vr.kick = std::move(fd);
+        if (!vr.kick) {
+            bad_vhost("vring %u: polling mode (no kick fd) not supported", index);
+            return false;
+        }
+        // Without protocol features a ring starts enabled; with them it waits for
+        // SET_VRING_ENABLE.
+        if (!(acked_features_ & vu::bit(vu::feature::kProtocolFeatures)))
+            vr.queue.enable(true);
+        watch_kick(index);
+        return vr.watching;
+    case vu::Request::set_vring_call: vr.call = std::move(fd); return true;
+    default: vr.err = std::move(fd); return true;
+    }
+}
+
+void GuestSession::watch_kick(uint32_t index) {
+    Vring& vr = vrings_[index];
+    auto on_readable = [this, index](uint32_t) {
+        // One read empties a (non-semaphore) eventfd; never loop: the front-end's fd
+        // may be blocking.
+        uint64_t value = 0;
+        if (::read(vrings_[index].kick.get(), &value, sizeof value) < 0 && errno != EAGAIN)
+            VDM_DEBUG("vring %u: kick read failed", index);
+        on_kick(index);
+    };
+    if (!loop_.add(vr.kick.get(), EPOLLIN, on_readable)) {
+        VDM_ERROR("guest: cannot watch the kick fd of vring %u", index);
+        return;
+    }
+    vr.watching = true;
+    on_kick(index); // the driver may have posted before the fd arrived
+}
+
+void GuestSession::on_kick(uint32_t index) {
+    Vring& vr = vrings_[index];
+    if (!vr.watching)
+        return;
+    if (index == VDMABUF_VQ_CTRL)
+        process_ctrlq();
+    else
+        flush_events();
+}
+
+void GuestSession::notify(uint32_t index) {
+    Vring& vr = vrings_[index];
+    if (!vr.queue.should_notify() || !vr.call)
+        return;
+    const uint64_t one = 1;
+    if (::write(vr.call.get(), &one, sizeof one) != sizeof one && errno != EAGAIN)
+        VDM_ERRNO("guest %u: signalling vring %u", ids_.guest, index);
+}
+
+bool GuestSession::get_vring_base(bool& replied) {
+    vu::VringState state{};
+    uint32_t index = 0;
+    const bool ok = read_payload(state) && vring_index(state.index, index);
+    vu::VringState answer{state.index, ok ? vrings_[index].queue.base() : 0u};
+    const vu::Header hdr{msg_.hdr.request, vu::kVersion | vu::kFlagReply, sizeof answer};
+    replied = true;
+    if (!vu::send_message(sock_.get(), hdr, &answer))
+        close_connection("cannot send a reply");
+    if (!ok)
+        return false;
+    stop_vring(index);
+    // Stopping the ctrlq ends the vdmabuf session (§9); the connection stays.
+    if (index == VDMABUF_VQ_CTRL)
+        end_session("front-end stopped the ctrlq");
+    return true;
+}
+
+void GuestSession::stop_vring(uint32_t index) {
+    Vring& vr = vrings_[index];
+    if (vr.watching)
+        loop_.remove(vr.kick.get());
+    vr.watching = false;
+    vr.kick.reset();
+    vr.have_addr = false;
+    vr.broken_counted = false;
+    vr.queue.reset();
+}
+
+} // namespace vdmabuf::backend
