@@ -1,0 +1,53 @@
+#define VDM_LOG_SCOPE "harness"
+#include "daemon_process.hpp"
+
+#include <vdmabuf/shared/log.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <signal.h>
+
+namespace vdmabuf::harness {
+
+std::string vdmabufd_path() {
+    const char* env = getenv("VDMABUFD");
+    return env && *env ? env : VDMABUF_VDMABUFD_PATH;
+}
+
+std::string vdmabufctl_path() {
+    const char* env = getenv("VDMABUFCTL");
+    return env && *env ? env : VDMABUF_VDMABUFCTL_PATH;
+}
+
+std::unique_ptr<DaemonProcess> DaemonProcess::start(std::vector<std::string> extra_args) {
+    std::unique_ptr<DaemonProcess> d(new DaemonProcess);
+    char tmpl[] = "/tmp/vdmabuf-run-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        VDM_ERRNO("mkdtemp failed");
+        return nullptr;
+    }
+    d->dir_ = tmpl;
+    d->guest_socket_ = d->dir_ + "/guest.sock";
+    d->consumer_socket_ = d->dir_ + "/consumer.sock";
+    std::vector<std::string> argv{vdmabufd_path(), "--guest-socket", d->guest_socket_,
+                                  "--consumer-socket", d->consumer_socket_};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    d->child_ = ChildProcess::spawn(argv);
+    if (!d->child_ || !d->child_.wait_for_line("vdmabufd: ready", 5000)) {
+        VDM_ERROR("%s did not become ready", argv[0].c_str());
+        return nullptr;
+    }
+    return d;
+}
+
+bool DaemonProcess::alive() { return !child_.exited(); }
+
+int DaemonProcess::stop() { return child_.stop(SIGTERM, 3000); }
+
+DaemonProcess::~DaemonProcess() {
+    stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+}
+
+} // namespace vdmabuf::harness
