@@ -250,6 +250,17 @@ int ConsumerConnection::send_packet(const void* data, size_t len, std::span<cons
     }
 }
 
+void ConsumerConnection::send_failed(int err) {
+    // A consumer that hung up mid-stream is an ordinary disconnect.
+    if (err == EPIPE || err == ECONNRESET) {
+        mark_broken("closed by peer");
+        return;
+    }
+    errno = err;
+    VDM_ERRNO("consumer %u: sendmsg failed", id_);
+    mark_broken("send failed");
+}
+
 void ConsumerConnection::send(const void* data, size_t len, std::span<const int> fds) {
     if (broken_)
         return;
@@ -258,9 +269,7 @@ void ConsumerConnection::send(const void* data, size_t len, std::span<const int>
         if (err == 0)
             return;
         if (err != EAGAIN) {
-            errno = err;
-            VDM_ERRNO("consumer %u: sendmsg failed", id_);
-            mark_broken("send failed");
+            send_failed(err);
             return;
         }
     }
@@ -330,9 +339,7 @@ uint32_t ConsumerConnection::push_present(uint32_t record) {
             return kNoRecord;
         }
         if (err != EAGAIN) {
-            errno = err;
-            VDM_ERRNO("consumer %u: sendmsg(PRESENT) failed", id_);
-            mark_broken("send failed");
+            send_failed(err);
             return kNoRecord;
         }
     }
@@ -382,9 +389,7 @@ void ConsumerConnection::flush() {
         if (err == EAGAIN)
             return; // EPOLLOUT stays armed
         if (err != 0) {
-            errno = err;
-            VDM_ERRNO("consumer %u: sendmsg failed", id_);
-            mark_broken("send failed");
+            send_failed(err);
             return;
         }
         queue_.pop();

@@ -97,6 +97,7 @@ private:
     // 0, EAGAIN, or another errno.
     int send_packet(const void* data, size_t len, std::span<const int> fds);
     int send_present(uint32_t record, OutputState& st);
+    void send_failed(int err);
     OutputState& output_state(uint32_t guest, uint32_t output);
     void protocol_error(uint64_t tag, uint32_t request, uint32_t code, const char* what);
 

@@ -253,7 +253,7 @@ std::string stats_text(const StatsSnapshot& s) {
            s.rss_bytes / 1024);
     o += "latency (us, last 4096):\n";
     for (const auto& st : s.stages)
-        append(o, "  %-22s p50 %" PRIu64 " p99 %" PRIu64 " (%zu samples)\n", st.name, st.p50_us,
+        append(o, "  %-27s p50 %" PRIu64 " p99 %" PRIu64 " (%zu samples)\n", st.name, st.p50_us,
                st.p99_us, st.samples);
     for (const auto& g : s.guests) {
         append(o, "guest %u \"%s\": %zu buffers, %zu in flight\n", g.id, printable(g.name).c_str(),
