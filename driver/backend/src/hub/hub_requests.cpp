@@ -119,7 +119,8 @@ StatsSnapshot HubCore::snapshot() const {
     StatsSnapshot s;
     s.daemon = counters_;
     s.guest_totals = retired_;
-    for (const auto& [gid, e] : guests_) {
+    for (const auto& [gid, entry] : guests_) {
+        const GuestEntry& e = entry; // clang 14 cannot capture structured bindings
         StatsSnapshot::GuestRow g;
         g.id = gid;
         g.name = e.port->name();

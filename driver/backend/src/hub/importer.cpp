@@ -2,6 +2,7 @@
 #include "hub/importer.hpp"
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -42,12 +43,15 @@ int Importer::dmabuf_for(const Buffer& buffer) {
         items[i].offset = buffer.extents[i].offset;
         items[i].size = buffer.extents[i].len;
     }
-    std::vector<uint8_t> raw(sizeof(udmabuf_create_list) + items.size() * sizeof(udmabuf_create_item));
-    udmabuf_create_list head{};
-    head.flags = UDMABUF_FLAGS_CLOEXEC;
-    head.count = static_cast<uint32_t>(items.size());
-    std::memcpy(raw.data(), &head, sizeof(head));
-    std::memcpy(raw.data() + sizeof(head), items.data(), items.size() * sizeof(udmabuf_create_item));
+    // udmabuf_create_list ends in a flexible array: lay it out by offsets
+    // rather than instantiating it.
+    constexpr size_t kHead = offsetof(udmabuf_create_list, list);
+    std::vector<uint8_t> raw(kHead + items.size() * sizeof(udmabuf_create_item));
+    const uint32_t flags = UDMABUF_FLAGS_CLOEXEC;
+    const auto count = static_cast<uint32_t>(items.size());
+    std::memcpy(raw.data() + offsetof(udmabuf_create_list, flags), &flags, sizeof(flags));
+    std::memcpy(raw.data() + offsetof(udmabuf_create_list, count), &count, sizeof(count));
+    std::memcpy(raw.data() + kHead, items.data(), items.size() * sizeof(udmabuf_create_item));
     int fd = ::ioctl(udmabuf_.get(), UDMABUF_CREATE_LIST, raw.data());
     if (fd >= 0) {
         made.reset(fd);

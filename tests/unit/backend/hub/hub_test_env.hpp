@@ -162,10 +162,10 @@ public:
         std::memcpy(h.guest_name, guest, std::min(std::strlen(guest), sizeof(h.guest_name)));
         send(h);
     }
-    void release(const BufferId& id, uint64_t seq, uint64_t tag = 7) {
+    void release(const BufferId& buffer, uint64_t seq, uint64_t tag = 7) {
         vdmabuf_c_release r{};
         r.hdr = {VDMABUF_C_RELEASE, sizeof(r), tag};
-        r.id = id.to_wire();
+        r.id = buffer.to_wire();
         r.sequence = seq;
         send(r);
     }
