@@ -163,7 +163,7 @@ void ConsumerConnection::handle_packet(const uint8_t* data, size_t len, bool tru
                            strnlen(reinterpret_cast<const char*>(h.guest_name),
                                    sizeof(h.guest_name)));
         ready_ = true;
-        owner_.on_hello(*this);
+        owner_.on_hello(*this, hdr.tag);
         return;
     }
     case VDMABUF_C_IMPORT:

@@ -25,7 +25,7 @@ class ConsumerConnection {
 public:
     class Owner {
     public:
-        virtual void on_hello(ConsumerConnection& c) = 0;
+        virtual void on_hello(ConsumerConnection& c, uint64_t tag) = 0;
         virtual void on_import(ConsumerConnection& c, uint64_t tag, const BufferId& id) = 0;
         virtual void on_release(ConsumerConnection& c, uint64_t tag, const BufferId& id,
                                 uint64_t sequence) = 0;

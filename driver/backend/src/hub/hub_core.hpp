@@ -83,7 +83,7 @@ private:
             std::unique_ptr<Importer> importer);
 
     // ConsumerConnection::Owner
-    void on_hello(ConsumerConnection& c) override;
+    void on_hello(ConsumerConnection& c, uint64_t tag) override;
     void on_import(ConsumerConnection& c, uint64_t tag, const BufferId& id) override;
     void on_release(ConsumerConnection& c, uint64_t tag, const BufferId& id,
                     uint64_t sequence) override;

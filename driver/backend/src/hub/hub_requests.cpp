@@ -15,10 +15,11 @@ uint64_t heap_allocations() {
     return vdmabuf_heap_allocations ? vdmabuf_heap_allocations() : 0;
 }
 
-void HubCore::on_hello(ConsumerConnection& c) {
+void HubCore::on_hello(ConsumerConnection& c, uint64_t tag) {
     vdmabuf_c_welcome w{};
     w.hdr.type = VDMABUF_C_WELCOME;
     w.hdr.size = sizeof(w);
+    w.hdr.tag = tag; // a reply echoes its request's tag
     w.magic = VDMABUF_CONSUMER_MAGIC;
     w.version = VDMABUF_CONSUMER_VERSION;
     w.consumer = c.id();

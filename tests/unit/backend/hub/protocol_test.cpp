@@ -35,7 +35,9 @@ TEST_F(Protocol, RequestBeforeHelloIsNotReady) {
     expect_error(c, VDMABUF_C_ERR_NOT_READY, VDMABUF_C_RELEASE);
     c.hello();
     pump();
-    EXPECT_EQ(type_of(c.drain().at(0)), uint32_t(VDMABUF_C_WELCOME));
+    auto welcome = c.drain().at(0);
+    EXPECT_EQ(type_of(welcome), uint32_t(VDMABUF_C_WELCOME));
+    EXPECT_EQ(as<vdmabuf_c_hdr>(welcome).tag, 1u) << "WELCOME echoes HELLO's tag";
     expect_alive(c);
 }
 
