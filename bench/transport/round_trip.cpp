@@ -109,6 +109,7 @@ RoundTripResult run_round_trip(const RoundTripOptions& opt) {
         if (round == opt.warmup) {
             measuring = true;
             b0 = heap_allocations();
+            result.setup_allocs_bench = b0;
             t0 = now_ns();
         }
         for (auto& g : guests) {

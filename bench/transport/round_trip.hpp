@@ -18,6 +18,7 @@ struct RoundTripResult {
     double allocs_per_frame_bench = 0;  // this process: guest + consumer libraries
     double allocs_per_frame_daemon = 0; // vdmabufd, from its STATS
     uint64_t daemon_rss_kib = 0;
+    uint64_t setup_allocs_bench = 0; // before measuring: proves the counter counts
 };
 
 struct RoundTripOptions {
