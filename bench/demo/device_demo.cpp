@@ -75,6 +75,9 @@ std::optional<Args> parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     log::set_program("demo");
+    // Quiet children too; VDMABUF_LOG=info shows every connect and disconnect.
+    setenv("VDMABUF_LOG", getenv("VDMABUF_LOG") ? getenv("VDMABUF_LOG") : "warn", 1);
+    log::init_from_env();
     auto args = parse(argc, argv);
     if (!args)
         return 2;
@@ -203,7 +206,7 @@ int main(int argc, char** argv) {
     printf("  frames verified       %llu exact, %llu wrong\n", (unsigned long long)verified,
            (unsigned long long)mismatched);
     printf("  rate                  %.0f frames/s\n", double(args->frames) / seconds);
-    printf("  round trip            p50 %.1f us, p99 %.1f us (present -> consumer -> release)\n",
+    printf("  round trip            p50 %.1f us, p99 %.1f us (present -> consumer checks every pixel -> release)\n",
            double(rtt.median()) / 1000, double(rtt.percentile(99)) / 1000);
     printf("  commit -> consumer    p50 %.1f us, p99 %.1f us\n",
            double(commit_to_consumer.median()) / 1000,
