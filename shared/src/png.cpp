@@ -128,12 +128,13 @@ bool write_png(const char* path, const uint8_t* pixels, uint32_t width, uint32_t
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, const_cast<char*>(path),
                                               on_png_error, on_png_warning);
     png_infop info = png ? png_create_info_struct(png) : nullptr;
+    if (!png || !info)
+        VDM_ERROR("%s: png_create_write_struct failed", path);
     std::vector<uint8_t> row(size_t{width} * 4);
     bool ok = info && write_rows(png, info, file.get(), pixels, width, height, stride,
                                  fourcc == DRM_FORMAT_ARGB8888, row.data());
+    // Nulls png and info: test them before, never after.
     png_destroy_write_struct(png ? &png : nullptr, info ? &info : nullptr);
-    if (!png || !info)
-        VDM_ERROR("%s: png_create_write_struct failed", path);
     // fclose flushes: a full disk shows up here, not in png_write_row.
     if (fclose(file.release()) != 0) {
         VDM_ERRNO("fclose(%s) failed", path);
