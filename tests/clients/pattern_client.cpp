@@ -1,0 +1,362 @@
+// vdmabuf-pattern-client: a deterministic xdg-shell client for the compositor
+// tests, the benchmark and the demo. It draws the picture of pattern.hpp into
+// wl_shm buffers, so a reader of the compositor's output can find the window,
+// read which frame it shows and when it was committed, and check every pixel.
+//
+//   vdmabuf-pattern-client [--size WxH] [--mode still|full|square]
+//                          [--square X,Y] [--fps N] [--frames N]
+//
+// still: one frame, then nothing until closed. full: every frame redraws and
+// damages the whole surface. square: only the 64x64 square changes and only
+// it is damaged. --fps paces commits with a timer (default 60); --fps 0 paces
+// them with wl_surface.frame callbacks instead. --frames N exits (status 0)
+// after N commits. Exits 1 if the compositor goes away or lacks a global.
+#define VDM_LOG_SCOPE "pattern-client"
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <poll.h>
+#include <string>
+#include <sys/timerfd.h>
+#include <vector>
+
+#include <wayland-client.h>
+
+#include "xdg-shell-client-protocol.h"
+
+#include "pattern.hpp"
+#include "shm_buffer.hpp"
+
+#include <vdmabuf/shared/log.hpp>
+#include <vdmabuf/shared/time.hpp>
+#include <vdmabuf/shared/unique_fd.hpp>
+
+namespace vdmabuf::testclient {
+namespace {
+
+constexpr size_t kMaxBuffers = 4;
+
+struct Options {
+    pattern::Layout layout{pattern::Mode::still, 256, 256, 32, 32};
+    uint32_t fps = 60;
+    uint64_t frames = 0; // 0: run until closed
+};
+
+class PatternClient {
+public:
+    explicit PatternClient(const Options& opts) : opts_(opts) {}
+    ~PatternClient();
+    PatternClient(const PatternClient&) = delete;
+    PatternClient& operator=(const PatternClient&) = delete;
+
+    [[nodiscard]] bool connect();
+    int run();
+
+    // Listener entry points (the listener tables below name them).
+    static void registry_global(void* data, wl_registry* registry, uint32_t name,
+                                const char* interface, uint32_t version);
+    static void registry_remove(void*, wl_registry*, uint32_t) {}
+    static void wm_ping(void*, xdg_wm_base* wm, uint32_t serial) { xdg_wm_base_pong(wm, serial); }
+    static void surface_configure(void* data, xdg_surface* surface, uint32_t serial);
+    static void toplevel_configure(void*, xdg_toplevel*, int32_t, int32_t, wl_array*) {}
+    static void toplevel_close(void* data, xdg_toplevel*) {
+        static_cast<PatternClient*>(data)->running_ = false;
+    }
+    static void frame_done(void* data, wl_callback* cb, uint32_t);
+
+private:
+    // Draws and commits the next frame if a buffer is free.
+    void next_frame();
+    [[nodiscard]] ShmBuffer* free_buffer();
+
+    Options opts_;
+    wl_display* display_ = nullptr;
+    wl_registry* registry_ = nullptr;
+    wl_compositor* compositor_ = nullptr;
+    wl_shm* shm_ = nullptr;
+    xdg_wm_base* wm_base_ = nullptr;
+    wl_surface* surface_ = nullptr;
+    xdg_surface* xdg_surface_ = nullptr;
+    xdg_toplevel* toplevel_ = nullptr;
+    wl_callback* frame_cb_ = nullptr;
+    std::vector<std::unique_ptr<ShmBuffer>> buffers_;
+    UniqueFd timer_;
+    uint32_t frame_ = 0; // the next frame to commit
+    uint64_t skipped_ = 0;
+    bool configured_ = false;
+    bool running_ = true;
+};
+
+const wl_registry_listener kRegistryListener = {PatternClient::registry_global,
+                                                PatternClient::registry_remove};
+const xdg_wm_base_listener kWmListener = {PatternClient::wm_ping};
+const xdg_surface_listener kXdgSurfaceListener = {PatternClient::surface_configure};
+const xdg_toplevel_listener kToplevelListener = {PatternClient::toplevel_configure,
+                                                 PatternClient::toplevel_close};
+const wl_callback_listener kFrameListener = {PatternClient::frame_done};
+
+void PatternClient::registry_global(void* data, wl_registry* registry, uint32_t name,
+                                    const char* interface, uint32_t version) {
+    auto* self = static_cast<PatternClient*>(data);
+    if (std::strcmp(interface, wl_compositor_interface.name) == 0 && version >= 4)
+        self->compositor_ = static_cast<wl_compositor*>(
+            wl_registry_bind(registry, name, &wl_compositor_interface, 4));
+    else if (std::strcmp(interface, wl_shm_interface.name) == 0)
+        self->shm_ = static_cast<wl_shm*>(wl_registry_bind(registry, name, &wl_shm_interface, 1));
+    else if (std::strcmp(interface, xdg_wm_base_interface.name) == 0) {
+        self->wm_base_ = static_cast<xdg_wm_base*>(
+            wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
+        xdg_wm_base_add_listener(self->wm_base_, &kWmListener, self);
+    }
+}
+
+void PatternClient::surface_configure(void* data, xdg_surface* surface, uint32_t serial) {
+    auto* self = static_cast<PatternClient*>(data);
+    xdg_surface_ack_configure(surface, serial);
+    if (!self->configured_) {
+        self->configured_ = true;
+        self->next_frame(); // the first frame maps the window
+    }
+}
+
+void PatternClient::frame_done(void* data, wl_callback* cb, uint32_t) {
+    auto* self = static_cast<PatternClient*>(data);
+    wl_callback_destroy(cb);
+    self->frame_cb_ = nullptr;
+    self->next_frame();
+}
+
+bool PatternClient::connect() {
+    display_ = wl_display_connect(nullptr);
+    if (!display_) {
+        VDM_ERRNO("wl_display_connect(WAYLAND_DISPLAY=%s)",
+                  std::getenv("WAYLAND_DISPLAY") ? std::getenv("WAYLAND_DISPLAY") : "(unset)");
+        return false;
+    }
+    registry_ = wl_display_get_registry(display_);
+    wl_registry_add_listener(registry_, &kRegistryListener, this);
+    if (wl_display_roundtrip(display_) < 0)
+        return false;
+    if (!compositor_ || !shm_ || !wm_base_) {
+        VDM_ERROR("compositor lacks %s", !compositor_ ? "wl_compositor v4"
+                                         : !shm_      ? "wl_shm"
+                                                      : "xdg_wm_base");
+        return false;
+    }
+    surface_ = wl_compositor_create_surface(compositor_);
+    xdg_surface_ = xdg_wm_base_get_xdg_surface(wm_base_, surface_);
+    xdg_surface_add_listener(xdg_surface_, &kXdgSurfaceListener, this);
+    toplevel_ = xdg_surface_get_toplevel(xdg_surface_);
+    xdg_toplevel_add_listener(toplevel_, &kToplevelListener, this);
+    xdg_toplevel_set_title(toplevel_, "vdmabuf-pattern-client");
+    xdg_toplevel_set_app_id(toplevel_, "vdmabuf-pattern-client");
+    wl_surface_commit(surface_);
+
+    if (opts_.fps > 0 && opts_.layout.mode != pattern::Mode::still) {
+        timer_ = UniqueFd{timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
+        const long period_ns = 1'000'000'000L / long(opts_.fps);
+        itimerspec its{};
+        its.it_interval.tv_sec = period_ns / 1'000'000'000L;
+        its.it_interval.tv_nsec = period_ns % 1'000'000'000L;
+        its.it_value = its.it_interval;
+        if (!timer_ || timerfd_settime(timer_.get(), 0, &its, nullptr) != 0) {
+            VDM_ERRNO("timerfd");
+            return false;
+        }
+    }
+    return true;
+}
+
+ShmBuffer* PatternClient::free_buffer() {
+    for (auto& b : buffers_)
+        if (!b->busy)
+            return b.get();
+    if (buffers_.size() >= kMaxBuffers)
+        return nullptr;
+    auto b = ShmBuffer::create(shm_, opts_.layout.width, opts_.layout.height);
+    if (!b)
+        return nullptr;
+    buffers_.push_back(std::move(b));
+    return buffers_.back().get();
+}
+
+void PatternClient::next_frame() {
+    const pattern::Layout& l = opts_.layout;
+    if (!configured_ || (l.mode == pattern::Mode::still && frame_ > 0) || frame_cb_)
+        return;
+    if (opts_.frames && frame_ >= opts_.frames) {
+        running_ = false;
+        return;
+    }
+    ShmBuffer* b = free_buffer();
+    if (!b) {
+        ++skipped_; // every buffer is still with the compositor: skip this tick
+        return;
+    }
+    // A buffer that already holds a complete frame only needs the region that
+    // changes; in square mode that is the 64x64 square alone.
+    const pattern::Rect all{0, 0, l.width, l.height};
+    const pattern::Rect area = b->drawn ? l.region() : all;
+    pattern::draw(l, frame_, 0, area, b->pixels(), b->stride());
+    b->drawn = true;
+    b->frame = frame_;
+    const pattern::Rect damage = frame_ == 0 ? all : l.region();
+
+    wl_surface_attach(surface_, b->buffer(), 0, 0);
+    wl_surface_damage_buffer(surface_, int32_t(damage.x), int32_t(damage.y),
+                             int32_t(damage.width), int32_t(damage.height));
+    if (opts_.fps == 0 && l.mode != pattern::Mode::still) {
+        frame_cb_ = wl_surface_frame(surface_);
+        wl_callback_add_listener(frame_cb_, &kFrameListener, this);
+    }
+    pattern::write_stamp(l, frame_, now_ns(), b->pixels(), b->stride());
+    wl_surface_commit(surface_);
+    b->busy = true;
+    ++frame_;
+}
+
+int PatternClient::run() {
+    while (running_) {
+        while (wl_display_prepare_read(display_) != 0)
+            wl_display_dispatch_pending(display_);
+        if (wl_display_flush(display_) < 0 && errno != EAGAIN) {
+            wl_display_cancel_read(display_);
+            break;
+        }
+        pollfd fds[2] = {{wl_display_get_fd(display_), POLLIN, 0}, {timer_.get(), POLLIN, 0}};
+        const int n = poll(fds, timer_ ? 2 : 1, -1);
+        if (n < 0 && errno != EINTR) {
+            wl_display_cancel_read(display_);
+            VDM_ERRNO("poll");
+            return 1;
+        }
+        if (n > 0 && (fds[0].revents & POLLIN)) {
+            if (wl_display_read_events(display_) < 0)
+                break;
+        } else {
+            wl_display_cancel_read(display_);
+        }
+        if (fds[0].revents & (POLLERR | POLLHUP))
+            break;
+        if (wl_display_dispatch_pending(display_) < 0)
+            break;
+        if (timer_ && (fds[1].revents & POLLIN)) {
+            uint64_t expirations = 0;
+            (void)!read(timer_.get(), &expirations, sizeof expirations);
+            next_frame();
+        }
+    }
+    if (running_) {
+        VDM_ERROR("lost the compositor: %s", std::strerror(wl_display_get_error(display_)));
+        return 1;
+    }
+    wl_display_roundtrip(display_); // the last commit reaches the compositor
+    VDM_DEBUG("%" PRIu32 " frames committed, %" PRIu64 " ticks skipped", frame_, skipped_);
+    return 0;
+}
+
+PatternClient::~PatternClient() {
+    if (!display_)
+        return;
+    if (frame_cb_)
+        wl_callback_destroy(frame_cb_);
+    buffers_.clear();
+    if (toplevel_)
+        xdg_toplevel_destroy(toplevel_);
+    if (xdg_surface_)
+        xdg_surface_destroy(xdg_surface_);
+    if (surface_)
+        wl_surface_destroy(surface_);
+    if (wm_base_)
+        xdg_wm_base_destroy(wm_base_);
+    if (shm_)
+        wl_shm_destroy(shm_);
+    if (compositor_)
+        wl_compositor_destroy(compositor_);
+    if (registry_)
+        wl_registry_destroy(registry_);
+    wl_display_disconnect(display_);
+}
+
+[[noreturn]] void usage(int status) {
+    std::fprintf(status ? stderr : stdout,
+                 "usage: vdmabuf-pattern-client [--size WxH] [--mode still|full|square]\n"
+                 "                              [--square X,Y] [--fps N] [--frames N]\n");
+    std::exit(status);
+}
+
+bool parse_pair(const char* s, char sep, uint32_t& a, uint32_t& b) {
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long x = std::strtoul(s, &end, 10);
+    if (errno || end == s || *end != sep)
+        return false;
+    const char* second = end + 1;
+    const unsigned long y = std::strtoul(second, &end, 10);
+    if (errno || end == second || *end != '\0' || x > 0xffffff || y > 0xffffff)
+        return false;
+    a = uint32_t(x);
+    b = uint32_t(y);
+    return true;
+}
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "-h" || arg == "--help")
+            usage(0);
+        if (i + 1 >= argc)
+            usage(2);
+        const char* value = argv[++i];
+        bool ok = true;
+        if (arg == "--size") {
+            ok = parse_pair(value, 'x', o.layout.width, o.layout.height);
+        } else if (arg == "--square") {
+            ok = parse_pair(value, ',', o.layout.square_x, o.layout.square_y);
+        } else if (arg == "--mode") {
+            const std::string m = value;
+            ok = m == "still" || m == "full" || m == "square";
+            o.layout.mode = m == "full"     ? pattern::Mode::full
+                            : m == "square" ? pattern::Mode::square
+                                            : pattern::Mode::still;
+        } else if (arg == "--fps" || arg == "--frames") {
+            char* end = nullptr;
+            const unsigned long long n = std::strtoull(value, &end, 10);
+            ok = end != value && *end == '\0' && (arg == "--frames" || n <= 1000);
+            if (arg == "--fps")
+                o.fps = uint32_t(n);
+            else
+                o.frames = n;
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            std::fprintf(stderr, "vdmabuf-pattern-client: bad %s '%s'\n", arg.c_str(), value);
+            usage(2);
+        }
+    }
+    if (!o.layout.valid()) {
+        std::fprintf(stderr, "vdmabuf-pattern-client: the square must lie inside the surface "
+                             "(at y >= 1), and the surface be at least 8x2\n");
+        usage(2);
+    }
+    return o;
+}
+
+} // namespace
+} // namespace vdmabuf::testclient
+
+int main(int argc, char** argv) {
+    using namespace vdmabuf::testclient;
+    vdmabuf::log::set_program("pattern-client");
+    const Options opts = parse(argc, argv);
+    PatternClient client(opts);
+    if (!client.connect())
+        return 1;
+    return client.run();
+}
