@@ -58,8 +58,8 @@ struct Layout {
     [[nodiscard]] uint32_t stamp_x() const { return region().x; }
     [[nodiscard]] uint32_t stamp_y() const { return region().y + 1; }
     [[nodiscard]] bool is_metadata(uint32_t x, uint32_t y) const {
-        return (y == 0 && x < kLocatorPixels) || (y == stamp_y() && x >= stamp_x() &&
-                                                   x - stamp_x() < kStampPixels);
+        return (y == 0 && x < kLocatorPixels) ||
+               (y == stamp_y() && x >= stamp_x() && x - stamp_x() < kStampPixels);
     }
 };
 
@@ -102,10 +102,9 @@ inline void put(uint8_t* pixels, uint32_t stride, uint32_t x, uint32_t y, uint32
 // Writes the stamp alone (the client rewrites it just before each commit).
 inline void write_stamp(const Layout& l, uint32_t frame, uint64_t time_ns, uint8_t* pixels,
                         uint32_t stride) {
-    const uint32_t stamp[kStampPixels] = {kStampMagic, frame & kRgbMask,
-                                          uint32_t(time_ns & kRgbMask),
-                                          uint32_t((time_ns >> 24) & kRgbMask),
-                                          uint32_t((time_ns >> 48) & kRgbMask)};
+    const uint32_t stamp[kStampPixels] = {
+        kStampMagic, frame & kRgbMask, uint32_t(time_ns & kRgbMask),
+        uint32_t((time_ns >> 24) & kRgbMask), uint32_t((time_ns >> 48) & kRgbMask)};
     for (uint32_t i = 0; i < kStampPixels; ++i)
         put(pixels, stride, l.stamp_x() + i, l.stamp_y(), stamp[i]);
 }
@@ -117,7 +116,7 @@ inline void draw(const Layout& l, uint32_t frame, uint64_t time_ns, const Rect& 
     for (uint32_t y = area.y; y < area.y + area.height; ++y)
         for (uint32_t x = area.x; x < area.x + area.width; ++x)
             put(pixels, stride, x, y, expected(l, frame, x, y));
-    const uint32_t locator[kLocatorPixels] = {kLocatorMagic, l.width, l.height,
+    const uint32_t locator[kLocatorPixels] = {kLocatorMagic,    l.width,    l.height,
                                               uint32_t(l.mode), l.square_x, l.square_y};
     for (uint32_t i = 0; i < kLocatorPixels; ++i)
         if (area.contains(i, 0))

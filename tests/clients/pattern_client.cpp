@@ -108,8 +108,8 @@ void PatternClient::registry_global(void* data, wl_registry* registry, uint32_t 
     else if (std::strcmp(interface, wl_shm_interface.name) == 0)
         self->shm_ = static_cast<wl_shm*>(wl_registry_bind(registry, name, &wl_shm_interface, 1));
     else if (std::strcmp(interface, xdg_wm_base_interface.name) == 0) {
-        self->wm_base_ = static_cast<xdg_wm_base*>(
-            wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
+        self->wm_base_ =
+            static_cast<xdg_wm_base*>(wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
         xdg_wm_base_add_listener(self->wm_base_, &kWmListener, self);
     }
 }
@@ -207,8 +207,8 @@ void PatternClient::next_frame() {
     const pattern::Rect damage = frame_ == 0 ? all : l.region();
 
     wl_surface_attach(surface_, b->buffer(), 0, 0);
-    wl_surface_damage_buffer(surface_, int32_t(damage.x), int32_t(damage.y),
-                             int32_t(damage.width), int32_t(damage.height));
+    wl_surface_damage_buffer(surface_, int32_t(damage.x), int32_t(damage.y), int32_t(damage.width),
+                             int32_t(damage.height));
     if (opts_.fps == 0 && l.mode != pattern::Mode::still) {
         frame_cb_ = wl_surface_frame(surface_);
         wl_callback_add_listener(frame_cb_, &kFrameListener, this);

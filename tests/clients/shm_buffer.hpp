@@ -24,9 +24,9 @@ public:
     [[nodiscard]] uint8_t* pixels() const;
     [[nodiscard]] uint32_t stride() const { return stride_; }
 
-    bool busy = false;    // attached and not yet released by the compositor
-    bool drawn = false;   // holds a complete picture of some frame
-    uint32_t frame = 0;   // which one
+    bool busy = false;  // attached and not yet released by the compositor
+    bool drawn = false; // holds a complete picture of some frame
+    uint32_t frame = 0; // which one
 
 private:
     ShmBuffer() = default;
