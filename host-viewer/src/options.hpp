@@ -1,0 +1,26 @@
+// vdmabuf-viewer's command line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace vdmabuf::viewer {
+
+struct Options {
+    std::string connect;             // consumer socket; default Client::default_path()
+    std::string guest;               // guest-name filter; empty: any
+    uint32_t output = 0;             // output index
+    std::string presenter = "auto";  // auto|wayland|x11|headless
+    std::string screenshot;          // PNG written after --frames frames (or at exit)
+    uint64_t frames = 0;             // exit after this many presented frames; 0: run on
+    bool fullscreen = false;
+    bool hud = false;
+    std::string stats_json;          // counters written here at exit (tests, scripts)
+    bool no_reconnect = false;       // exit when vdmabufd goes away
+};
+
+// nullopt after printing usage (or an error) to stderr; *exit_code says how to exit.
+[[nodiscard]] std::optional<Options> parse_options(int argc, char** argv, int* exit_code);
+
+} // namespace vdmabuf::viewer

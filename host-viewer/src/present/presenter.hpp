@@ -1,0 +1,70 @@
+// Where frames are shown: a Wayland window, an X11 window or an offscreen FBO.
+// Each implementation owns its EGL display, context and surface. create()
+// tries them in preference order (Wayland, X11, headless) and logs what it
+// picked and why the others were skipped.
+#pragma once
+
+#include "egl/context.hpp"
+
+#include <vdmabuf/shared/png.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace vdmabuf::viewer {
+
+struct PresenterOptions {
+    std::string title = "vdmabuf-viewer";
+    bool fullscreen = false;
+};
+
+struct TargetSize {
+    uint32_t width = 0, height = 0;
+    bool flip_y = false; // window framebuffers are y-up
+};
+
+class Presenter {
+public:
+    virtual ~Presenter() = default;
+    [[nodiscard]] virtual const char* name() const = 0;
+    [[nodiscard]] virtual const EglContext& context() const = 0;
+    // The guest frame's size: headless resizes its FBO, windows their initial size.
+    virtual void set_content_size(uint32_t width, uint32_t height) = 0;
+    virtual void set_title(const std::string&) {}
+    // Makes the context current and binds the target.
+    [[nodiscard]] virtual TargetSize begin_frame() = 0;
+    // Swaps (windows) or flushes (headless).
+    virtual bool end_frame() = 0;
+    // Byte-exact native-size readback where the target is the guest frame at
+    // 1:1 (headless); nullopt elsewhere (the viewer renders offscreen instead).
+    [[nodiscard]] virtual std::optional<Image> read_native() { return std::nullopt; }
+    // Window-system events: poll fd() for POLLIN, then dispatch(). -1: none.
+    [[nodiscard]] virtual int fd() const { return -1; }
+    virtual void dispatch() {}
+    // The user closed the window.
+    [[nodiscard]] virtual bool closed() const { return false; }
+    // Keys the viewer acts on, consumed by reading.
+    virtual bool take_screenshot_key() { return false; }
+    virtual bool take_hud_key() { return false; }
+    // Wayland wp_presentation: frames are reported as shown. Without it the
+    // viewer releases after an EGL fence placed after the swap.
+    [[nodiscard]] virtual bool has_presentation_feedback() const { return false; }
+    // Number of frames the compositor reported shown so far (feedback only).
+    [[nodiscard]] virtual uint64_t presented_count() const { return 0; }
+};
+
+// name: "auto", "wayland", "x11" or "headless". nullptr (logged) when the
+// requested one (or, for auto, every one) cannot start.
+[[nodiscard]] std::unique_ptr<Presenter> create_presenter(const std::string& name,
+                                                          const PresenterOptions& options);
+
+// Each returns nullptr and sets *why when it cannot run here.
+[[nodiscard]] std::unique_ptr<Presenter> create_headless_presenter(std::string* why);
+[[nodiscard]] std::unique_ptr<Presenter> create_x11_presenter(const PresenterOptions& options,
+                                                              std::string* why);
+[[nodiscard]] std::unique_ptr<Presenter> create_wayland_presenter(const PresenterOptions& options,
+                                                                  std::string* why);
+
+} // namespace vdmabuf::viewer
