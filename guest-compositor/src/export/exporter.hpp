@@ -1,0 +1,86 @@
+// Export discipline (device spec §6): every GuestBuffer is EXPORTed once per device
+// session, lazily on its first presentation; every committed output frame is one
+// PRESENT carrying that frame's damage; from PRESENT to its RELEASE the exporter
+// holds a wlr_buffer_lock, so the output's swapchain cannot hand the buffer out for
+// rendering again. A buffer that wlroots drops (resized or destroyed output) is
+// destroyed only after its last unlock, i.e. after RELEASE; it is then UNEXPORTed
+// and its pages kept until the device has answered.
+#pragma once
+
+#include "export/device_link.hpp"
+#include "export/guest_buffer.hpp"
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+namespace vdmabuf::compositor {
+
+struct ExporterCounters {
+    uint64_t exports = 0;
+    uint64_t presents = 0;
+    uint64_t releases = 0;
+    uint64_t unexports = 0;
+    uint64_t present_failures = 0;
+};
+
+class Exporter {
+public:
+    explicit Exporter(DeviceLink& link) : link_(link) {}
+    ~Exporter();
+    Exporter(const Exporter&) = delete;
+    Exporter& operator=(const Exporter&) = delete;
+
+    // Called when one of an output's buffers became free again (RELEASE, failed
+    // PRESENT, device loss), so the output can retry a skipped frame.
+    std::function<void(uint32_t output)> on_buffer_free;
+
+    // PRESENTs `buffer` (a just committed frame) on `output` with `damage` (buffer
+    // coordinates; null = whole frame). False if it could not be sent; the buffer is
+    // then not locked.
+    bool present(GuestBuffer& buffer, uint32_t output, const pixman_region32_t* damage,
+                 uint64_t guest_time_ns);
+
+    // GuestBuffer::RetireFn.
+    void retire(GuestBuffer& buffer);
+
+    // DeviceLink events.
+    void handle_release(const vdmabuf_id& id, uint64_t sequence, uint32_t output,
+                        uint32_t reason);
+    void handle_error(uint32_t request_type, uint32_t error_code, uint64_t tag);
+    void handle_lost();
+    void collect_retired(); // frees pages whose UNEXPORT the device has answered
+    void unlock_all();      // shutdown: lets go of every in-flight buffer
+
+    [[nodiscard]] const ExporterCounters& counters() const { return counters_; }
+    [[nodiscard]] size_t in_flight() const { return in_flight_.size(); }
+
+private:
+    bool ensure_exported(frontend::Device& device, GuestBuffer& buffer);
+    void unlock(uint32_t counter);
+
+    struct InFlight {
+        wlr_buffer* buffer;
+        uint32_t output;
+        uint64_t sequence;
+        uint64_t tag;
+    };
+    struct Retiring {
+        std::unique_ptr<frontend::Allocation> allocation;
+        uint64_t tag;
+        uint64_t answered_after; // device responses that mean the UNEXPORT was answered
+    };
+
+    DeviceLink& link_;
+    std::unordered_map<uint32_t, InFlight> in_flight_; // by ID counter
+    std::unordered_map<uint64_t, GuestBuffer*> exporting_; // EXPORT tag -> buffer
+    std::vector<Retiring> retiring_;
+    std::array<uint64_t, VDMABUF_MAX_OUTPUTS> sequence_{};
+    uint64_t lost_generation_ = 0; // the session that ended last
+    ExporterCounters counters_;
+};
+
+} // namespace vdmabuf::compositor

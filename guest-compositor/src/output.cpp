@@ -1,0 +1,188 @@
+#define VDM_LOG_SCOPE "output"
+#include "output.hpp"
+
+#include "export/guest_buffer.hpp"
+#include "server.hpp"
+
+#include <vdmabuf/shared/log.hpp>
+#include <vdmabuf/shared/time.hpp>
+
+#include <algorithm>
+
+namespace vdmabuf::compositor {
+
+namespace {
+constexpr float kBackground[4] = {0.16f, 0.20f, 0.26f, 1.0f};
+} // namespace
+
+Output::Output(Server& server, wlr_output* wlr, uint32_t index)
+    : server_(server), wlr_(wlr), index_(index) {
+    pixman_region32_init(&frame_damage_);
+}
+
+Output::~Output() {
+    retry_timer_.reset();
+    // The scene output first: destroying the background damages every scene output,
+    // and this one's wlr_output is half gone by now.
+    if (scene_output_)
+        wlr_scene_output_destroy(scene_output_);
+    if (background_)
+        wlr_scene_node_destroy(&background_->node);
+    pixman_region32_fini(&frame_damage_);
+}
+
+std::unique_ptr<Output> Output::create(Server& server, wlr_output* wlr, uint32_t index,
+                                       const OutputMode& mode) {
+    if (!wlr_output_init_render(wlr, server.allocator_.base(), server.renderer_.get())) {
+        VDM_ERROR("wlr_output_init_render for %s failed", wlr->name);
+        return nullptr;
+    }
+    wlr_output_set_custom_mode(wlr, mode.width, mode.height, mode.refresh_mhz);
+    wlr_output_enable(wlr, true);
+    if (!wlr_output_commit(wlr)) {
+        VDM_ERROR("enabling output %s (%dx%d@%d mHz) failed", wlr->name, mode.width, mode.height,
+                  mode.refresh_mhz);
+        return nullptr;
+    }
+    std::unique_ptr<Output> output(new Output(server, wlr, index));
+    Output* self = output.get();
+    self->retry_timer_.reset(wl_event_loop_add_timer(server.loop_, &Output::handle_retry, self));
+    wlr_output_layout_add_auto(server.layout_.get(), wlr);
+    self->scene_output_ = wlr_scene_get_scene_output(server.scene_, wlr);
+    if (!self->scene_output_)
+        self->scene_output_ = wlr_scene_output_create(server.scene_, wlr);
+
+    self->background_ = wlr_scene_rect_create(&server.background_tree_->node, wlr->width,
+                                              wlr->height, kBackground);
+    if (const wlr_box* box = wlr_output_layout_get_box(server.layout_.get(), wlr))
+        wlr_scene_node_set_position(&self->background_->node, box->x, box->y);
+
+    self->frame_.connect(&wlr->events.frame, [self](void*) { self->handle_frame(); });
+    self->precommit_.connect(&wlr->events.precommit,
+                             [self](wlr_output_event_precommit*) { self->handle_precommit(); });
+    self->commit_.connect(&wlr->events.commit,
+                          [self](wlr_output_event_commit* e) { self->handle_commit(e); });
+    self->mode_.connect(&wlr->events.mode, [self](wlr_output*) {
+        wlr_scene_rect_set_size(self->background_, self->wlr_->width, self->wlr_->height);
+    });
+    self->destroy_.connect(&wlr->events.destroy, [self](wlr_output*) {
+        VDM_INFO("output %u (%s) destroyed", self->index_, self->wlr_->name);
+        self->server_.remove_output(self); // last statement: deletes self
+    });
+    VDM_INFO("output %u: %s %dx%d@%.2f Hz", index, wlr->name, wlr->width, wlr->height,
+             wlr->refresh / 1000.0);
+    return output;
+}
+
+int Output::refresh_interval_ms() const {
+    const int32_t mhz = wlr_->refresh > 0 ? wlr_->refresh : 60000;
+    return std::max(1, static_cast<int>(1000000 / mhz));
+}
+
+bool Output::damage_pending() const {
+    return wlr_->needs_frame || pixman_region32_not_empty(&scene_output_->damage->current);
+}
+
+void Output::handle_frame() {
+    const uint64_t now = now_ns();
+    if (server_.options_.max_fps > 0 && last_commit_ns_ != 0) {
+        const uint64_t interval = 1000000000ull / server_.options_.max_fps;
+        if (now - last_commit_ns_ < interval) {
+            ++stats_.frames_throttled;
+            // Clients wait for this frame: their callbacks follow the capped rate.
+            const uint64_t wait_ms = (interval - (now - last_commit_ns_) + 999999) / 1000000;
+            wl_event_source_timer_update(retry_timer_.get(), static_cast<int>(wait_ms));
+            skipped_ = true;
+            return;
+        }
+    }
+    if (!server_.link_.device()) {
+        ++stats_.frames_skipped_offline;
+        skip_frame(refresh_interval_ms());
+        return;
+    }
+    rendering_ = true;
+    committed_ = false;
+    const bool ok = wlr_scene_output_commit(scene_output_);
+    rendering_ = false;
+    if (!ok) {
+        // attach_render failed: every buffer of the swapchain (WLR_SWAPCHAIN_CAP = 4)
+        // is held by the host. Never wait for one; try again later.
+        ++stats_.frames_skipped_busy;
+        VDM_DEBUG("output %u: no free buffer (%zu in flight), frame skipped", index_,
+                  server_.exporter_.in_flight());
+        skip_frame(refresh_interval_ms());
+        return;
+    }
+    skipped_ = false;
+    if (committed_) {
+        last_commit_ns_ = now;
+        ++stats_.frames_committed;
+    }
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    wlr_scene_output_send_frame_done(scene_output_, &ts);
+}
+
+void Output::skip_frame(int delay_ms) {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    wlr_scene_output_send_frame_done(scene_output_, &ts);
+    // Only damage keeps the retry going: an idle desktop stops here.
+    skipped_ = damage_pending();
+    if (skipped_)
+        wl_event_source_timer_update(retry_timer_.get(), delay_ms);
+}
+
+int Output::handle_retry(void* data) {
+    auto* self = static_cast<Output*>(data);
+    wlr_output_schedule_frame(self->wlr_);
+    return 0;
+}
+
+void Output::handle_buffer_free() {
+    if (skipped_ && server_.options_.max_fps == 0)
+        wlr_output_schedule_frame(wlr_);
+}
+
+void Output::handle_precommit() {
+    if (!rendering_ || !(wlr_->pending.committed & WLR_OUTPUT_STATE_BUFFER))
+        return;
+    // The scene sets the frame's damage (what changed since the previous frame, in
+    // buffer coordinates) from its wlr_output_damage; without it, the whole frame.
+    if (wlr_->pending.committed & WLR_OUTPUT_STATE_DAMAGE) {
+        pixman_region32_copy(&frame_damage_, &wlr_->pending.damage);
+    } else {
+        pixman_region32_fini(&frame_damage_);
+        pixman_region32_init_rect(&frame_damage_, 0, 0, static_cast<unsigned>(wlr_->width),
+                                  static_cast<unsigned>(wlr_->height));
+    }
+}
+
+void Output::handle_commit(wlr_output_event_commit* event) {
+    if (!rendering_ || !event->buffer)
+        return;
+    committed_ = true;
+    GuestBuffer* buffer = GuestBuffer::from_wlr(event->buffer);
+    if (!buffer) {
+        VDM_WARN("output %u committed a buffer that is not in guest memory", index_);
+        return;
+    }
+    if (!pixman_region32_not_empty(&frame_damage_))
+        return; // e.g. a screencopy-forced frame: the host already has this picture
+    (void)server_.exporter_.present(*buffer, index_, &frame_damage_, now_ns());
+}
+
+void Output::repaint_all() {
+    wlr_output_damage_add_whole(scene_output_->damage); // schedules a frame
+}
+
+void Output::reset_swapchain() {
+    if (wlr_->swapchain) {
+        wlr_swapchain_destroy(wlr_->swapchain);
+        wlr_->swapchain = nullptr;
+    }
+    repaint_all();
+}
+
+} // namespace vdmabuf::compositor

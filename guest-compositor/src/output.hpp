@@ -1,0 +1,78 @@
+// One vdmabuf display: a headless wlr_output rendered by the scene into guest-memory
+// buffers, each committed frame PRESENTed as device output `index`.
+//
+// Pacing: frames are rendered only when the scene has damage (wlr_scene_output_commit
+// commits nothing otherwise, and the headless backend stops its frame timer), so an
+// idle desktop sends nothing and sleeps. A frame is skipped, never blocked on, when
+// no buffer is free (all held by the host), when the device is away, or when
+// --max-fps says it is too early; the retry timer then re-schedules the frame at the
+// refresh interval while damage is pending, and clients still get frame callbacks.
+#pragma once
+
+#include "options.hpp"
+#include "wlr/handles.hpp"
+#include "wlr/listener.hpp"
+
+#include <cstdint>
+#include <memory>
+
+namespace vdmabuf::compositor {
+
+class Server;
+
+struct OutputStats {
+    uint64_t frames_committed = 0;
+    uint64_t frames_skipped_busy = 0;    // every buffer held by the host
+    uint64_t frames_skipped_offline = 0; // no device
+    uint64_t frames_throttled = 0;       // --max-fps
+};
+
+class Output {
+public:
+    [[nodiscard]] static std::unique_ptr<Output> create(Server& server, wlr_output* wlr,
+                                                        uint32_t index, const OutputMode& mode);
+    ~Output();
+    Output(const Output&) = delete;
+    Output& operator=(const Output&) = delete;
+
+    [[nodiscard]] uint32_t index() const { return index_; }
+    [[nodiscard]] wlr_output* wlr() const { return wlr_; }
+
+    // REFRESH from a new viewer, or a reconnect: the next frame is whole.
+    void repaint_all();
+    // After a reconnect: drop the swapchain of the old guest memory, repaint.
+    void reset_swapchain();
+    // A buffer of this output came back from the host: retry a skipped frame now.
+    void handle_buffer_free();
+
+private:
+    Output(Server& server, wlr_output* wlr, uint32_t index);
+    void handle_frame();
+    void handle_precommit();
+    void handle_commit(wlr_output_event_commit* event);
+    void skip_frame(int delay_ms);
+    [[nodiscard]] bool damage_pending() const;
+    [[nodiscard]] int refresh_interval_ms() const;
+    static int handle_retry(void* data);
+
+    Server& server_;
+    wlr_output* wlr_;
+    uint32_t index_;
+    wlr_scene_output* scene_output_ = nullptr;
+    wlr_scene_rect* background_ = nullptr;
+    WlEventSource retry_timer_;
+    pixman_region32_t frame_damage_;
+    bool rendering_ = false;  // inside our own wlr_scene_output_commit
+    bool committed_ = false;  // that commit carried a buffer
+    bool skipped_ = false;    // a frame is owed
+    uint64_t last_commit_ns_ = 0;
+    OutputStats stats_;
+
+    Listener<void> frame_;
+    Listener<wlr_output_event_precommit> precommit_;
+    Listener<wlr_output_event_commit> commit_;
+    Listener<wlr_output> mode_;
+    Listener<wlr_output> destroy_;
+};
+
+} // namespace vdmabuf::compositor

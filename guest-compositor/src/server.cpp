@@ -1,0 +1,234 @@
+#define VDM_LOG_SCOPE "server"
+#include "server.hpp"
+
+#include "output.hpp"
+#include "seat.hpp"
+#include "view.hpp"
+#include "xwayland.hpp"
+
+#include <vdmabuf/shared/log.hpp>
+
+#include <algorithm>
+
+namespace vdmabuf::compositor {
+
+namespace {
+
+// Guest memory for every output's full swapchain (wlroots keeps at most 4 buffers
+// per output), plus room for a resize, never below libvdmabuf-guest's default.
+frontend::DeviceOptions device_options(const Options& options) {
+    frontend::DeviceOptions device;
+    device.name = "vdmabuf-compositor";
+    uint64_t bytes = 0;
+    for (const OutputMode& mode : options.outputs)
+        bytes += 4ull * ((static_cast<uint64_t>(mode.width) * 4 + 63) & ~63ull) *
+                 static_cast<uint64_t>(mode.height);
+    const uint64_t want = bytes * 2 + (16ull << 20);
+    device.memory_size = std::max<uint64_t>(device.memory_size, (want + 0xfffff) & ~0xfffffull);
+    device.hello_timeout_ms = 1000;
+    return device;
+}
+
+DeviceLink::Events link_events(Server& server) {
+    DeviceLink::Events events;
+    events.on_release = [&server](const vdmabuf_id& id, uint64_t seq, uint32_t output,
+                                  uint32_t reason) {
+        server.exporter_.handle_release(id, seq, output, reason);
+    };
+    events.on_error = [&server](uint32_t type, uint32_t code, uint64_t tag) {
+        server.exporter_.handle_error(type, code, tag);
+    };
+    events.on_lost = [&server] { server.exporter_.handle_lost(); };
+    events.on_dispatched = [&server] { server.exporter_.collect_retired(); };
+    events.on_refresh = [&server](uint32_t index) {
+        for (auto& output : server.outputs_)
+            if (index == VDMABUF_OUTPUT_ALL || output->index() == index)
+                output->repaint_all();
+    };
+    return events;
+}
+
+} // namespace
+
+Server::Server(const Options& options)
+    : options_(options), display_(wl_display_create()),
+      loop_(wl_display_get_event_loop(display_.get())),
+      link_(loop_, options.device, device_options(options), link_events(*this)),
+      exporter_(link_), allocator_(link_, exporter_) {
+    link_.set_on_connected([this](bool first) { handle_connected(first); });
+    exporter_.on_buffer_free = [this](uint32_t index) {
+        if (Output* output = output_by_index(index))
+            output->handle_buffer_free();
+    };
+}
+
+Server::~Server() {
+    if (display_)
+        wl_display_destroy_clients(display_.get());
+    xwayland_.reset();
+    views_.clear();
+    seat_.reset();
+    // Outputs go with the backend; their swapchains drop buffers (unexported once
+    // released). Then nothing renders any more and in-flight frames can be let go.
+    backend_.reset();
+    outputs_.clear();
+    exporter_.unlock_all();
+    // Ending the session retires every buffer on the host (§9); the pages kept
+    // for pending UNEXPORTs are then free, and go with the exporter.
+    link_.close();
+    if (scene_)
+        wlr_scene_node_destroy(&scene_->node);
+}
+
+bool Server::start() {
+    if (!display_) {
+        VDM_ERROR("wl_display_create failed");
+        return false;
+    }
+    // Headless + pixman are fixed: outputs are vdmabuf displays, not host windows.
+    backend_.reset(wlr_headless_backend_create(display_.get()));
+    if (!backend_) {
+        VDM_ERROR("wlr_headless_backend_create failed");
+        return false;
+    }
+    renderer_.reset(wlr_renderer_autocreate(backend_.get()));
+    if (!renderer_ || !wlr_renderer_init_wl_display(renderer_.get(), display_.get())) {
+        VDM_ERROR("wlr_renderer_autocreate failed");
+        return false;
+    }
+    layout_.reset(wlr_output_layout_create());
+    scene_ = wlr_scene_create();
+    background_tree_ = wlr_scene_tree_create(&scene_->node);
+    views_tree_ = wlr_scene_tree_create(&scene_->node);
+    wlr_scene_attach_output_layout(scene_, layout_.get());
+
+    compositor_ = wlr_compositor_create(display_.get(), renderer_.get());
+    wlr_data_device_manager_create(display_.get());
+    wlr_primary_selection_v1_device_manager_create(display_.get());
+    wlr_viewporter_create(display_.get());
+    wlr_screencopy_manager_v1_create(display_.get());
+    wlr_xdg_output_manager_v1_create(display_.get(), layout_.get());
+    presentation_ = wlr_presentation_create(display_.get(), backend_.get());
+    wlr_scene_set_presentation(scene_, presentation_);
+
+    xdg_shell_ = wlr_xdg_shell_create(display_.get());
+    new_xdg_surface_.connect(&xdg_shell_->events.new_surface,
+                             [this](wlr_xdg_surface* s) { handle_new_xdg_surface(s); });
+    decoration_manager_ = wlr_xdg_decoration_manager_v1_create(display_.get());
+    new_decoration_.connect(
+        &decoration_manager_->events.new_toplevel_decoration,
+        [this](wlr_xdg_toplevel_decoration_v1* d) { handle_new_decoration(d); });
+
+    seat_ = std::make_unique<Seat>(*this);
+    new_output_.connect(&backend_->events.new_output,
+                        [this](wlr_output* o) { handle_new_output(o); });
+
+    const char* socket = wl_display_add_socket_auto(display_.get());
+    if (!socket) {
+        VDM_ERROR("wl_display_add_socket_auto failed");
+        return false;
+    }
+    socket_ = socket;
+
+    if (options_.xwayland) {
+        xwayland_ = XwaylandShell::create(*this);
+        if (!xwayland_)
+            VDM_WARN("Xwayland unavailable; continuing without it");
+    }
+
+    for (const OutputMode& mode : options_.outputs)
+        wlr_headless_add_output(backend_.get(), static_cast<unsigned>(mode.width),
+                                static_cast<unsigned>(mode.height));
+    if (!wlr_backend_start(backend_.get())) {
+        VDM_ERROR("wlr_backend_start failed");
+        return false;
+    }
+    listening_ = true;
+    VDM_INFO("Wayland display %s", socket_.c_str());
+    link_.start();
+    maybe_ready();
+    return true;
+}
+
+std::string Server::x_display_name() const {
+    return xwayland_ ? xwayland_->display_name() : std::string();
+}
+
+void Server::maybe_ready() {
+    if (ready_ || !listening_ || !link_.device())
+        return;
+    ready_ = true;
+    if (on_ready)
+        on_ready();
+}
+
+void Server::handle_connected(bool first) {
+    if (!first) {
+        // A new session has new guest memory: every output reallocates its
+        // swapchain there and repaints, so the host gets a full frame at once.
+        for (auto& output : outputs_)
+            output->reset_swapchain();
+    }
+    maybe_ready();
+}
+
+void Server::handle_new_output(wlr_output* wlr) {
+    uint32_t index = 0;
+    while (output_by_index(index))
+        ++index;
+    if (index >= VDMABUF_MAX_OUTPUTS) {
+        VDM_ERROR("output %s: no free vdmabuf output index", wlr->name);
+        return;
+    }
+    const OutputMode mode = index < options_.outputs.size() ? options_.outputs[index]
+                                                             : OutputMode{};
+    auto output = Output::create(*this, wlr, index, mode);
+    if (output)
+        outputs_.push_back(std::move(output));
+}
+
+void Server::remove_output(Output* output) {
+    std::erase_if(outputs_, [output](const auto& o) { return o.get() == output; });
+}
+
+Output* Server::output_by_index(uint32_t index) {
+    for (auto& output : outputs_)
+        if (output->index() == index)
+            return output.get();
+    return nullptr;
+}
+
+void Server::add_view(std::unique_ptr<View> view) { views_.push_back(std::move(view)); }
+
+void Server::remove_view(View* view) {
+    seat_->forget_view(view);
+    std::erase_if(views_, [view](const auto& v) { return v.get() == view; });
+}
+
+View* Server::view_at(double lx, double ly, wlr_surface** surface, double* sx, double* sy) {
+    *surface = nullptr;
+    wlr_scene_node* node = wlr_scene_node_at(&views_tree_->node, lx, ly, sx, sy);
+    if (!node)
+        return nullptr;
+    if (node->type == WLR_SCENE_NODE_SURFACE)
+        *surface = wlr_scene_surface_from_node(node)->surface;
+    for (; node; node = node->parent)
+        if (node->data)
+            return static_cast<View*>(node->data);
+    return nullptr;
+}
+
+void Server::next_cascade_position(int& x, int& y) {
+    wlr_box box{0, 0, 640, 480};
+    if (!outputs_.empty())
+        if (const wlr_box* b = wlr_output_layout_get_box(layout_.get(), outputs_.front()->wlr()))
+            box = *b;
+    const int step = 32;
+    const int slots_x = std::max(1, box.width / 2 / step);
+    const int slots_y = std::max(1, box.height / 2 / step);
+    const unsigned k = cascade_++;
+    x = box.x + step * static_cast<int>(k % static_cast<unsigned>(slots_x));
+    y = box.y + step * static_cast<int>(k % static_cast<unsigned>(slots_y));
+}
+
+} // namespace vdmabuf::compositor

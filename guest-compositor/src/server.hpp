@@ -1,0 +1,95 @@
+// The compositor: tinywl's server with vdmabuf outputs. Owns the display, the
+// headless backend, the pixman renderer, the guest-memory allocator and the device
+// link, the scene, the protocol globals, the seat, outputs and views.
+//
+// Teardown order (~Server): clients, views, backend (outputs and their swapchains),
+// then in-flight presentations, the device, the display: encoded once here.
+#pragma once
+
+#include "export/device_link.hpp"
+#include "export/exporter.hpp"
+#include "export/guest_allocator.hpp"
+#include "options.hpp"
+#include "wlr/handles.hpp"
+#include "wlr/listener.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vdmabuf::compositor {
+
+class Output;
+class View;
+class Seat;
+class XwaylandShell;
+
+class Server {
+public:
+    explicit Server(const Options& options);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Creates everything, opens the display socket, starts the backend and the device.
+    [[nodiscard]] bool start();
+    void run() { wl_display_run(display_.get()); }
+    void terminate() { wl_display_terminate(display_.get()); }
+
+    [[nodiscard]] const std::string& socket_name() const { return socket_; }
+    [[nodiscard]] std::string x_display_name() const;
+
+    // Called once when the display is listening and the device is connected.
+    std::function<void()> on_ready;
+
+    // Views: stacking order is the scene's; focus moves with clicks and maps.
+    void add_view(std::unique_ptr<View> view);
+    void remove_view(View* view);
+    [[nodiscard]] View* view_at(double lx, double ly, wlr_surface** surface, double* sx,
+                                double* sy);
+    // Cascade: the next free slot on the first output, in layout coordinates.
+    void next_cascade_position(int& x, int& y);
+    void remove_output(Output* output);
+    [[nodiscard]] Output* output_by_index(uint32_t index);
+
+    // Everything below is shared with the Output/View/Seat objects (tinywl style).
+    Options options_;
+    WlDisplay display_;
+    wl_event_loop* loop_ = nullptr;
+    WlrBackend backend_;
+    WlrRenderer renderer_;
+    DeviceLink link_;
+    Exporter exporter_;
+    GuestAllocator allocator_;
+    WlrOutputLayout layout_;
+    wlr_scene* scene_ = nullptr;
+    wlr_scene_tree* background_tree_ = nullptr;
+    wlr_scene_tree* views_tree_ = nullptr;
+    wlr_compositor* compositor_ = nullptr;
+    wlr_xdg_shell* xdg_shell_ = nullptr;
+    wlr_xdg_decoration_manager_v1* decoration_manager_ = nullptr;
+    wlr_presentation* presentation_ = nullptr;
+    std::unique_ptr<Seat> seat_;
+    std::unique_ptr<XwaylandShell> xwayland_;
+    std::vector<std::unique_ptr<Output>> outputs_;
+    std::vector<std::unique_ptr<View>> views_;
+
+private:
+    void handle_new_output(wlr_output* output);
+    void handle_new_xdg_surface(wlr_xdg_surface* surface);
+    void handle_new_decoration(wlr_xdg_toplevel_decoration_v1* decoration);
+    void handle_connected(bool first);
+    void maybe_ready();
+
+    std::string socket_;
+    bool ready_ = false;
+    bool listening_ = false;
+    unsigned cascade_ = 0;
+
+    Listener<wlr_output> new_output_;
+    Listener<wlr_xdg_surface> new_xdg_surface_;
+    Listener<wlr_xdg_toplevel_decoration_v1> new_decoration_;
+};
+
+} // namespace vdmabuf::compositor
