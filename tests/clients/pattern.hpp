@@ -133,8 +133,12 @@ struct Found {
 };
 
 // Scans an XRGB/ARGB8888 image for a locator whose layout fits inside it.
+// With `clipped`, a surface that reaches past the image's right or bottom edge
+// is accepted too, as long as its locator and stamp are inside (mismatches()
+// must not be used on it then).
 [[nodiscard]] inline std::optional<Found> locate(const uint8_t* pixels, uint32_t width,
-                                                 uint32_t height, uint32_t stride) {
+                                                 uint32_t height, uint32_t stride,
+                                                 bool clipped = false) {
     for (uint32_t y = 0; y < height; ++y)
         for (uint32_t x = 0; x + kLocatorPixels <= width; ++x) {
             if (get(pixels, stride, x, y) != kLocatorMagic)
@@ -146,8 +150,10 @@ struct Found {
             f.layout.mode = Mode(mode);
             f.layout.square_x = get(pixels, stride, x + 4, y);
             f.layout.square_y = get(pixels, stride, x + 5, y);
-            if (mode <= 2 && f.layout.valid() && x + f.layout.width <= width &&
-                y + f.layout.height <= height)
+            const bool inside = x + f.layout.width <= width && y + f.layout.height <= height;
+            const bool stamp_inside =
+                x + f.layout.stamp_x() + kStampPixels <= width && y + f.layout.stamp_y() < height;
+            if (mode <= 2 && f.layout.valid() && (inside || (clipped && stamp_inside)))
                 return f;
         }
     return std::nullopt;
