@@ -343,6 +343,8 @@ int Viewer::run(const volatile int* stop_flag) {
         poll(fds, 2, timeout);
         if (fds[1].revents)
             presenter_->dispatch();
+        if (presenter_->take_redraw())
+            dirty_ = true;
         if (client_ && client_->dispatch() < 0)
             disconnected_ = true;
         if (disconnected_ && client_) {

@@ -48,6 +48,8 @@ public:
     // Keys the viewer acts on, consumed by reading.
     virtual bool take_screenshot_key() { return false; }
     virtual bool take_hud_key() { return false; }
+    // The window was exposed or resized: draw again.
+    virtual bool take_redraw() { return false; }
     // Wayland wp_presentation: frames are reported as shown. Without it the
     // viewer releases after an EGL fence placed after the swap.
     [[nodiscard]] virtual bool has_presentation_feedback() const { return false; }
