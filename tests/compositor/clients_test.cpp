@@ -4,6 +4,11 @@
 // xeyes through Xwayland) against the empty desktop of the same compositor.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <drm_fourcc.h>
+
+#include <vdmabuf/shared/png.hpp>
+
 #include "fixture.hpp"
 #include "pattern.hpp"
 
@@ -105,12 +110,22 @@ void expect_client_renders(const std::vector<std::string>& command, bool xwaylan
             if (now.size() != empty.size())
                 return false;
             best = std::max(best, count_differences(now, empty));
-            return best >= min_pixels;
+            if (best < min_pixels)
+                return false;
+            // VDMABUF_TEST_DUMP=DIR keeps the accepted frame, to look at.
+            if (const char* dir = std::getenv("VDMABUF_TEST_DUMP")) {
+                const std::string name = command[0].substr(command[0].rfind('/') + 1);
+                (void)write_png((std::string(dir) + "/" + name + ".png").c_str(), v.pixels, v.width,
+                                v.height, v.stride, DRM_FORMAT_XRGB8888);
+            }
+            return true;
         },
         kMapTimeoutMs);
     EXPECT_TRUE(drawn) << command[0] << ": at most " << best
                        << " pixels differed from the empty desktop; wanted " << min_pixels
                        << (f->compositor_exited() ? " (the compositor exited)" : "");
+    std::printf("%s: %llu pixels differ from the empty desktop\n", command[0].c_str(),
+                static_cast<unsigned long long>(best));
     EXPECT_FALSE(f->compositor_exited()) << "the compositor exited while " << command[0] << " ran";
     EXPECT_TRUE(f->viewer().errors.empty());
 }

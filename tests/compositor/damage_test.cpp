@@ -35,6 +35,7 @@ TEST(Damage, SquareClientDamagesOnlyTheSquare) {
     uint32_t checked = 0, coalesced = 0;
     uint64_t frame_area = 0;
     std::vector<std::string> failures;
+    consumer::PresentEvent last_damage{};
 
     auto check = [&](const consumer::PresentEvent& p) {
         const FrameView v = viewer.frame(p);
@@ -102,6 +103,7 @@ TEST(Damage, SquareClientDamagesOnlyTheSquare) {
         }
         previous = now;
         previous_frame = stamp->frame;
+        last_damage = p;
     };
 
     ASSERT_TRUE(f->pump_until(
@@ -116,6 +118,12 @@ TEST(Damage, SquareClientDamagesOnlyTheSquare) {
         30000))
         << "only " << checked << " uncoalesced PRESENTs checked (" << coalesced
         << " coalesced), window " << (where ? "found" : "never found");
+    std::printf("checked %u PRESENTs (%u coalesced); window at %u,%u; last damage:", checked,
+                coalesced, where ? where->x : 0, where ? where->y : 0);
+    for (uint32_t i = 0; i < last_damage.n_damage; ++i)
+        std::printf(" %ux%u+%u+%u", last_damage.damage[i].width, last_damage.damage[i].height,
+                    last_damage.damage[i].x, last_damage.damage[i].y);
+    std::printf("\n");
     EXPECT_TRUE(failures.empty()) << failures.size() << " failures, first: "
                                   << (failures.empty() ? "" : failures.front());
     EXPECT_TRUE(viewer.errors.empty());
