@@ -111,6 +111,9 @@ void Output::handle_frame() {
         ++stats_.frames_skipped_busy;
         VDM_DEBUG("output %u: no free buffer (%zu in flight), frame skipped", index_,
                   server_.exporter_.in_flight());
+        // Until a buffer comes back (handle_buffer_free) the timer only paces
+        // frame callbacks; retrying the render would fail the same way.
+        busy_ = true;
         skip_frame(refresh_interval_ms());
         return;
     }
@@ -136,11 +139,15 @@ void Output::skip_frame(int delay_ms) {
 
 int Output::handle_retry(void* data) {
     auto* self = static_cast<Output*>(data);
-    wlr_output_schedule_frame(self->wlr_);
+    if (self->busy_)
+        self->skip_frame(self->refresh_interval_ms());
+    else
+        wlr_output_schedule_frame(self->wlr_);
     return 0;
 }
 
 void Output::handle_buffer_free() {
+    busy_ = false;
     if (skipped_ && server_.options_.max_fps == 0)
         wlr_output_schedule_frame(wlr_);
 }

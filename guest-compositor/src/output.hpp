@@ -65,6 +65,7 @@ private:
     bool rendering_ = false;  // inside our own wlr_scene_output_commit
     bool committed_ = false;  // that commit carried a buffer
     bool skipped_ = false;    // a frame is owed
+    bool busy_ = false;       // every buffer is held by the host
     uint64_t last_commit_ns_ = 0;
     OutputStats stats_;
 
