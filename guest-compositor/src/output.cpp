@@ -96,6 +96,13 @@ void Output::handle_frame() {
             return;
         }
     }
+    if (busy_) {
+        // Client commits keep scheduling frames; none can render until a
+        // buffer comes back, so answer their frame callbacks and wait.
+        ++stats_.frames_skipped_busy;
+        skip_frame(refresh_interval_ms());
+        return;
+    }
     if (!server_.link_.device()) {
         ++stats_.frames_skipped_offline;
         skip_frame(refresh_interval_ms());
@@ -189,6 +196,7 @@ void Output::reset_swapchain() {
         wlr_swapchain_destroy(wlr_->swapchain);
         wlr_->swapchain = nullptr;
     }
+    busy_ = false; // the new swapchain holds nothing
     repaint_all();
 }
 
