@@ -13,6 +13,7 @@ namespace vdmabuf::compositor {
 
 namespace {
 constexpr float kBackground[4] = {0.16f, 0.20f, 0.26f, 1.0f};
+constexpr int kBackgroundTile = 256;
 } // namespace
 
 Output::Output(Server& server, wlr_output* wlr, uint32_t index)
@@ -29,6 +30,24 @@ Output::~Output() {
     if (background_)
         wlr_scene_node_destroy(&background_->node);
     pixman_region32_fini(&frame_damage_);
+}
+
+void Output::layout_background(int x, int y) {
+    if (background_)
+        wlr_scene_node_destroy(&background_->node);
+    background_ = wlr_scene_tree_create(&server_.background_tree_->node);
+    wlr_scene_node_set_position(&background_->node, x, y);
+    // Tiles, not one output-sized rect: wlroots 0.15's pixman renderer
+    // allocates and fills an image the size of every rect it draws, so one
+    // full-output rect would cost a full-output fill for a 64x64 damage.
+    for (int ty = 0; ty < wlr_->height; ty += kBackgroundTile) {
+        for (int tx = 0; tx < wlr_->width; tx += kBackgroundTile) {
+            wlr_scene_rect* tile = wlr_scene_rect_create(
+                &background_->node, std::min(kBackgroundTile, wlr_->width - tx),
+                std::min(kBackgroundTile, wlr_->height - ty), kBackground);
+            wlr_scene_node_set_position(&tile->node, tx, ty);
+        }
+    }
 }
 
 std::unique_ptr<Output> Output::create(Server& server, wlr_output* wlr, uint32_t index,
@@ -52,10 +71,8 @@ std::unique_ptr<Output> Output::create(Server& server, wlr_output* wlr, uint32_t
     if (!self->scene_output_)
         self->scene_output_ = wlr_scene_output_create(server.scene_, wlr);
 
-    self->background_ = wlr_scene_rect_create(&server.background_tree_->node, wlr->width,
-                                              wlr->height, kBackground);
-    if (const wlr_box* box = wlr_output_layout_get_box(server.layout_.get(), wlr))
-        wlr_scene_node_set_position(&self->background_->node, box->x, box->y);
+    const wlr_box* box = wlr_output_layout_get_box(server.layout_.get(), wlr);
+    self->layout_background(box ? box->x : 0, box ? box->y : 0);
 
     self->frame_.connect(&wlr->events.frame, [self](void*) { self->handle_frame(); });
     self->precommit_.connect(&wlr->events.precommit,
@@ -63,7 +80,7 @@ std::unique_ptr<Output> Output::create(Server& server, wlr_output* wlr, uint32_t
     self->commit_.connect(&wlr->events.commit,
                           [self](wlr_output_event_commit* e) { self->handle_commit(e); });
     self->mode_.connect(&wlr->events.mode, [self](wlr_output*) {
-        wlr_scene_rect_set_size(self->background_, self->wlr_->width, self->wlr_->height);
+        self->layout_background(self->background_->node.state.x, self->background_->node.state.y);
     });
     self->destroy_.connect(&wlr->events.destroy, [self](wlr_output*) {
         VDM_INFO("output %u (%s) destroyed", self->index_, self->wlr_->name);

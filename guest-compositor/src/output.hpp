@@ -53,13 +53,14 @@ private:
     void skip_frame(int delay_ms);
     [[nodiscard]] bool damage_pending() const;
     [[nodiscard]] int refresh_interval_ms() const;
+    void layout_background(int x, int y);
     static int handle_retry(void* data);
 
     Server& server_;
     wlr_output* wlr_;
     uint32_t index_;
     wlr_scene_output* scene_output_ = nullptr;
-    wlr_scene_rect* background_ = nullptr;
+    wlr_scene_tree* background_ = nullptr; // tiles of kBackgroundTile
     WlEventSource retry_timer_;
     pixman_region32_t frame_damage_;
     bool rendering_ = false;  // inside our own wlr_scene_output_commit
