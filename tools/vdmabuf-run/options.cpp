@@ -1,0 +1,91 @@
+#include "options.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace vdmabuf::run {
+namespace {
+
+void usage(FILE* to) {
+    std::fprintf(to,
+                 "usage: vdmabuf-run [--window] [--seconds N] [--output WxH] [--screenshot FILE]\n"
+                 "                   [-- CLIENT ARGS...]\n"
+                 "Runs vdmabufd, vdmabuf-compositor (with the demo pattern client, or CLIENT)\n"
+                 "and vdmabuf-viewer for N seconds, then stops them and prints the figures.\n"
+                 "  --window          show a window if a display is available (else headless)\n"
+                 "  --seconds N       run time (default 5; 0: until Ctrl-C)\n"
+                 "  --output WxH      guest output size (default 1280x720)\n"
+                 "  --screenshot FILE PNG written by the viewer at the end\n"
+                 "                    (default out/vdmabuf-run.png)\n"
+                 "Env: VDMABUFD, VDMABUF_COMPOSITOR, VDMABUF_VIEWER, VDMABUF_PATTERN_CLIENT\n"
+                 "override the programs; VDMABUF_LOG sets the children's log level (warn).\n");
+}
+
+bool parse_size(const char* s, uint32_t* w, uint32_t* h) {
+    unsigned a = 0, b = 0;
+    char tail = 0;
+    if (std::sscanf(s, "%ux%u%c", &a, &b, &tail) != 2 || a == 0 || b == 0 || a > 16384 ||
+        b > 16384)
+        return false;
+    *w = a;
+    *h = b;
+    return true;
+}
+
+} // namespace
+
+std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
+    Options o;
+    *exit_code = 2;
+    for (int i = 1; i < argc; ++i) {
+        const char* arg = argv[i];
+        auto value = [&]() -> const char* {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "vdmabuf-run: %s needs a value\n", arg);
+                return nullptr;
+            }
+            return argv[++i];
+        };
+        if (!std::strcmp(arg, "--help") || !std::strcmp(arg, "-h")) {
+            usage(stdout);
+            *exit_code = 0;
+            return std::nullopt;
+        } else if (!std::strcmp(arg, "--window")) {
+            o.window = true;
+        } else if (!std::strcmp(arg, "--seconds")) {
+            const char* v = value();
+            char* end = nullptr;
+            if (!v || (o.seconds = std::strtod(v, &end), *end) || o.seconds < 0) {
+                std::fprintf(stderr, "vdmabuf-run: bad --seconds\n");
+                return std::nullopt;
+            }
+        } else if (!std::strcmp(arg, "--output")) {
+            const char* v = value();
+            if (!v || !parse_size(v, &o.width, &o.height)) {
+                std::fprintf(stderr, "vdmabuf-run: bad --output (want WxH)\n");
+                return std::nullopt;
+            }
+            o.output = v;
+        } else if (!std::strcmp(arg, "--screenshot")) {
+            const char* v = value();
+            if (!v || !*v)
+                return std::nullopt;
+            o.screenshot = v;
+        } else if (!std::strcmp(arg, "--")) {
+            o.client.assign(argv + i + 1, argv + argc);
+            if (o.client.empty()) {
+                std::fprintf(stderr, "vdmabuf-run: -- needs a client command\n");
+                return std::nullopt;
+            }
+            break;
+        } else {
+            std::fprintf(stderr, "vdmabuf-run: unknown option %s\n", arg);
+            usage(stderr);
+            return std::nullopt;
+        }
+    }
+    return o;
+}
+
+} // namespace vdmabuf::run
