@@ -38,7 +38,10 @@ bool Part::start(const std::vector<std::string>& argv, const std::string& ready_
     }
     // Short slices so Ctrl-C and an early exit are noticed at once.
     const uint64_t deadline = now_ns() + uint64_t(timeout_ms) * 1'000'000u;
-    while (!child_.wait_for_line(ready_line, 100)) {
+    for (;;) {
+        const uint64_t slice = now_ns();
+        if (child_.wait_for_line(ready_line, 100))
+            break;
         if (*interrupted) {
             stop();
             return false;
@@ -54,6 +57,9 @@ bool Part::start(const std::vector<std::string>& argv, const std::string& ready_
             stop();
             return false;
         }
+        // stdout closed but the child lives on: do not spin on the EOF.
+        if (now_ns() - slice < 50'000'000u)
+            usleep(50'000);
     }
     return true;
 }
