@@ -54,7 +54,7 @@ bool Viewer::connect() {
     consumer::Callbacks cb;
     cb.on_guest_new = [this](uint32_t, std::string_view name) {
         guest_name_ = std::string(name);
-        presenter_->set_title("vdmabuf-viewer: " + guest_name_ + " output " +
+        presenter_->set_title("vdmabuf-viewer: " + guest_name_ + "/" +
                               std::to_string(options_.output));
     };
     cb.on_guest_gone = [this](uint32_t) {
@@ -217,6 +217,8 @@ void Viewer::render() {
         if (h.zero_copy && h.superseded && !h.fenced) {
             h.fence = EglFence::fence_or_finish(presenter_->context().display());
             h.fenced = true;
+            h.swap = presenter_->swap_count();
+            h.fenced_ns = now_ns();
         }
     dirty_ = false;
 }
@@ -229,6 +231,12 @@ void Viewer::reap(bool wait) {
             break;
         bool releasable = wait ? h.fence.wait(EGL_FOREVER_KHR) : h.fence.signaled();
         if (!releasable)
+            break;
+        // The compositor may still scan out the old buffer until the frame
+        // showing its successor is presented. No answer within 100 ms (hidden
+        // or occluded window): the fence alone decides, the guest never waits.
+        if (!wait && h.zero_copy && presenter_->has_presentation_feedback() &&
+            presenter_->presented_count() < h.swap && now_ns() - h.fenced_ns < 100'000'000u)
             break;
         release(h.id, h.sequence);
         held_.pop_front();
@@ -336,13 +344,13 @@ int Viewer::run(const volatile int* stop_flag) {
                 backoff_ms = std::min<uint64_t>(backoff_ms * 2, 2000);
             }
         }
+        presenter_->prepare_poll();
         pollfd fds[2] = {{client_ ? client_->fd() : -1, POLLIN, 0}, {presenter_->fd(), POLLIN, 0}};
         int timeout = held_.empty() ? (client_ ? 250 : 50) : 1;
         if (dirty_)
             timeout = 0;
         poll(fds, 2, timeout);
-        if (fds[1].revents)
-            presenter_->dispatch();
+        presenter_->dispatch(fds[1].revents != 0);
         if (presenter_->take_redraw())
             dirty_ = true;
         if (client_ && client_->dispatch() < 0)

@@ -3,7 +3,9 @@
 // releases what it holds by the rules of ARCHITECTURE.md:
 //  - copy path: right after the upload's EGL fence signals;
 //  - zero-copy path: once the frame showing its successor has been swapped
-//    and the fence after that swap has signalled;
+//    and the fence after that swap has signalled, and, where the presenter
+//    has wp_presentation, the compositor reported that frame presented (or
+//    discarded; bounded, so a hidden window never stalls the guest);
 //  - never more than two held per output (waits for the oldest fence).
 // On disconnect it keeps the last frame dimmed ("waiting") and reconnects
 // with backoff.
@@ -69,6 +71,8 @@ private:
         bool superseded = false; // zero copy: a later frame was queued
         bool fenced = false;     // zero copy: a swap showing the successor was fenced
         EglFence fence;          // release once signalled
+        uint64_t swap = 0;       // zero copy + wp_presentation: ...and this swap was shown
+        uint64_t fenced_ns = 0;
     };
 
     Viewer(const Options& options, std::unique_ptr<Presenter> presenter);

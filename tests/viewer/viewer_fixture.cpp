@@ -25,9 +25,10 @@ bool ViewerRun::start(const std::string& guest_name) {
     return guest != nullptr;
 }
 
-bool ViewerRun::spawn_viewer(std::vector<std::string> args) {
-    std::vector<std::string> argv = {VDMABUF_VIEWER_PATH, "--connect", daemon->consumer_socket(),
-                                     "--no-reconnect"};
+bool ViewerRun::spawn_viewer(std::vector<std::string> args, bool reconnect) {
+    std::vector<std::string> argv = {VDMABUF_VIEWER_PATH, "--connect", daemon->consumer_socket()};
+    if (!reconnect)
+        argv.push_back("--no-reconnect");
     argv.insert(argv.end(), args.begin(), args.end());
     viewer = ChildProcess::spawn(argv);
     EXPECT_TRUE(viewer);

@@ -21,8 +21,9 @@ struct ViewerRun {
 
     // Starts the daemon and the guest; false (with a gtest failure) on error.
     [[nodiscard]] bool start(const std::string& guest_name = "viewer-test");
-    // Spawns vdmabuf-viewer with --connect and `args`, waits for "ready".
-    [[nodiscard]] bool spawn_viewer(std::vector<std::string> args);
+    // Spawns vdmabuf-viewer with --connect and `args` (and --no-reconnect
+    // unless `reconnect`), waits for "ready".
+    [[nodiscard]] bool spawn_viewer(std::vector<std::string> args, bool reconnect = false);
     // Pumps the guest until the viewer exits; its wait status, or -1 on timeout.
     int wait_viewer_exit(int timeout_ms);
     // Pumps the guest until it has `n` releases.

@@ -40,9 +40,12 @@ public:
     // Byte-exact native-size readback where the target is the guest frame at
     // 1:1 (headless); nullopt elsewhere (the viewer renders offscreen instead).
     [[nodiscard]] virtual std::optional<Image> read_native() { return std::nullopt; }
-    // Window-system events: poll fd() for POLLIN, then dispatch(). -1: none.
+    // Window-system events, once per loop turn: prepare_poll(), poll fd() for
+    // POLLIN, then dispatch(readable) whatever poll said (Wayland must either
+    // read or cancel the read it prepared). fd -1: none.
     [[nodiscard]] virtual int fd() const { return -1; }
-    virtual void dispatch() {}
+    virtual void prepare_poll() {}
+    virtual void dispatch(bool /*readable*/) {}
     // The user closed the window.
     [[nodiscard]] virtual bool closed() const { return false; }
     // Keys the viewer acts on, consumed by reading.
@@ -50,10 +53,13 @@ public:
     virtual bool take_hud_key() { return false; }
     // The window was exposed or resized: draw again.
     virtual bool take_redraw() { return false; }
-    // Wayland wp_presentation: frames are reported as shown. Without it the
-    // viewer releases after an EGL fence placed after the swap.
+    // Wayland wp_presentation: swaps are numbered 1, 2, ... and reported
+    // presented (or discarded). Without it the viewer releases after an EGL
+    // fence placed after the swap; with it, after that fence and the report.
     [[nodiscard]] virtual bool has_presentation_feedback() const { return false; }
-    // Number of frames the compositor reported shown so far (feedback only).
+    // The number of the last swap (feedback only).
+    [[nodiscard]] virtual uint64_t swap_count() const { return 0; }
+    // The highest swap number reported presented or discarded (feedback only).
     [[nodiscard]] virtual uint64_t presented_count() const { return 0; }
 };
 

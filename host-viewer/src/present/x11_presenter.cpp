@@ -111,7 +111,8 @@ public:
         return true;
     }
     int fd() const override { return ConnectionNumber(xdpy_.get()); }
-    void dispatch() override {
+    // Drains whatever is queued even when poll saw nothing: EGL may have read it.
+    void dispatch(bool) override {
         Display* d = xdpy_.get();
         while (XPending(d)) {
             XEvent ev;

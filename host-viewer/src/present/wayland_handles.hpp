@@ -1,0 +1,64 @@
+// RAII aliases for the Wayland client objects the viewer's window uses. Each
+// proxy is destroyed with its protocol's destructor request where it has one,
+// so the compositor frees its side too.
+#pragma once
+
+#include <vdmabuf/shared/c_handle.hpp>
+
+#include <memory>
+
+#include <wayland-client.h>
+#include <wayland-egl.h>
+
+#include "presentation-time-client-protocol.h"
+#include "xdg-decoration-unstable-v1-client-protocol.h"
+#include "xdg-shell-client-protocol.h"
+
+namespace vdmabuf::viewer::wl {
+
+// The generated destructors are static inline (internal linkage), so they
+// cannot be CHandle's template argument in a header; one overloaded deleter
+// with external linkage stands in for them.
+struct ProxyDeleter {
+#define VDM_WL_DESTROY(type, fn)                                                                   \
+    void operator()(struct type* p) const noexcept {                                               \
+        if (p)                                                                                     \
+            fn(p);                                                                                 \
+    }
+    VDM_WL_DESTROY(wl_registry, wl_registry_destroy)
+    VDM_WL_DESTROY(wl_compositor, wl_compositor_destroy)
+    VDM_WL_DESTROY(wl_surface, wl_surface_destroy)
+    VDM_WL_DESTROY(wl_region, wl_region_destroy)
+    VDM_WL_DESTROY(wl_output, wl_output_destroy)
+    VDM_WL_DESTROY(wl_seat, wl_seat_destroy)
+    VDM_WL_DESTROY(wl_keyboard, wl_keyboard_destroy)
+    VDM_WL_DESTROY(xdg_wm_base, xdg_wm_base_destroy)
+    VDM_WL_DESTROY(xdg_surface, xdg_surface_destroy)
+    VDM_WL_DESTROY(xdg_toplevel, xdg_toplevel_destroy)
+    VDM_WL_DESTROY(zxdg_decoration_manager_v1, zxdg_decoration_manager_v1_destroy)
+    VDM_WL_DESTROY(zxdg_toplevel_decoration_v1, zxdg_toplevel_decoration_v1_destroy)
+    VDM_WL_DESTROY(wp_presentation, wp_presentation_destroy)
+    VDM_WL_DESTROY(wp_presentation_feedback, wp_presentation_feedback_destroy)
+#undef VDM_WL_DESTROY
+};
+
+template <class T> using Proxy = std::unique_ptr<T, ProxyDeleter>;
+
+using Display = CHandle<wl_display, &wl_display_disconnect>;
+using EglWindow = CHandle<wl_egl_window, &wl_egl_window_destroy>;
+using Registry = Proxy<wl_registry>;
+using Compositor = Proxy<wl_compositor>;
+using Surface = Proxy<wl_surface>;
+using Region = Proxy<wl_region>;
+using Output = Proxy<wl_output>;
+using Seat = Proxy<wl_seat>;
+using Keyboard = Proxy<wl_keyboard>;
+using WmBase = Proxy<xdg_wm_base>;
+using XdgSurface = Proxy<xdg_surface>;
+using Toplevel = Proxy<xdg_toplevel>;
+using DecorationManager = Proxy<zxdg_decoration_manager_v1>;
+using Decoration = Proxy<zxdg_toplevel_decoration_v1>;
+using Presentation = Proxy<wp_presentation>;
+using Feedback = Proxy<struct wp_presentation_feedback>;
+
+} // namespace vdmabuf::viewer::wl

@@ -1,0 +1,151 @@
+// vdmabuf-viewer --presenter wayland in a headless weston 10 (pixman): the
+// viewer uses the Wayland presenter, frames flow, every PRESENT comes back,
+// and the window on weston's screen shows the guest frame (weston-screenshooter,
+// which needs weston --debug). Skipped without weston.
+#include "viewer_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace vdmabuf::viewer_test {
+namespace {
+
+const char* const kWeston = "/usr/bin/weston";
+const char* const kScreenshooter = "/usr/bin/weston-screenshooter";
+
+// weston on its own socket in a private XDG_RUNTIME_DIR (libwayland wants 0700).
+class Weston {
+public:
+    bool start() {
+        char tmpl[] = "/tmp/vdmabuf-weston-XXXXXX";
+        if (!mkdtemp(tmpl)) // mkdtemp makes it 0700
+            return false;
+        dir_ = tmpl;
+        socket_ = "vdmabuf-test-" + std::to_string(getpid());
+        setenv("XDG_RUNTIME_DIR", dir_.c_str(), 1);
+        proc_ = ChildProcess::spawn({kWeston, "--backend=headless-backend.so", "--use-pixman",
+                                     "--socket=" + socket_, "--no-config", "--width", "800",
+                                     "--height", "600", "--debug", "--idle-time=0"});
+        for (int i = 0; i < 200 && proc_; ++i) { // 10 s
+            if (access((dir_ + "/" + socket_).c_str(), F_OK) == 0)
+                return true;
+            if (proc_.exited())
+                return false;
+            usleep(50000);
+        }
+        return false;
+    }
+    ~Weston() {
+        proc_.stop(SIGTERM, 3000);
+        if (!dir_.empty())
+            (void)std::system(("rm -rf '" + dir_ + "'").c_str());
+    }
+    const std::string& socket() const { return socket_; }
+    const std::string& dir() const { return dir_; }
+
+private:
+    ChildProcess proc_;
+    std::string dir_, socket_;
+};
+
+// weston-screenshooter writes wayland-screenshot-<date>.png into its cwd.
+std::optional<Image> screenshot(const std::string& dir) {
+    std::string shots = dir + "/shots";
+    mkdir(shots.c_str(), 0700);
+    std::string cmd = "cd '" + shots + "' && rm -f *.png && " + kScreenshooter + " >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0)
+        return std::nullopt;
+    DIR* d = opendir(shots.c_str());
+    std::optional<Image> img;
+    while (dirent* e = d ? readdir(d) : nullptr)
+        if (std::strstr(e->d_name, ".png"))
+            img = read_png((shots + "/" + e->d_name).c_str());
+    if (d)
+        closedir(d);
+    return img;
+}
+
+// Where on the screen the frame sits 1:1 (desktop-shell places the window);
+// true when one offset matches sampled pixels of the frame exactly.
+bool screen_shows(const Image& screen, const harness::ExportedBuffer& b, uint32_t w, uint32_t h) {
+    auto px = [](const uint8_t* base, uint32_t stride, uint32_t x, uint32_t y) {
+        uint32_t v;
+        std::memcpy(&v, base + size_t(y) * stride + x * 4, 4);
+        return v & 0xffffff;
+    };
+    const uint8_t* g = b.memory->data();
+    const uint8_t* s = screen.pixels.data();
+    for (uint32_t oy = 0; oy + h <= screen.height; ++oy)
+        for (uint32_t ox = 0; ox + w <= screen.width; ++ox) {
+            if (px(s, screen.stride, ox, oy) != px(g, b.stride, 0, 0))
+                continue;
+            bool all = true;
+            for (uint32_t y = 0; y < h && all; y += 7)
+                for (uint32_t x = 0; x < w && all; x += 5)
+                    all = px(s, screen.stride, ox + x, oy + y) == px(g, b.stride, x, y);
+            if (all)
+                return true;
+        }
+    return false;
+}
+
+TEST(ViewerWayland, WindowShowsFrameAndReleasesFlow) {
+    if (access(kWeston, X_OK) != 0)
+        GTEST_SKIP() << "weston is not installed (scripts/install-deps)";
+    Weston weston;
+    ASSERT_TRUE(weston.start()) << "weston did not create its socket within 10 s";
+    setenv("WAYLAND_DISPLAY", weston.socket().c_str(), 1);
+    unsetenv("DISPLAY");
+    ViewerRun run;
+    ASSERT_TRUE(run.start());
+    const uint32_t w = 320, h = 240;
+    auto a = harness::export_pattern(*run.guest, w, h, 5);
+    auto b = harness::export_pattern(*run.guest, w, h, 6);
+    std::string stats = run.path("stats.json"), png = run.path("window.png");
+    ASSERT_TRUE(run.spawn_viewer({"--presenter", "wayland", "--stats-json", stats, "--screenshot", png}));
+    const int frames = 6;
+    for (int seq = 1; seq <= frames; ++seq) {
+        // Double-buffered: a buffer is presented again only once released.
+        ASSERT_TRUE(run.wait_releases(size_t(std::max(0, seq - 2)), 10000)) << "frame " << seq;
+        ASSERT_TRUE(run.guest->device->present((seq % 2 ? a : b).id, 0, uint64_t(seq), 0, {}));
+    }
+    ASSERT_TRUE(run.wait_releases(frames - 1, 10000)) << run.guest->releases.size();
+
+    // The compositor's own picture of the screen: the window holds frame b 1:1.
+    bool shown = false;
+    std::optional<Image> last;
+    harness::pump_until(
+        [&] {
+            last = screenshot(weston.dir());
+            shown = last && screen_shows(*last, b, w, h);
+            return shown;
+        },
+        10000, {run.guest.get()}, {});
+    EXPECT_TRUE(last) << "weston-screenshooter produced no PNG";
+    // Kept for a look: the run directory goes with the daemon.
+    const std::string kept = "/tmp/vdmabuf-viewer-wayland-screen.png";
+    if (last && !shown)
+        (void)write_png(kept.c_str(), *last);
+    EXPECT_TRUE(shown) << "weston's screen never showed the guest frame; last screenshot: " << kept;
+
+    run.viewer.stop(SIGTERM, 3000);
+    ASSERT_TRUE(run.wait_releases(frames, 5000)) << "the shown frame is released at exit";
+    for (const auto& r : run.guest->releases)
+        EXPECT_EQ(r.reason, uint32_t(VDMABUF_RELEASE_DONE)) << "seq " << r.sequence;
+    std::string json = read_file(stats);
+    EXPECT_NE(json.find("\"presenter\": \"wayland\""), std::string::npos) << json;
+    EXPECT_EQ(json_number(json, "frames"), frames) << json;
+    // The viewer's own readback of the imported frame (window mode renders it offscreen).
+    auto img = read_png(png.c_str());
+    ASSERT_TRUE(img);
+    EXPECT_EQ(diff_pixels(*img, b.memory->data(), b.stride), 0u);
+}
+
+} // namespace
+} // namespace vdmabuf::viewer_test
