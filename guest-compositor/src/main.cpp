@@ -8,6 +8,7 @@
 #include <vdmabuf/shared/log.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,9 +19,13 @@ namespace {
 
 void forward_wlr_log(wlr_log_importance importance, const char* fmt, va_list args) {
     using vdmabuf::log::Level;
-    const Level level = importance == WLR_ERROR  ? Level::error
-                        : importance == WLR_INFO ? Level::info
-                                                 : Level::debug;
+    Level level = importance == WLR_ERROR  ? Level::error
+                  : importance == WLR_INFO ? Level::info
+                                           : Level::debug;
+    // The renderer probes for DRM devices first; on a machine without any this
+    // "error" is expected (log_gbm_probe already says what it means).
+    if (std::strstr(fmt, "drmGetDevices2"))
+        level = Level::debug;
     if (vdmabuf::log::enabled(level))
         vdmabuf::log::vwrite(level, "wlr", fmt, args);
 }
