@@ -27,6 +27,8 @@ TEST(ViewerReconnect, ResumesAfterDaemonRestart) {
     ASSERT_EQ(kill(run.daemon->pid(), SIGKILL), 0);
     ASSERT_TRUE(harness::pump_until([&] { return !run.daemon->alive(); }, 5000, {}, {}));
     run.guest.reset();
+    // Down long enough for several failed attempts, so backoff is exercised.
+    harness::pump_until([] { return false; }, 700, {}, {});
     ChildProcess daemon2 = ChildProcess::spawn(
         {harness::vdmabufd_path(), "--guest-socket", run.daemon->guest_socket(),
          "--consumer-socket", run.daemon->consumer_socket()});
