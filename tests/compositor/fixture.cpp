@@ -59,7 +59,10 @@ std::unique_ptr<Viewer> Viewer::connect(const std::string& socket) {
         return nullptr;
     Viewer* self = v.get();
     consumer::Callbacks cb;
-    cb.on_buffer_new = [self](const consumer::BufferInfo& b) { self->buffers_[key(b.id)] = b; };
+    cb.on_buffer_new = [self](const consumer::BufferInfo& b) {
+        ++self->buffers_new;
+        self->buffers_[key(b.id)] = b;
+    };
     cb.on_buffer_gone = [self](const vdmabuf_id& id) {
         self->imports_.erase(key(id));
         self->buffers_.erase(key(id));
@@ -197,6 +200,12 @@ CompositorFixture::~CompositorFixture() {
         std::error_code ec;
         std::filesystem::remove_all(runtime_dir_, ec);
     }
+}
+
+bool CompositorFixture::reconnect_viewer() {
+    viewer_.reset();
+    viewer_ = Viewer::connect(daemon_->consumer_socket());
+    return viewer_ != nullptr;
 }
 
 std::string CompositorFixture::wayland_display() const {

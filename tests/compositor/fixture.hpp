@@ -39,6 +39,7 @@ public:
     // Presentations received and not yet released, oldest first.
     std::deque<consumer::PresentEvent> held;
     uint64_t presents = 0;           // PRESENTs received in all
+    uint64_t buffers_new = 0;        // BUFFER_NEWs received in all
     uint64_t last_present_ns = 0;    // now_ns() when the last one arrived
     bool release_on_arrival = false; // release at once instead of holding
     std::vector<std::tuple<uint32_t, uint32_t, uint64_t>> errors; // request, code, tag
@@ -88,6 +89,9 @@ public:
 
     [[nodiscard]] harness::DaemonProcess& daemon() { return *daemon_; }
     [[nodiscard]] Viewer& viewer() { return *viewer_; }
+    // Drops the consumer and connects a new one to daemon().consumer_socket()
+    // (after daemon().restart()); false if it could not connect.
+    [[nodiscard]] bool reconnect_viewer();
     [[nodiscard]] ChildProcess& compositor() { return compositor_; }
     [[nodiscard]] const std::string& runtime_dir() const { return runtime_dir_; }
     // The compositor's WAYLAND_DISPLAY (the socket in runtime_dir()); "" if none.

@@ -29,20 +29,32 @@ std::unique_ptr<DaemonProcess> DaemonProcess::start(std::vector<std::string> ext
     d->dir_ = tmpl;
     d->guest_socket_ = d->dir_ + "/guest.sock";
     d->consumer_socket_ = d->dir_ + "/consumer.sock";
-    std::vector<std::string> argv{vdmabufd_path(), "--guest-socket", d->guest_socket_,
-                                  "--consumer-socket", d->consumer_socket_};
-    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    d->child_ = ChildProcess::spawn(argv);
-    if (!d->child_ || !d->child_.wait_for_line("vdmabufd: ready", 5000)) {
-        VDM_ERROR("%s did not become ready", argv[0].c_str());
+    d->extra_args_ = std::move(extra_args);
+    if (!d->spawn())
         return nullptr;
-    }
     return d;
+}
+
+bool DaemonProcess::spawn() {
+    std::vector<std::string> argv{vdmabufd_path(), "--guest-socket", guest_socket_,
+                                  "--consumer-socket", consumer_socket_};
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    child_ = ChildProcess::spawn(argv);
+    if (!child_ || !child_.wait_for_line("vdmabufd: ready", 5000)) {
+        VDM_ERROR("%s did not become ready", argv[0].c_str());
+        return false;
+    }
+    return true;
+}
+
+bool DaemonProcess::restart() {
+    stop();
+    return spawn();
 }
 
 bool DaemonProcess::alive() { return !child_.exited(); }
 
-int DaemonProcess::stop() { return child_.stop(SIGTERM, 3000); }
+int DaemonProcess::stop(int signo) { return child_.stop(signo, 3000); }
 
 DaemonProcess::~DaemonProcess() {
     stop();

@@ -3,6 +3,7 @@
 // up on destruction.
 #pragma once
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,12 +31,19 @@ public:
     [[nodiscard]] pid_t pid() const { return child_.pid(); }
     // True while the daemon process has not exited.
     [[nodiscard]] bool alive();
-    // SIGTERM; the wait status.
-    int stop();
+    // Sends `signo` (SIGTERM unless told, e.g. SIGKILL for a crash), waits for
+    // the exit (SIGKILL after 3 s); the wait status. No-op once stopped.
+    int stop(int signo = SIGTERM);
+    // Stops the daemon if it still runs (SIGTERM), then starts a new vdmabufd
+    // on the same socket paths and arguments and waits for "vdmabufd: ready";
+    // false if it did not become ready. The directory stays this object's.
+    [[nodiscard]] bool restart();
 
 private:
     DaemonProcess() = default;
+    [[nodiscard]] bool spawn();
     std::string dir_, guest_socket_, consumer_socket_;
+    std::vector<std::string> extra_args_;
     ChildProcess child_;
 };
 
