@@ -1,0 +1,139 @@
+// Screenshot scenarios (suite 'screenshot'): real clients in the guest
+// compositor, captured by the headless vdmabuf-viewer once the scene is
+// still, compared with tests/reference/<name>.png. VDMABUF_UPDATE_REFERENCES=1
+// writes a missing reference (=all rewrites them); a failure keeps
+// <name>.actual.png and <name>.diff.png (red: differing, blue: masked) in the
+// build directory or $VDMABUF_SCREENSHOT_OUT.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "pattern.hpp"
+#include "scene.hpp"
+
+namespace vdmabuf::screenshot {
+namespace {
+
+using compositor_test::pattern_client_path;
+using compositor_test::require_program;
+
+constexpr int kMapTimeoutMs = 30000;
+constexpr int kQuietMs = 700;
+
+void compare_with_reference(const Image& shot, const std::string& name,
+                            const CompareOptions& opts) {
+    const Verdict v =
+        check_against_reference(shot, reference_path(name), name, opts, build_out_dir());
+    std::printf("%s\n", v.message.c_str());
+    EXPECT_TRUE(v.ok) << v.message;
+}
+
+// The pattern client's stamp carries its commit time (pixels 2..4 of the
+// stamp): that is the only part of its picture that differs between runs.
+// Masks it for every pattern window found in the screenshot.
+std::vector<MaskRect> pattern_time_masks(const Image& shot) {
+    std::vector<MaskRect> masks;
+    const uint8_t* px = shot.pixels.data();
+    for (uint32_t y = 0; y + 1 < shot.height; ++y)
+        for (uint32_t x = 0; x + pattern::kLocatorPixels <= shot.width; ++x)
+            if (pattern::get(px, shot.stride, x, y) == pattern::kLocatorMagic) {
+                pattern::Layout l;
+                l.mode = pattern::Mode(pattern::get(px, shot.stride, x + 3, y));
+                l.width = pattern::get(px, shot.stride, x + 1, y);
+                l.height = pattern::get(px, shot.stride, x + 2, y);
+                l.square_x = pattern::get(px, shot.stride, x + 4, y);
+                l.square_y = pattern::get(px, shot.stride, x + 5, y);
+                if (l.valid())
+                    masks.push_back({x + l.stamp_x() + 2, y + l.stamp_y(), 3, 1});
+            }
+    return masks;
+}
+
+struct Scenario {
+    std::string name;
+    CompositorOptions opts;
+    uint64_t min_content = 2000;    // pixels off the desktop colour once drawn
+    CompareOptions compare;
+    std::function<void(Scene&)> before_still; // e.g. SIGSTOP an animating client
+    bool mask_pattern_time = false;
+};
+
+void run(const Scenario& sc) {
+    std::string error;
+    auto scene = Scene::start(sc.opts, error);
+    ASSERT_TRUE(scene) << error;
+    uint64_t best = 0;
+    ASSERT_TRUE(scene->wait_for_frame(
+        [&](const FrameView& v) {
+            best = std::max(best, content_pixels(v));
+            return best >= sc.min_content;
+        },
+        kMapTimeoutMs))
+        << sc.name << ": the scene never drew (at most " << best << " pixels off the desktop)";
+    if (sc.before_still)
+        sc.before_still(*scene);
+    ASSERT_TRUE(scene->wait_still(kQuietMs, 30000)) << sc.name << ": the scene never went still";
+    auto shot = scene->viewer_screenshot(sc.name, error);
+    ASSERT_TRUE(shot) << error;
+    EXPECT_EQ(shot->width, 800u);
+    EXPECT_EQ(shot->height, 600u);
+    CompareOptions compare = sc.compare;
+    if (sc.mask_pattern_time) {
+        const auto masks = pattern_time_masks(*shot);
+        EXPECT_FALSE(masks.empty()) << "no pattern window in the screenshot";
+        compare.masks.insert(compare.masks.end(), masks.begin(), masks.end());
+    }
+    compare_with_reference(*shot, sc.name, compare);
+    EXPECT_FALSE(scene->fixture().compositor_exited());
+}
+
+TEST(Screenshot, PatternStill) {
+    Scenario sc;
+    sc.name = "pattern-still";
+    sc.opts.command = {pattern_client_path(), "--mode", "still", "--size", "320x240"};
+    sc.mask_pattern_time = true;
+    run(sc); // exact: tolerance 0; only the stamp's 3 time pixels masked
+}
+
+TEST(Screenshot, TwoOverlappingWindows) {
+    // The second client starts only once the first is on screen, so the
+    // stacking and cascade placement do not depend on which maps first.
+    std::string error;
+    CompositorOptions opts;
+    opts.command = {pattern_client_path(), "--mode", "still", "--size", "400x300"};
+    auto scene = Scene::start(opts, error);
+    ASSERT_TRUE(scene) << error;
+    ASSERT_TRUE(scene->wait_for_frame(
+        [](const FrameView& v) {
+            return pattern::locate(v.pixels, v.width, v.height, v.stride).has_value();
+        },
+        kMapTimeoutMs))
+        << "the first window never appeared";
+    std::vector<std::string> argv = scene->fixture().client_env();
+    argv.insert(argv.end(), {pattern_client_path(), "--mode", "still", "--size", "240x180"});
+    ChildProcess second = ChildProcess::spawn(argv);
+    ASSERT_TRUE(second);
+    // Two windows drawn: the second's locator (its layout is 240x180).
+    ASSERT_TRUE(scene->wait_for_frame(
+        [](const FrameView& v) {
+            for (uint32_t y = 0; y < v.height; ++y)
+                for (uint32_t x = 0; x + 3 <= v.width; ++x)
+                    if (v.rgb(x, y) == pattern::kLocatorMagic && v.rgb(x + 1, y) == 240 &&
+                        v.rgb(x + 2, y) == 180)
+                        return true;
+            return false;
+        },
+        kMapTimeoutMs))
+        << "the second window never appeared";
+    ASSERT_TRUE(scene->wait_still(kQuietMs, 30000));
+    auto shot = scene->viewer_screenshot("two-windows", error);
+    ASSERT_TRUE(shot) << error;
+    CompareOptions compare;
+    compare.masks = pattern_time_masks(*shot);
+    EXPECT_EQ(compare.masks.size(), 2u) << "both windows' locators and stamps are visible";
+    compare_with_reference(*shot, "two-windows", compare);
+}
+
+} // namespace
+} // namespace vdmabuf::screenshot
