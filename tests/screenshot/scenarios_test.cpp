@@ -50,6 +50,13 @@ std::vector<MaskRect> pattern_time_masks(const Image& shot) {
     return masks;
 }
 
+// weston-simple-shm's animated area: its 250x250 window lands at (2,24)
+// (cascade placement); it clears its buffer to white and animates only inside
+// a 20-pixel padding, so the white frame stays compared.
+constexpr MaskRect kSimpleShmWindow{22, 44, 210, 210};
+constexpr uint32_t kGtkTolerance = 0;
+const std::vector<MaskRect> kGtkMasks = {};
+
 struct Scenario {
     std::string name;
     CompositorOptions opts;
@@ -133,6 +140,86 @@ TEST(Screenshot, TwoOverlappingWindows) {
     compare.masks = pattern_time_masks(*shot);
     EXPECT_EQ(compare.masks.size(), 2u) << "both windows' locators and stamps are visible";
     compare_with_reference(*shot, "two-windows", compare);
+}
+
+// weston-simple-shm animates every frame. The test starts it itself (so it
+// knows its pid), waits until its window is on screen, SIGSTOPs it — the
+// compositor then keeps its last buffer and goes still — and masks the
+// window's animated content (inside its 20-pixel white padding), whose phase
+// depends on when it was stopped. What is compared is the rest: the white
+// frame (placement and size of the window) and the desktop around it.
+TEST(Screenshot, WestonSimpleShmFrozenAndMasked) {
+    const std::string program = require_program("weston-simple-shm", "weston");
+    std::string error;
+    CompositorOptions opts;
+    opts.command = {"/bin/sleep", "60"};
+    auto scene = Scene::start(opts, error);
+    ASSERT_TRUE(scene) << error;
+    std::vector<std::string> argv = scene->fixture().client_env();
+    argv.push_back(program);
+    ChildProcess client = ChildProcess::spawn(argv);
+    ASSERT_TRUE(client);
+    uint64_t best = 0;
+    ASSERT_TRUE(scene->wait_for_frame(
+        [&](const FrameView& v) {
+            best = std::max(best, content_pixels(v));
+            return best >= 250u * 250u / 2;
+        },
+        kMapTimeoutMs))
+        << "weston-simple-shm never drew (at most " << best << " pixels)";
+    ASSERT_EQ(::kill(client.pid(), SIGSTOP), 0);
+    ASSERT_TRUE(scene->wait_still(kQuietMs, 30000)) << "the scene never went still";
+    auto shot = scene->viewer_screenshot("weston-simple-shm", error);
+    ::kill(client.pid(), SIGKILL);
+    ::kill(client.pid(), SIGCONT);
+    ASSERT_TRUE(shot) << error;
+    CompareOptions compare;
+    compare.masks = {kSimpleShmWindow};
+    compare_with_reference(*shot, "weston-simple-shm", compare);
+    // The masked area is the window, not the desktop.
+    uint64_t window_pixels = 0;
+    const FrameView v{shot->pixels.data(), shot->width, shot->height, shot->stride};
+    const uint32_t bg = v.rgb(v.width - 1, v.height - 1);
+    for (uint32_t y = kSimpleShmWindow.y; y < kSimpleShmWindow.y + kSimpleShmWindow.height; ++y)
+        for (uint32_t x = kSimpleShmWindow.x; x < kSimpleShmWindow.x + kSimpleShmWindow.width; ++x)
+            window_pixels += v.rgb(x, y) != bg;
+    EXPECT_GT(window_pixels, 210u * 210u / 2) << "the masked window area shows the desktop";
+}
+
+TEST(Screenshot, Gtk3DemoStartPage) {
+    Scenario sc;
+    sc.name = "gtk3-demo";
+    sc.opts.command = {require_program("gtk3-demo", "gtk-3-examples")};
+    sc.opts.env = {"GDK_BACKEND=wayland", "NO_AT_BRIDGE=1", "GTK_THEME=Adwaita",
+                   "XDG_CONFIG_HOME=/nonexistent", "GSETTINGS_BACKEND=memory"};
+    sc.min_content = 20000;
+    sc.compare.tolerance = kGtkTolerance;
+    sc.compare.masks = kGtkMasks;
+    run(sc);
+}
+
+TEST(Screenshot, FootFixedText) {
+    Scenario sc;
+    sc.name = "foot";
+    // No shell prompt at all: sh -c prints the text and sleeps. --config
+    // /dev/null: the built-in defaults, not a user's foot.ini.
+    sc.opts.command = {require_program("foot", "foot"), "--config", "/dev/null", "--",
+                       "/bin/sh", "-c", "printf 'vdmabuf screenshot test\\n'; exec sleep 60"};
+    sc.opts.env = {"XDG_CONFIG_HOME=/nonexistent"};
+    sc.min_content = 20000;
+    run(sc);
+}
+
+TEST(Screenshot, XeyesThroughXwayland) {
+    require_program("Xwayland", "xwayland");
+    Scenario sc;
+    sc.name = "xeyes-xwayland";
+    // No input devices: the X pointer never moves, so the eyes look at the
+    // same place in every run.
+    sc.opts.command = {require_program("xeyes", "x11-apps")};
+    sc.opts.xwayland = true;
+    sc.min_content = 1000;
+    run(sc);
 }
 
 } // namespace
