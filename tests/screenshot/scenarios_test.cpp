@@ -54,8 +54,11 @@ std::vector<MaskRect> pattern_time_masks(const Image& shot) {
 // (cascade placement); it clears its buffer to white and animates only inside
 // a 20-pixel padding, so the white frame stays compared.
 constexpr MaskRect kSimpleShmWindow{22, 44, 210, 210};
+// gtk3-demo: exact everywhere but the top-right corner of its client-side
+// decoration (rounded corner and shadow over the desktop), which differed in
+// 1 run of 4 here (530 pixels at x 758..794, y 0..36).
 constexpr uint32_t kGtkTolerance = 0;
-const std::vector<MaskRect> kGtkMasks = {};
+const std::vector<MaskRect> kGtkMasks = {{752, 0, 48, 44}};
 
 struct Scenario {
     std::string name;
