@@ -14,6 +14,7 @@
 // beside the memcpy of one frame of the same size, measured in the same run.
 // Scenarios: 1920x1080 and 3840x2160; full damage (the client redraws the
 // whole output-sized surface) and 64x64 damage (only a square changes).
+#include "../bench_args.hpp"
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -176,20 +177,11 @@ int main(int argc, char** argv) {
     log::set_program("bench");
     if (!std::getenv("VDMABUF_LOG"))
         log::set_level(log::Level::warn);
-    bool json = false;
-    uint64_t frames = 120;
-    for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--json"))
-            json = true;
-        else if (!std::strcmp(argv[i], "--quick"))
-            frames = 30;
-        else if (!std::strcmp(argv[i], "--frames") && i + 1 < argc)
-            frames = std::max<uint64_t>(1, std::strtoull(argv[++i], nullptr, 10));
-        else {
-            usage();
-            return std::strcmp(argv[i], "--help") ? 2 : 0;
-        }
-    }
+    const auto args = bench::parse_frame_bench_args(argc, argv, usage);
+    if (args.exit_code >= 0)
+        return args.exit_code;
+    const bool json = args.json;
+    const uint64_t frames = args.frames;
     if (compositor_path().empty()) {
         std::fprintf(stderr, "vdmabuf-bench-compositor: no compositor (set VDMABUF_COMPOSITOR)\n");
         return 1;
