@@ -35,6 +35,7 @@ enum vdmabuf_consumer_type {
 	VDMABUF_C_IMPORT = 0x02,
 	VDMABUF_C_RELEASE = 0x03,
 	VDMABUF_C_STATS = 0x04,
+	VDMABUF_C_GUEST_EVENT = 0x05, /* a device event for one guest: INPUT, KEYMAP, MODE, HOTPLUG */
 	/* daemon -> consumer */
 	VDMABUF_C_WELCOME = 0x81,
 	VDMABUF_C_GUEST_NEW = 0x82,
@@ -44,6 +45,9 @@ enum vdmabuf_consumer_type {
 	VDMABUF_C_GUEST_GONE = 0x86,
 	VDMABUF_C_IMPORT_REPLY = 0x87,
 	VDMABUF_C_STATS_REPLY = 0x88,
+	VDMABUF_C_OUTPUT = 0x89,       /* a guest output appeared, changed or went away */
+	VDMABUF_C_CURSOR_IMAGE = 0x8a, /* a guest output's cursor image */
+	VDMABUF_C_CURSOR_MOVE = 0x8b,  /* a guest output's cursor position */
 	VDMABUF_C_ERROR = 0x8f,
 };
 
@@ -55,6 +59,8 @@ enum vdmabuf_consumer_error {
 	VDMABUF_C_ERR_NOT_HELD = 5, /* RELEASE of a presentation this consumer does not hold */
 	VDMABUF_C_ERR_ROLE = 6,     /* request not allowed for this role */
 	VDMABUF_C_ERR_IMPORT = 7,   /* the daemon could not create the import */
+	VDMABUF_C_ERR_UNKNOWN_GUEST = 8, /* GUEST_EVENT for a guest that is not there (or filtered) */
+	VDMABUF_C_ERR_UNSUPPORTED = 9,   /* the guest did not negotiate the event's feature bit */
 };
 
 struct vdmabuf_c_hdr {
@@ -171,6 +177,56 @@ struct vdmabuf_c_error {
 	vdm_le32 code;            /* enum vdmabuf_consumer_error */
 };
 
+/* GUEST_EVENT (consumer -> daemon): the daemon validates `event` as a device event
+ * (protocols/vdmabuf-device.md §8.3-§8.6), sets its tag to 0 and queues it on that
+ * guest's eventq in order. INPUT and KEYMAP: VIEWER role only; MODE and HOTPLUG:
+ * VIEWER or CONTROL. No reply on success; ERROR on failure. */
+struct vdmabuf_c_guest_event {
+	struct vdmabuf_c_hdr hdr;
+	vdm_le32 guest;
+	vdm_le32 padding;
+	vdm_u8 event[VDMABUF_EVENT_SIZE]; /* a vdmabuf_evt_input/_keymap/_mode/_hotplug, zero-padded */
+};
+
+/* OUTPUT (daemon -> VIEWER): a guest's OUTPUT request, forwarded; the latest
+ * state of every connected output is replayed after WELCOME. */
+struct vdmabuf_c_output {
+	struct vdmabuf_c_hdr hdr;
+	vdm_le32 guest;
+	vdm_le32 output;
+	vdm_le32 flags; /* VDMABUF_OUTPUT_CONNECTED, or 0: gone */
+	vdm_le32 width;
+	vdm_le32 height;
+	vdm_le32 refresh_mhz;
+	vdm_u8 name[VDMABUF_NAME_LEN];
+};
+
+/* CURSOR_IMAGE (daemon -> VIEWER): a guest's CURSOR_SET, pixels included
+ * (width * height * 4 bytes of premultiplied ARGB8888 follow). The latest is
+ * replayed after WELCOME. */
+struct vdmabuf_c_cursor_image {
+	struct vdmabuf_c_hdr hdr;
+	vdm_le32 guest;
+	vdm_le32 output;
+	vdm_le32 width; /* 0: hidden */
+	vdm_le32 height;
+	vdm_le32 hotspot_x;
+	vdm_le32 hotspot_y;
+	/* vdm_u8 pixels[width * height * 4]; */
+};
+
+/* CURSOR_MOVE (daemon -> VIEWER): a guest's CURSOR_MOVE. A backlog of moves
+ * for one output may be coalesced to the newest. */
+struct vdmabuf_c_cursor_move {
+	struct vdmabuf_c_hdr hdr;
+	vdm_le32 guest;
+	vdm_le32 output;
+	vdm_le32 x; /* int32 */
+	vdm_le32 y; /* int32 */
+	vdm_le32 visible;
+	vdm_le32 padding;
+};
+
 VDMABUF_CHECK_SIZE(vdmabuf_c_hdr, 16);
 VDMABUF_CHECK_OFF(vdmabuf_c_hdr, size, 4);
 VDMABUF_CHECK_OFF(vdmabuf_c_hdr, tag, 8);
@@ -217,6 +273,18 @@ VDMABUF_CHECK_OFF(vdmabuf_c_stats_reply, length, 20);
 VDMABUF_CHECK_SIZE(vdmabuf_c_error, 24);
 VDMABUF_CHECK_OFF(vdmabuf_c_error, request, 16);
 VDMABUF_CHECK_OFF(vdmabuf_c_error, code, 20);
+VDMABUF_CHECK_SIZE(vdmabuf_c_guest_event, 88);
+VDMABUF_CHECK_OFF(vdmabuf_c_guest_event, guest, 16);
+VDMABUF_CHECK_OFF(vdmabuf_c_guest_event, event, 24);
+VDMABUF_CHECK_SIZE(vdmabuf_c_output, 72);
+VDMABUF_CHECK_OFF(vdmabuf_c_output, guest, 16);
+VDMABUF_CHECK_OFF(vdmabuf_c_output, output, 20);
+VDMABUF_CHECK_OFF(vdmabuf_c_output, refresh_mhz, 36);
+VDMABUF_CHECK_OFF(vdmabuf_c_output, name, 40);
+VDMABUF_CHECK_SIZE(vdmabuf_c_cursor_image, 40);
+VDMABUF_CHECK_OFF(vdmabuf_c_cursor_image, hotspot_y, 36);
+VDMABUF_CHECK_SIZE(vdmabuf_c_cursor_move, 40);
+VDMABUF_CHECK_OFF(vdmabuf_c_cursor_move, visible, 32);
 
 VDMABUF_STATIC_ASSERT(sizeof(struct vdmabuf_c_import_reply) +
 			      VDMABUF_MAX_EXTENTS * sizeof(struct vdmabuf_c_import_extent) <=

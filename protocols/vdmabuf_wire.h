@@ -38,10 +38,10 @@ typedef uint64_t vdm_le64;
 #define VDMABUF_VERSION 1u
 
 /* §2 Device feature bits (device-specific range 0..23) */
-#define VDMABUF_F_INPUT 0u   /* host->guest INPUT events (reserved, not yet offered) */
-#define VDMABUF_F_MODE 1u    /* host->guest mode-change requests (reserved) */
-#define VDMABUF_F_CURSOR 2u  /* guest->host cursor messages (reserved) */
-#define VDMABUF_F_HOTPLUG 3u /* host->guest output hotplug (reserved) */
+#define VDMABUF_F_INPUT 0u   /* host->guest INPUT and KEYMAP events (§8.3, §8.4) */
+#define VDMABUF_F_MODE 1u    /* host->guest MODE requests (§8.5) */
+#define VDMABUF_F_CURSOR 2u  /* guest->host CURSOR_SET / CURSOR_MOVE (§6.6, §6.7) */
+#define VDMABUF_F_HOTPLUG 3u /* guest->host OUTPUT (§6.5), host->guest HOTPLUG (§8.6) */
 
 /* §3 Virtqueues */
 #define VDMABUF_VQ_EVENT 0u /* host -> guest: guest posts device-writable buffers */
@@ -59,6 +59,7 @@ typedef uint64_t vdm_le64;
 #define VDMABUF_NAME_LEN 32u
 #define VDMABUF_RESP_SIZE 64u  /* a ctrl chain's writable part must hold this many bytes */
 #define VDMABUF_EVENT_SIZE 64u /* every eventq buffer must hold this many bytes */
+#define VDMABUF_MAX_CURSOR 128u /* cursor images are at most 128 x 128 ARGB8888 */
 
 /* §5 Message types */
 enum vdmabuf_msg_type {
@@ -67,7 +68,10 @@ enum vdmabuf_msg_type {
 	VDMABUF_CMD_EXPORT = 0x0101,
 	VDMABUF_CMD_PRESENT = 0x0102,
 	VDMABUF_CMD_UNEXPORT = 0x0103,
-	/* 0x0104..0x01ff reserved: CURSOR_SET 0x0110, CURSOR_MOVE 0x0111 (VDMABUF_F_CURSOR) */
+	VDMABUF_CMD_OUTPUT = 0x0104,      /* VDMABUF_F_HOTPLUG */
+	VDMABUF_CMD_CURSOR_SET = 0x0110,  /* VDMABUF_F_CURSOR */
+	VDMABUF_CMD_CURSOR_MOVE = 0x0111, /* VDMABUF_F_CURSOR */
+	/* 0x0105..0x010f, 0x0112..0x01ff reserved */
 
 	/* host -> guest responses, in the ctrl chain's writable part */
 	VDMABUF_RESP_OK = 0x1100,
@@ -94,8 +98,11 @@ enum vdmabuf_msg_type {
 	/* host -> guest events, on VDMABUF_VQ_EVENT */
 	VDMABUF_EVT_RELEASE = 0x2100,
 	VDMABUF_EVT_REFRESH = 0x2101, /* a consumer arrived: present the current frame again */
-	/* 0x2102..0x21ff reserved: INPUT 0x2110 (VDMABUF_F_INPUT), MODE 0x2120
-	 * (VDMABUF_F_MODE), HOTPLUG 0x2130 (VDMABUF_F_HOTPLUG) */
+	VDMABUF_EVT_INPUT = 0x2110,   /* VDMABUF_F_INPUT */
+	VDMABUF_EVT_KEYMAP = 0x2111,  /* VDMABUF_F_INPUT */
+	VDMABUF_EVT_MODE = 0x2120,    /* VDMABUF_F_MODE */
+	VDMABUF_EVT_HOTPLUG = 0x2130, /* VDMABUF_F_HOTPLUG */
+	/* other 0x2102..0x21ff reserved */
 };
 
 /* §5.1 Every message starts with this header. */
@@ -184,6 +191,44 @@ struct vdmabuf_cmd_unexport {
 	struct vdmabuf_id id;
 };
 
+/* §6.5 OUTPUT: the guest describes one of its outputs: when it appears, when its
+ * mode changes (also in answer to MODE or HOTPLUG) and when it goes away. */
+#define VDMABUF_OUTPUT_CONNECTED 1u
+struct vdmabuf_cmd_output {
+	struct vdmabuf_hdr hdr;
+	vdm_le32 output;      /* < max_outputs */
+	vdm_le32 flags;       /* VDMABUF_OUTPUT_CONNECTED, or 0: the output is gone */
+	vdm_le32 width;       /* pixels; 0 when gone */
+	vdm_le32 height;
+	vdm_le32 refresh_mhz; /* 0: unknown */
+	vdm_le32 padding;
+	vdm_u8 name[VDMABUF_NAME_LEN]; /* NUL-padded, e.g. "HEADLESS-1" */
+};
+
+/* §6.6 CURSOR_SET: the cursor image of an output, carried inline so it needs no
+ * buffer lifetime. width = height = 0 hides the cursor. Followed by
+ * width * height * 4 bytes of premultiplied ARGB8888 (DRM_FORMAT_ARGB8888),
+ * rows tightly packed. */
+struct vdmabuf_cmd_cursor_set {
+	struct vdmabuf_hdr hdr;
+	vdm_le32 output;
+	vdm_le32 width;     /* <= VDMABUF_MAX_CURSOR */
+	vdm_le32 height;    /* <= VDMABUF_MAX_CURSOR */
+	vdm_le32 hotspot_x; /* < width (0 when hidden) */
+	vdm_le32 hotspot_y; /* < height */
+	vdm_le32 padding;
+	/* vdm_u8 pixels[width * height * 4]; */
+};
+
+/* §6.7 CURSOR_MOVE: where the hotspot is, in output pixels. Needs no frame. */
+struct vdmabuf_cmd_cursor_move {
+	struct vdmabuf_hdr hdr;
+	vdm_le32 output;
+	vdm_le32 x;       /* int32 two's complement; may be outside the output */
+	vdm_le32 y;
+	vdm_le32 visible; /* 0 or 1 */
+};
+
 /* §7 Response: OK or an error naming the request. */
 struct vdmabuf_resp {
 	struct vdmabuf_hdr hdr; /* type RESP_OK or RESP_ERR_*; tag of the request */
@@ -215,6 +260,67 @@ struct vdmabuf_evt_refresh {
 	vdm_le32 padding;
 };
 #define VDMABUF_OUTPUT_ALL 0xffffffffu
+
+/* §8.3 INPUT event: one input event for the guest's seat, in order. Pointer
+ * coordinates are output pixels in 24.8 fixed point (value * 256), 0 <= x <
+ * width * 256. A burst of MOTION may be coalesced by the host (the last wins);
+ * nothing else is. */
+enum vdmabuf_input_kind {
+	VDMABUF_INPUT_KEY = 1,    /* a: evdev keycode (linux/input-event-codes.h), b: 1 pressed, 0 released */
+	VDMABUF_INPUT_MODIFIERS = 2, /* a: depressed, b: latched, c: locked, d: group (xkb masks of the KEYMAP) */
+	VDMABUF_INPUT_MOTION = 3, /* a: x, b: y (24.8, absolute) */
+	VDMABUF_INPUT_BUTTON = 4, /* a: evdev button code (BTN_LEFT 0x110 ...), b: 1 pressed, 0 released */
+	VDMABUF_INPUT_AXIS = 5,   /* a: 0 vertical, 1 horizontal; b: source (0 wheel, 1 finger,
+	                           * 2 continuous, 3 wheel tilt); c: int32 value (24.8, wl_pointer
+	                           * units); d: int32 discrete steps (0: none) */
+	VDMABUF_INPUT_FRAME = 6,  /* end of a group of pointer events */
+	VDMABUF_INPUT_ENTER = 7,  /* pointer entered the output: a: x, b: y (24.8) */
+	VDMABUF_INPUT_LEAVE = 8,  /* pointer left; also release every key and button held */
+};
+
+struct vdmabuf_evt_input {
+	struct vdmabuf_hdr hdr; /* type VDMABUF_EVT_INPUT, tag 0 */
+	vdm_le32 output;        /* the output the pointer is on / the focus window shows */
+	vdm_le32 kind;          /* enum vdmabuf_input_kind */
+	vdm_le64 time_ns;       /* host CLOCK_MONOTONIC of the event */
+	vdm_le32 a;
+	vdm_le32 b;
+	vdm_le32 c;
+	vdm_le32 d;
+	vdm_le32 padding[2];
+};
+
+/* §8.4 KEYMAP event: the xkb layout the host's keycodes should be read with
+ * (RMLVO layout and variant, NUL-padded; rules "evdev", model "pc105"). Sent
+ * before the first KEY and whenever it changes. */
+#define VDMABUF_KEYMAP_NAME_LEN 24u
+struct vdmabuf_evt_keymap {
+	struct vdmabuf_hdr hdr; /* type VDMABUF_EVT_KEYMAP, tag 0 */
+	vdm_u8 layout[VDMABUF_KEYMAP_NAME_LEN];  /* e.g. "us", "de", "us,ru" */
+	vdm_u8 variant[VDMABUF_KEYMAP_NAME_LEN]; /* e.g. "", "dvorak" */
+};
+
+/* §8.5 MODE event: the host asks for a new mode of an output (e.g. its window
+ * was resized). The guest answers, now or never, with OUTPUT. */
+struct vdmabuf_evt_mode {
+	struct vdmabuf_hdr hdr; /* type VDMABUF_EVT_MODE, tag 0 */
+	vdm_le32 output;
+	vdm_le32 width;       /* 1..VDMABUF_MAX_DIMENSION */
+	vdm_le32 height;
+	vdm_le32 refresh_mhz; /* 0: the guest's choice */
+};
+
+/* §8.6 HOTPLUG event: the host asks the guest to add (connected = 1) or remove
+ * (0) an output. The guest answers with OUTPUT. */
+struct vdmabuf_evt_hotplug {
+	struct vdmabuf_hdr hdr; /* type VDMABUF_EVT_HOTPLUG, tag 0 */
+	vdm_le32 output;
+	vdm_le32 connected;
+	vdm_le32 width;       /* for connected = 1 */
+	vdm_le32 height;
+	vdm_le32 refresh_mhz;
+	vdm_le32 padding;
+};
 
 /* §3.3 Device configuration space (vhost-user GET_CONFIG), read-only. */
 struct vdmabuf_config {
@@ -306,6 +412,47 @@ VDMABUF_CHECK_OFF(vdmabuf_evt_refresh, output, 16);
 VDMABUF_CHECK_SIZE(vdmabuf_config, 16);
 VDMABUF_CHECK_OFF(vdmabuf_config, max_buffers, 8);
 VDMABUF_CHECK_OFF(vdmabuf_config, max_outputs, 12);
+
+VDMABUF_CHECK_SIZE(vdmabuf_cmd_output, 72);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_output, output, 16);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_output, flags, 20);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_output, width, 24);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_output, height, 28);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_output, refresh_mhz, 32);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_output, name, 40);
+VDMABUF_CHECK_SIZE(vdmabuf_cmd_cursor_set, 40);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_cursor_set, output, 16);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_cursor_set, width, 20);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_cursor_set, height, 24);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_cursor_set, hotspot_x, 28);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_cursor_set, hotspot_y, 32);
+VDMABUF_CHECK_SIZE(vdmabuf_cmd_cursor_move, 32);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_cursor_move, output, 16);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_cursor_move, x, 20);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_cursor_move, y, 24);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_cursor_move, visible, 28);
+VDMABUF_CHECK_SIZE(vdmabuf_evt_input, 56);
+VDMABUF_CHECK_OFF(vdmabuf_evt_input, output, 16);
+VDMABUF_CHECK_OFF(vdmabuf_evt_input, kind, 20);
+VDMABUF_CHECK_OFF(vdmabuf_evt_input, time_ns, 24);
+VDMABUF_CHECK_OFF(vdmabuf_evt_input, a, 32);
+VDMABUF_CHECK_OFF(vdmabuf_evt_input, d, 44);
+VDMABUF_CHECK_SIZE(vdmabuf_evt_keymap, 64);
+VDMABUF_CHECK_OFF(vdmabuf_evt_keymap, layout, 16);
+VDMABUF_CHECK_OFF(vdmabuf_evt_keymap, variant, 40);
+VDMABUF_CHECK_SIZE(vdmabuf_evt_mode, 32);
+VDMABUF_CHECK_OFF(vdmabuf_evt_mode, output, 16);
+VDMABUF_CHECK_OFF(vdmabuf_evt_mode, refresh_mhz, 28);
+VDMABUF_CHECK_SIZE(vdmabuf_evt_hotplug, 40);
+VDMABUF_CHECK_OFF(vdmabuf_evt_hotplug, output, 16);
+VDMABUF_CHECK_OFF(vdmabuf_evt_hotplug, connected, 20);
+VDMABUF_CHECK_OFF(vdmabuf_evt_hotplug, refresh_mhz, 32);
+VDMABUF_STATIC_ASSERT(sizeof(struct vdmabuf_evt_keymap) <= VDMABUF_EVENT_SIZE, "keymap size");
+VDMABUF_STATIC_ASSERT(sizeof(struct vdmabuf_cmd_cursor_set) +
+			      VDMABUF_MAX_CURSOR * VDMABUF_MAX_CURSOR * 4 <=
+		      sizeof(struct vdmabuf_cmd_export) +
+			      VDMABUF_MAX_EXTENTS * sizeof(struct vdmabuf_extent),
+		      "the largest cursor fits a ctrl request");
 
 VDMABUF_STATIC_ASSERT(sizeof(struct vdmabuf_resp_hello) <= VDMABUF_RESP_SIZE, "resp size");
 VDMABUF_STATIC_ASSERT(sizeof(struct vdmabuf_evt_release) <= VDMABUF_EVENT_SIZE, "event size");
