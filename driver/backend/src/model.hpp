@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,27 @@ struct GuestCounters {
     uint64_t broken_queues = 0;
     uint64_t bad_vhost_messages = 0;
     uint64_t events_pending_max = 0;
+    uint64_t events_dropped = 0; // eventq FIFO full (a driver that never posts buffers)
+    uint64_t kicks = 0;          // kick-fd wakeups (a kick storm shows here)
+
+    // Totals; events_pending_max is a maximum.
+    GuestCounters& operator+=(const GuestCounters& c) {
+        exports += c.exports;
+        presents += c.presents;
+        unexports += c.unexports;
+        for (size_t i = 0; i < std::size(releases); ++i)
+            releases[i] += c.releases[i];
+        for (size_t i = 0; i < std::size(errors); ++i)
+            errors[i] += c.errors[i];
+        bad_chains += c.bad_chains;
+        broken_queues += c.broken_queues;
+        bad_vhost_messages += c.bad_vhost_messages;
+        events_pending_max = events_pending_max > c.events_pending_max ? events_pending_max
+                                                                       : c.events_pending_max;
+        events_dropped += c.events_dropped;
+        kicks += c.kicks;
+        return *this;
+    }
 };
 
 class GuestSession;
@@ -89,6 +111,9 @@ public:
     // The hub owes exactly one guest.release(...) for this presentation
     // (unless guest_removed comes first). It may call it from inside presented().
     virtual void presented(GuestSession& guest, const Presentation& p) = 0;
+    // Counters of a connection that no guest_removed() reported: it never said HELLO,
+    // or counted more after its session ended. Added to the daemon totals.
+    virtual void connection_counters(const GuestCounters& /*counters*/) {}
 };
 
 } // namespace vdmabuf::backend

@@ -15,14 +15,6 @@ namespace {
 constexpr int kRestOfMessageTimeoutMs = 2000;
 constexpr size_t kCmsgSpace = CMSG_SPACE(sizeof(int) * kMaxFds);
 
-struct RecvState {
-    bool started = false;     // at least one byte of this message was read
-    bool fd_overflow = false; // more than kMaxFds fds arrived
-    bool ctrunc = false;      // the kernel truncated ancillary data
-};
-
-enum class Fill { ok, eof, would_block, error };
-
 bool wait_for(int sock, short events) {
     pollfd pfd{sock, events, 0};
     for (;;) {
@@ -38,9 +30,9 @@ bool wait_for(int sock, short events) {
     }
 }
 
-void collect_fds(msghdr& mh, Message& msg, RecvState& st) {
-    if (mh.msg_flags & MSG_CTRUNC)
-        st.ctrunc = true;
+// Takes the SCM_RIGHTS fds of one recvmsg into msg; true if some had to be closed.
+bool collect_fds(msghdr& mh, Message& msg) {
+    bool overflow = false;
     for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len < CMSG_LEN(0))
             continue;
@@ -53,49 +45,11 @@ void collect_fds(msghdr& mh, Message& msg, RecvState& st) {
                 msg.fds[msg.nfds++].reset(fd);
             } else {
                 ::close(fd);
-                st.fd_overflow = true;
+                overflow = true;
             }
         }
     }
-}
-
-// Reads exactly len bytes (collecting any fds that ride along).
-Fill fill(int sock, uint8_t* buf, size_t len, Message& msg, RecvState& st) {
-    size_t got = 0;
-    while (got < len) {
-        iovec iov{buf + got, len - got};
-        alignas(cmsghdr) unsigned char cbuf[kCmsgSpace];
-        msghdr mh{};
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        mh.msg_control = cbuf;
-        mh.msg_controllen = sizeof cbuf;
-        ssize_t n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-        if (n > 0) {
-            collect_fds(mh, msg, st);
-            got += static_cast<size_t>(n);
-            st.started = true;
-            continue;
-        }
-        if (n == 0)
-            return Fill::eof;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (!st.started)
-                return Fill::would_block;
-            if (!wait_for(sock, POLLIN))
-                return Fill::error;
-            continue;
-        }
-        return Fill::error;
-    }
-    return Fill::ok;
-}
-
-RecvStatus fail(Message& msg, RecvStatus status) {
-    msg.clear_fds();
-    return status;
+    return overflow;
 }
 
 } // namespace
@@ -186,60 +140,105 @@ const char* recv_status_name(RecvStatus status) {
     return "?";
 }
 
-RecvStatus recv_message(int sock, Message& msg) {
-    msg.clear_fds();
-    msg.hdr = {};
-    RecvState st;
-
-    switch (fill(sock, reinterpret_cast<uint8_t*>(&msg.hdr), sizeof msg.hdr, msg, st)) {
-    case Fill::ok:
-        break;
-    case Fill::would_block:
-        return fail(msg, RecvStatus::would_block);
-    case Fill::eof:
-        if (!st.started)
-            return fail(msg, RecvStatus::closed);
-        VDM_WARN("vhost-user: peer closed mid-header");
-        return fail(msg, RecvStatus::malformed);
-    case Fill::error:
-        VDM_ERRNO("vhost-user: recvmsg (header)");
-        return fail(msg, RecvStatus::io_error);
-    }
-
-    if ((msg.hdr.flags & kVersionMask) != kVersion) {
-        VDM_WARN("vhost-user: %s (%u): bad version flags 0x%x", request_name(msg.hdr.request),
-                 msg.hdr.request, msg.hdr.flags);
-        return fail(msg, RecvStatus::malformed);
-    }
-    if (msg.hdr.size > kMaxPayload) {
-        VDM_WARN("vhost-user: %s (%u): payload size %u exceeds %u", request_name(msg.hdr.request),
-                 msg.hdr.request, msg.hdr.size, kMaxPayload);
-        return fail(msg, RecvStatus::malformed);
-    }
-
-    if (msg.hdr.size > 0) {
-        switch (fill(sock, msg.payload, msg.hdr.size, msg, st)) {
-        case Fill::ok:
-            break;
-        case Fill::would_block: // not reachable once started; treat as truncated
-        case Fill::eof:
-            VDM_WARN("vhost-user: %s: peer closed mid-payload", request_name(msg.hdr.request));
-            return fail(msg, RecvStatus::malformed);
-        case Fill::error:
-            VDM_ERRNO("vhost-user: %s: recvmsg (payload)", request_name(msg.hdr.request));
-            return fail(msg, RecvStatus::io_error);
-        }
-    }
-
-    if (st.ctrunc || st.fd_overflow) {
-        VDM_WARN("vhost-user: %s: too many fds (ancillary data truncated)",
-                 request_name(msg.hdr.request));
-        return fail(msg, RecvStatus::malformed);
-    }
-    return RecvStatus::ok;
+RecvStatus MessageReader::finish(Message& msg, RecvStatus status) {
+    if (status != RecvStatus::ok)
+        msg.clear_fds();
+    got_ = 0;
+    fd_overflow_ = ctrunc_ = false;
+    return status;
 }
 
-bool send_message(int sock, const Header& hdr, const void* payload, std::span<const int> fds) {
+RecvStatus MessageReader::read(int sock, Message& msg) {
+    if (got_ == 0) {
+        msg.clear_fds();
+        msg.hdr = {};
+    }
+    constexpr size_t kHeader = sizeof(Header);
+    for (;;) {
+        uint8_t* dst = nullptr;
+        size_t want = 0;
+        if (got_ < kHeader) {
+            dst = reinterpret_cast<uint8_t*>(&msg.hdr) + got_;
+            want = kHeader - got_;
+        } else if (got_ - kHeader < msg.hdr.size) {
+            dst = msg.payload + (got_ - kHeader);
+            want = msg.hdr.size - (got_ - kHeader);
+        } else {
+            break; // complete
+        }
+        iovec iov{dst, want};
+        alignas(cmsghdr) unsigned char cbuf[kCmsgSpace];
+        msghdr mh{};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof cbuf;
+        ssize_t n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return RecvStatus::would_block; // keep what arrived so far
+            VDM_ERRNO("vhost-user: recvmsg");
+            return finish(msg, RecvStatus::io_error);
+        }
+        if (n == 0) {
+            if (got_ == 0)
+                return finish(msg, RecvStatus::closed);
+            if (got_ < kHeader)
+                VDM_WARN("vhost-user: peer closed mid-header (%zu of %zu bytes)", got_, kHeader);
+            else
+                VDM_WARN("vhost-user: %s: peer closed mid-payload (%zu of %u bytes)",
+                         request_name(msg.hdr.request), got_ - kHeader, msg.hdr.size);
+            return finish(msg, RecvStatus::malformed);
+        }
+        if (mh.msg_flags & MSG_CTRUNC)
+            ctrunc_ = true;
+        if (collect_fds(mh, msg))
+            fd_overflow_ = true;
+        const bool header_done = got_ < kHeader && got_ + static_cast<size_t>(n) >= kHeader;
+        got_ += static_cast<size_t>(n);
+        if (header_done) {
+            if ((msg.hdr.flags & kVersionMask) != kVersion) {
+                VDM_WARN("vhost-user: %s (%u): bad version flags 0x%x",
+                         request_name(msg.hdr.request), msg.hdr.request, msg.hdr.flags);
+                return finish(msg, RecvStatus::malformed);
+            }
+            if (msg.hdr.size > kMaxPayload) {
+                VDM_WARN("vhost-user: %s (%u): payload size %u exceeds %u",
+                         request_name(msg.hdr.request), msg.hdr.request, msg.hdr.size, kMaxPayload);
+                return finish(msg, RecvStatus::malformed);
+            }
+        }
+    }
+    if (ctrunc_ || fd_overflow_) {
+        VDM_WARN("vhost-user: %s: too many fds (ancillary data truncated)",
+                 request_name(msg.hdr.request));
+        return finish(msg, RecvStatus::malformed);
+    }
+    return finish(msg, RecvStatus::ok);
+}
+
+RecvStatus recv_message(int sock, Message& msg) {
+    MessageReader reader;
+    for (;;) {
+        const RecvStatus st = reader.read(sock, msg);
+        if (st != RecvStatus::would_block)
+            return st;
+        if (!reader.partial())
+            return st; // nothing of a new message yet
+        // Non-blocking (or SO_RCVTIMEO) socket in the middle of a message: wait,
+        // bounded, for the rest.
+        if (!wait_for(sock, POLLIN)) {
+            VDM_ERRNO("vhost-user: %s: rest of message", request_name(msg.hdr.request));
+            msg.clear_fds();
+            return RecvStatus::io_error;
+        }
+    }
+}
+
+bool send_message(int sock, const Header& hdr, const void* payload, std::span<const int> fds,
+                  bool may_wait) {
     if (hdr.size > kMaxPayload || (hdr.size > 0 && payload == nullptr) || fds.size() > kMaxFds) {
         VDM_ERROR("vhost-user: send %s: invalid message (size %u, %zu fds)",
                   request_name(hdr.request), hdr.size, fds.size());
@@ -270,7 +269,7 @@ bool send_message(int sock, const Header& hdr, const void* payload, std::span<co
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(sock, POLLOUT))
+            if ((errno == EAGAIN || errno == EWOULDBLOCK) && may_wait && wait_for(sock, POLLOUT))
                 continue;
             VDM_ERRNO("vhost-user: sendmsg %s", request_name(hdr.request));
             return false;
@@ -293,9 +292,9 @@ bool send_message(int sock, const Header& hdr, const void* payload, std::span<co
     return true;
 }
 
-bool send_reply_u64(int sock, uint32_t request, uint64_t value) {
+bool send_reply_u64(int sock, uint32_t request, uint64_t value, bool may_wait) {
     Header hdr{request, kVersion | kFlagReply, sizeof value};
-    return send_message(sock, hdr, &value);
+    return send_message(sock, hdr, &value, {}, may_wait);
 }
 
 bool parse_memory_table(const Message& msg, MemoryTable& out) {

@@ -11,10 +11,10 @@ namespace vdmabuf::backend {
 
 void GuestSession::queue_event(const void* event, size_t len) {
     if (!events_.push(event, len)) {
-        if (should_log(++dropped_events_))
+        if (should_log(++counters_.events_dropped))
             VDM_ERROR("guest %u '%s': event queue full (%zu), event dropped (%llu so far)",
                       ids_.guest, name_.c_str(), events_.capacity(),
-                      static_cast<unsigned long long>(dropped_events_));
+                      static_cast<unsigned long long>(counters_.events_dropped));
         return;
     }
     if (events_.size() > counters_.events_pending_max)

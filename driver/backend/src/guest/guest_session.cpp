@@ -103,6 +103,9 @@ void GuestSession::close_connection(const char* why) {
     loop_.remove(sock_.get());
     sock_.reset();
     memory_.clear();
+    // What no guest_removed() reported (no HELLO, or counted after the session ended).
+    hub_.connection_counters(counters_);
+    counters_ = {};
     if (ids_.guest != 0)
         VDM_INFO("guest %u '%s' disconnected (connection %u): %s", ids_.guest, name_.c_str(),
                  connection_, why);
@@ -119,7 +122,8 @@ void GuestSession::end_session(const char* why) {
     ready_ = false;
     sequences_ = {};
     events_.clear(); // presentations are forgotten without RELEASE (§9)
-    hub_.guest_removed(*this);
+    hub_.guest_removed(*this); // the hub keeps the counters in its totals
+    counters_ = {};
     VDM_INFO("guest %u '%s': session ended: %s", ids_.guest, name_.c_str(), why);
 }
 

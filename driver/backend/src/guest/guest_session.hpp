@@ -140,6 +140,7 @@ private:
     bool closed_ = false;
 
     // vhost-user state
+    virtio::vhost_user::MessageReader reader_; // never waits for a half-sent message
     virtio::vhost_user::Message msg_;
     virtio::GuestMemory memory_;
     std::array<Vring, 2> vrings_;
@@ -159,7 +160,6 @@ private:
     bool in_ctrl_ = false; // processing ctrlq: release() only queues
     GuestCounters counters_;
     uint64_t ignored_releases_ = 0;
-    uint64_t dropped_events_ = 0;
 
     // Reserved once, reused per request.
     virtio::Chain ctrl_chain_;

@@ -24,6 +24,9 @@ constexpr uint64_t kOfferedFeatures = vu::bit(vu::feature::kVersion1) |
                                       vu::bit(vu::feature::kEventIdx) |
                                       vu::bit(vu::feature::kIndirectDesc) |
                                       vu::bit(vu::feature::kProtocolFeatures);
+// Replies never wait for a full socket: a front-end that does not read them is broken,
+// and waiting would stall every other guest.
+constexpr bool kNoWait = false;
 constexpr uint64_t kOfferedProtocolFeatures =
     vu::bit(vu::protocol_feature::kReplyAck) | vu::bit(vu::protocol_feature::kConfig);
 
@@ -43,9 +46,10 @@ void GuestSession::bad_vhost(const char* fmt, ...) {
 }
 
 void GuestSession::on_socket(uint32_t /*events*/) {
-    // Drain every complete message; recv_message reports would_block between them.
+    // Drain every complete message; the reader reports would_block between them and
+    // keeps a half-received one for the next wakeup.
     while (!closed_) {
-        const vu::RecvStatus st = vu::recv_message(sock_.get(), msg_);
+        const vu::RecvStatus st = reader_.read(sock_.get(), msg_);
         switch (st) {
         case vu::RecvStatus::ok:
             if (!handle_message())
@@ -67,13 +71,13 @@ bool GuestSession::handle_message() {
     const bool ok = dispatch(replied);
     bool sent = true;
     if (!replied && (msg_.hdr.flags & vu::kFlagNeedReply))
-        sent = vu::send_reply_u64(sock_.get(), msg_.hdr.request, ok ? 0 : 1);
+        sent = vu::send_reply_u64(sock_.get(), msg_.hdr.request, ok ? 0 : 1, kNoWait);
     msg_.clear_fds(); // fds a handler did not take
     return sent;
 }
 
 bool GuestSession::reply_u64(uint64_t value, bool& replied) {
-    replied = vu::send_reply_u64(sock_.get(), msg_.hdr.request, value);
+    replied = vu::send_reply_u64(sock_.get(), msg_.hdr.request, value, kNoWait);
     if (!replied)
         close_connection("cannot send a reply");
     replied = true; // never add an ack after a GET_* reply
@@ -231,7 +235,7 @@ bool GuestSession::get_config(bool& replied) {
     // A zero-length reply tells the front-end the request failed.
     const vu::Header hdr{msg_.hdr.request, vu::kVersion | vu::kFlagReply, size};
     replied = true;
-    if (!vu::send_message(sock_.get(), hdr, &reply))
+    if (!vu::send_message(sock_.get(), hdr, &reply, {}, kNoWait))
         close_connection("cannot send a reply");
     return ok;
 }

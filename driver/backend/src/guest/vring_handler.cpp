@@ -5,6 +5,7 @@
 
 #include <vdmabuf/shared/log.hpp>
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -54,6 +55,17 @@ bool GuestSession::set_vring_fd(vu::Request which) {
     }
     Vring& vr = vrings_[index];
     UniqueFd fd = no_fd ? UniqueFd{} : msg_.take_fd(0);
+    // The daemon reads kicks and writes calls on fds the front-end also holds: a
+    // blocking one (a full pipe, an eventfd the front-end drained first) would hang
+    // the loop for every guest. QEMU's and libvdmabuf-guest's eventfds are
+    // non-blocking already.
+    if (fd) {
+        const int fl = ::fcntl(fd.get(), F_GETFL);
+        if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl | O_NONBLOCK) < 0) {
+            bad_vhost("vring %u: fd cannot be made non-blocking", index);
+            return false;
+        }
+    }
     switch (which) {
     case vu::Request::set_vring_kick:
         if (vr.watching) {
@@ -78,12 +90,24 @@ bool GuestSession::set_vring_fd(vu::Request which) {
 
 void GuestSession::watch_kick(uint32_t index) {
     Vring& vr = vrings_[index];
-    auto on_readable = [this, index](uint32_t) {
-        // One read empties a (non-semaphore) eventfd; never loop: the front-end's fd
-        // may be blocking.
+    auto on_readable = [this, index](uint32_t events) {
+        // One read empties a (non-semaphore) eventfd.
+        Vring& ring = vrings_[index];
         uint64_t value = 0;
-        if (::read(vrings_[index].kick.get(), &value, sizeof value) < 0 && errno != EAGAIN)
-            VDM_DEBUG("vring %u: kick read failed", index);
+        ++counters_.kicks;
+        const ssize_t n = ::read(ring.kick.get(), &value, sizeof value);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) ||
+            (events & (EPOLLHUP | EPOLLERR))) {
+            // Not an eventfd (a pipe that hung up, a socket): it would wake the loop
+            // forever. Stop watching; the driver can send a new kick fd.
+            ++counters_.bad_vhost_messages;
+            VDM_WARN("vhost-user connection %u: vring %u: kick fd hung up or failed "
+                     "(events 0x%x); no longer watched",
+                     connection_, index, events);
+            loop_.remove(ring.kick.get());
+            ring.watching = false;
+            return;
+        }
         on_kick(index);
     };
     if (!loop_.add(vr.kick.get(), EPOLLIN, on_readable)) {
@@ -120,7 +144,7 @@ bool GuestSession::get_vring_base(bool& replied) {
     vu::VringState answer{state.index, ok ? vrings_[index].queue.base() : 0u};
     const vu::Header hdr{msg_.hdr.request, vu::kVersion | vu::kFlagReply, sizeof answer};
     replied = true;
-    if (!vu::send_message(sock_.get(), hdr, &answer))
+    if (!vu::send_message(sock_.get(), hdr, &answer, {}, false /* never wait: see kNoWait */))
         close_connection("cannot send a reply");
     if (!ok)
         return false;

@@ -30,6 +30,7 @@ public:
     void buffer_added(GuestSession& guest, const Buffer& buffer) override;
     void buffer_removed(GuestSession& guest, const Buffer& buffer) override;
     void presented(GuestSession& guest, const Presentation& p) override;
+    void connection_counters(const GuestCounters& c) override { core_->connection_counters(c); }
 
 private:
     class SessionPort;

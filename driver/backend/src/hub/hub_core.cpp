@@ -249,18 +249,7 @@ void HubCore::guest_removed(GuestPort& guest) {
     for (auto& [id, record] : e->buffers)
         if (record != kNoRecord)
             forget(record);
-    const GuestCounters& c = guest.counters();
-    retired_.exports += c.exports;
-    retired_.presents += c.presents;
-    retired_.unexports += c.unexports;
-    for (int i = 0; i < 4; ++i)
-        retired_.releases[i] += c.releases[i];
-    for (int i = 0; i < 16; ++i)
-        retired_.errors[i] += c.errors[i];
-    retired_.bad_chains += c.bad_chains;
-    retired_.broken_queues += c.broken_queues;
-    retired_.bad_vhost_messages += c.bad_vhost_messages;
-    retired_.events_pending_max = std::max(retired_.events_pending_max, c.events_pending_max);
+    retired_ += guest.counters();
     importer_->guest_removed(guest.id());
     for (auto& conn : slots_) {
         if (!conn)

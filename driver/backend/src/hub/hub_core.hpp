@@ -62,6 +62,7 @@ public:
     void buffer_added(GuestPort& guest, const Buffer& buffer);
     void buffer_removed(GuestPort& guest, const Buffer& buffer);
     void presented(GuestPort& guest, const Presentation& p);
+    void connection_counters(const GuestCounters& c) { retired_ += c; }
 
     [[nodiscard]] const HubCounters& counters() const { return counters_; }
     [[nodiscard]] size_t consumer_count() const;

@@ -139,18 +139,7 @@ StatsSnapshot HubCore::snapshot() const {
                 row.holders = holders_.at(it->second).holder_count();
             g.buffers.push_back(row);
         });
-        GuestCounters& t = s.guest_totals;
-        const GuestCounters& c = g.counters;
-        t.exports += c.exports;
-        t.presents += c.presents;
-        t.unexports += c.unexports;
-        for (int i = 0; i < 4; ++i)
-            t.releases[i] += c.releases[i];
-        for (int i = 0; i < 16; ++i)
-            t.errors[i] += c.errors[i];
-        t.bad_chains += c.bad_chains;
-        t.broken_queues += c.broken_queues;
-        t.bad_vhost_messages += c.bad_vhost_messages;
+        s.guest_totals += g.counters;
         s.guests.push_back(std::move(g));
     }
     std::sort(s.guests.begin(), s.guests.end(), [](const auto& a, const auto& b) { return a.id < b.id; });

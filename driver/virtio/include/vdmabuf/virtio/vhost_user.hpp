@@ -206,18 +206,40 @@ enum class RecvStatus {
 
 [[nodiscard]] const char* recv_status_name(RecvStatus status);
 
+// Assembles messages from a non-blocking socket without ever waiting: a message that
+// arrives in pieces is kept (in `msg`) across calls that answer would_block, so a peer
+// that sends half a message and stalls costs only its own connection, never the
+// caller's event loop. Pass the same Message on every call.
+class MessageReader {
+public:
+    // ok: msg holds a whole message. would_block: nothing more to read now (partial()
+    // says whether a message is half received). Other results reset the reader.
+    [[nodiscard]] RecvStatus read(int sock, Message& msg);
+    [[nodiscard]] bool partial() const { return got_ > 0; }
+
+private:
+    [[nodiscard]] RecvStatus finish(Message& msg, RecvStatus status);
+    size_t got_ = 0;          // header + payload bytes of the current message
+    bool fd_overflow_ = false; // more than kMaxFds fds arrived
+    bool ctrunc_ = false;      // the kernel truncated ancillary data
+};
+
 // Reads one whole message (header, payload, SCM_RIGHTS fds). Loops over partial reads;
 // on a non-blocking socket waits (poll, bounded) for the rest of a started message.
 // Any fds received with a rejected message are closed. Previous fds in msg are closed.
+// For clients only: a server uses MessageReader, which never waits.
 [[nodiscard]] RecvStatus recv_message(int sock, Message& msg);
 
 // Sends header + hdr.size bytes of payload + fds (at most kMaxFds) with MSG_NOSIGNAL.
-// Loops over partial writes. False (logged) on any error.
+// Loops over partial writes; on a full non-blocking socket waits (poll, bounded) unless
+// may_wait is false (a server: a peer that does not read its replies is broken). False
+// (logged) on any error.
 [[nodiscard]] bool send_message(int sock, const Header& hdr, const void* payload,
-                                std::span<const int> fds = {});
+                                std::span<const int> fds = {}, bool may_wait = true);
 
 // Convenience: a reply header (version 1 | REPLY) plus u64 payload.
-[[nodiscard]] bool send_reply_u64(int sock, uint32_t request, uint64_t value);
+[[nodiscard]] bool send_reply_u64(int sock, uint32_t request, uint64_t value,
+                                  bool may_wait = true);
 
 // Validates a SET_MEM_TABLE message: nregions <= 8, size covers the regions, one fd
 // per region. Copies the table out into `out`.
