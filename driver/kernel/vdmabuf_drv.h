@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio_vdmabuf: shared state of the driver's three parts: the virtio device
+ * (vdmabuf_virtio.c), the buffers it allocates and exports as dma-bufs
+ * (vdmabuf_buffer.c) and the /dev/virtio-vdmabuf files (vdmabuf_file.c).
+ *
+ * Locking: dev->req_mutex serialises ctrlq requests (one in flight); dev->ctrl_lock
+ * guards the ctrlq itself, dev->event_lock the eventq; dev->lock guards the
+ * export table, every buffer's export state and every file's event ring.
+ */
+#ifndef VDMABUF_DRV_H
+#define VDMABUF_DRV_H
+
+#include <linux/completion.h>
+#include <linux/dma-buf.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/virtio.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "vdmabuf_wire.h"
+#include "vdmabuf_uapi.h"
+
+#define VDM_EVENT_BUFFERS 256u	/* eventq buffers posted (>= max_buffers + 8) */
+#define VDM_FILE_EVENTS 512u	/* per-open event ring */
+#define VDM_REQUEST_TIMEOUT_MS 10000u
+#define VDM_RELEASE_WAIT_MS 5000u /* close(): wait this long for a RELEASE */
+
+enum vdm_export_state {
+	VDM_IDLE,	/* not known to the device */
+	VDM_EXPORTING,	/* EXPORT in flight */
+	VDM_LIVE,	/* exported */
+	VDM_UNEXPORTING,
+	VDM_LEAKED,	/* the device never answered UNEXPORT: pages kept forever */
+};
+
+struct vdm_dev;
+struct vdm_file;
+
+/* One ALLOC: zeroed pages, their physically contiguous runs, and the dma-buf. */
+struct vdm_buf {
+	struct kref ref;	/* the dma-buf holds one, a live export another */
+	struct page **pages;
+	unsigned long npages;
+	struct vdmabuf_extent *extents; /* little-endian, ready for EXPORT */
+	u32 n_extents;
+	struct dma_buf *dmabuf;	/* not counted: valid while the dma-buf lives */
+
+	struct mutex lock;	/* attachments, vmap */
+	struct list_head attachments;
+	void *vaddr;
+
+	/* export state, under dev->lock */
+	enum vdm_export_state state;
+	struct vdm_dev *dev;	/* the device it is exported to */
+	struct vdm_file *owner;
+	struct list_head owner_link;
+	u32 counter;
+	bool in_flight;		/* presented, RELEASE not yet seen */
+};
+
+struct vdm_dev {
+	struct kref ref;
+	struct virtio_device *vdev;
+	struct virtqueue *ctrlq;
+	struct virtqueue *eventq;
+
+	struct mutex req_mutex;
+	spinlock_t ctrl_lock;
+	struct vdm_request *pending;
+	u64 next_tag;
+	bool broken;		/* a request timed out: the device is stuck */
+
+	spinlock_t event_lock;
+	void *event_bufs;	/* VDM_EVENT_BUFFERS x VDMABUF_EVENT_SIZE */
+	struct work_struct event_work;
+
+	spinlock_t lock;
+	bool removed;
+	struct xarray exports;	/* counter -> struct vdm_buf */
+	struct list_head files;
+	wait_queue_head_t release_wq;
+	u64 events_dropped;
+
+	struct vdmabuf_uapi_info info;
+	u64 key;		/* ID key from HELLO */
+	struct miscdevice misc;
+};
+
+struct vdm_file {
+	struct vdm_dev *dev;
+	struct list_head dev_link;	/* dev->files */
+	struct list_head exports;	/* struct vdm_buf.owner_link */
+	wait_queue_head_t wq;
+	struct vdmabuf_uapi_event *events; /* ring of VDM_FILE_EVENTS */
+	u32 ev_head;
+	u32 ev_count;
+	u64 ev_dropped;
+};
+
+/* vdmabuf_virtio.c */
+struct vdm_reply {
+	u32 status;	/* VDMABUF_RESP_OK... or a VDMABUF_RESP_ERR_* code */
+	u32 detail;
+	u8 raw[VDMABUF_RESP_SIZE];
+};
+int vdm_request(struct vdm_dev *dev, void *req, size_t len, struct vdm_reply *reply);
+void vdm_dev_put(struct vdm_dev *dev);
+struct vdm_dev *vdm_dev_get_current(void);
+
+/* vdmabuf_buffer.c */
+struct vdm_buf *vdm_buf_alloc(u64 size);
+struct dma_buf *vdm_buf_export_dmabuf(struct vdm_buf *buf);
+struct vdm_buf *vdm_buf_from_dmabuf(struct dma_buf *dmabuf);
+void vdm_buf_put(struct vdm_buf *buf);
+
+/* vdmabuf_file.c */
+extern const struct file_operations vdm_fops;
+void vdm_file_push_event(struct vdm_file *file, const void *data, u32 size);
+
+#endif /* VDMABUF_DRV_H */

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_vdmabuf: /dev/virtio-vdmabuf (protocols/vdmabuf-kernel-uapi.md).
+ * Every open owns the buffers it exported: PRESENT and UNEXPORT only accept
+ * those, RELEASE events go to it, and close() unexports them all.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vdmabuf_drv.h"
+
+static_assert(sizeof(struct vdmabuf_uapi_info) == 64);
+static_assert(sizeof(struct vdmabuf_uapi_alloc) == 24);
+static_assert(sizeof(struct vdmabuf_uapi_export) == 88);
+static_assert(sizeof(struct vdmabuf_uapi_present) == 304);
+static_assert(sizeof(struct vdmabuf_uapi_unexport) == 24);
+static_assert(sizeof(struct vdmabuf_uapi_event) == 72);
+
+/* Caller holds dev->lock. */
+void vdm_file_push_event(struct vdm_file *file, const void *data, u32 size)
+{
+	struct vdmabuf_uapi_event *ev;
+
+	if (file->ev_count == VDM_FILE_EVENTS) {
+		file->ev_dropped++;
+		pr_warn_ratelimited("virtio_vdmabuf: event ring full, event dropped\n");
+		return;
+	}
+	ev = &file->events[(file->ev_head + file->ev_count) % VDM_FILE_EVENTS];
+	memset(ev, 0, sizeof(*ev));
+	ev->size = size;
+	memcpy(ev->data, data, size);
+	file->ev_count++;
+	wake_up_interruptible(&file->wq);
+}
+
+static bool vdm_is_zero(const void *p, size_t n)
+{
+	return !memchr_inv(p, 0, n);
+}
+
+/* The live buffer `id` exported through `file`, with a reference; or NULL. */
+static struct vdm_buf *vdm_lookup(struct vdm_file *file, const struct vdmabuf_uapi_id *id)
+{
+	struct vdm_dev *dev = file->dev;
+	struct vdm_buf *buf = NULL;
+
+	spin_lock_irq(&dev->lock);
+	if (id->guest == dev->info.guest && id->key == dev->key && id->counter)
+		buf = xa_load(&dev->exports, id->counter);
+	if (buf && (buf->owner != file || buf->state != VDM_LIVE))
+		buf = NULL;
+	if (buf)
+		kref_get(&buf->ref);
+	spin_unlock_irq(&dev->lock);
+	return buf;
+}
+
+static long vdm_ioctl_alloc(struct vdm_file *file, void __user *arg)
+{
+	struct vdmabuf_uapi_alloc a;
+	struct dma_buf *dmabuf;
+	struct vdm_buf *buf;
+	int fd;
+
+	if (copy_from_user(&a, arg, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || a.padding || !a.size || a.size > VDMABUF_MAX_BUFFER_SIZE)
+		return -EINVAL;
+	a.size = PAGE_ALIGN(a.size);
+	buf = vdm_buf_alloc(a.size);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	a.n_extents = buf->n_extents;
+	dmabuf = vdm_buf_export_dmabuf(buf);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		dma_buf_put(dmabuf);
+		return fd;
+	}
+	a.fd = fd;
+	if (copy_to_user(arg, &a, sizeof(a))) {
+		put_unused_fd(fd);
+		dma_buf_put(dmabuf);
+		return -EFAULT;
+	}
+	fd_install(fd, dmabuf->file);
+	return 0;
+}
+
+static int vdm_check_export(const struct vdmabuf_uapi_export *e)
+{
+	u32 i;
+
+	if (e->flags || !e->n_planes || e->n_planes > VDMABUF_MAX_PLANES)
+		return -EINVAL;
+	if (!e->width || !e->height || e->width > VDMABUF_MAX_DIMENSION ||
+	    e->height > VDMABUF_MAX_DIMENSION)
+		return -EINVAL;
+	for (i = e->n_planes; i < VDMABUF_MAX_PLANES; i++)
+		if (e->planes[i].offset || e->planes[i].stride)
+			return -EINVAL;
+	return 0;
+}
+
+static int vdm_send_export(struct vdm_dev *dev, struct vdm_buf *buf,
+			   struct vdmabuf_uapi_export *e, struct vdm_reply *reply)
+{
+	struct vdmabuf_cmd_export *cmd;
+	size_t len = sizeof(*cmd) + (size_t)buf->n_extents * sizeof(struct vdmabuf_extent);
+	u32 i;
+
+	cmd = kzalloc(len, GFP_KERNEL);
+	if (!cmd)
+		return -ENOMEM;
+	cmd->hdr.type = cpu_to_le32(VDMABUF_CMD_EXPORT);
+	cmd->id.guest = cpu_to_le32(e->id.guest);
+	cmd->id.counter = cpu_to_le32(e->id.counter);
+	cmd->id.key = cpu_to_le64(e->id.key);
+	cmd->fourcc = cpu_to_le32(e->fourcc);
+	cmd->width = cpu_to_le32(e->width);
+	cmd->height = cpu_to_le32(e->height);
+	cmd->n_planes = cpu_to_le32(e->n_planes);
+	cmd->modifier = cpu_to_le64(e->modifier);
+	for (i = 0; i < e->n_planes; i++) {
+		cmd->planes[i].offset = cpu_to_le32(e->planes[i].offset);
+		cmd->planes[i].stride = cpu_to_le32(e->planes[i].stride);
+	}
+	cmd->size = cpu_to_le64((u64)buf->npages << PAGE_SHIFT);
+	cmd->n_extents = cpu_to_le32(buf->n_extents);
+	memcpy(cmd + 1, buf->extents, (size_t)buf->n_extents * sizeof(struct vdmabuf_extent));
+	return vdm_request(dev, cmd, len, reply);
+}
+
+static long vdm_ioctl_export(struct vdm_file *file, void __user *arg)
+{
+	struct vdm_dev *dev = file->dev;
+	struct vdmabuf_uapi_export e;
+	struct vdm_reply reply;
+	struct dma_buf *dmabuf;
+	struct vdm_buf *buf;
+	u32 counter;
+	int ret;
+
+	if (copy_from_user(&e, arg, sizeof(e)))
+		return -EFAULT;
+	ret = vdm_check_export(&e);
+	if (ret)
+		return ret;
+	dmabuf = dma_buf_get(e.fd);
+	if (IS_ERR(dmabuf))
+		return -EBADF;
+	buf = vdm_buf_from_dmabuf(dmabuf);
+	if (!buf) {
+		ret = -EINVAL; /* not ours: we never walk another exporter's pages */
+		goto out_put;
+	}
+	if (buf->n_extents > dev->info.max_extents) {
+		ret = -E2BIG;
+		goto out_put;
+	}
+	spin_lock_irq(&dev->lock);
+	ret = buf->state == VDM_IDLE && !dev->removed ? 0 : -EBUSY;
+	if (!ret)
+		buf->state = VDM_EXPORTING;
+	spin_unlock_irq(&dev->lock);
+	if (ret)
+		goto out_put;
+	ret = xa_alloc(&dev->exports, &counter, buf, XA_LIMIT(1, U32_MAX), GFP_KERNEL);
+	if (ret) {
+		spin_lock_irq(&dev->lock);
+		buf->state = VDM_IDLE;
+		spin_unlock_irq(&dev->lock);
+		goto out_put;
+	}
+	e.id.guest = dev->info.guest;
+	e.id.counter = counter;
+	e.id.key = dev->key;
+	ret = vdm_send_export(dev, buf, &e, &reply);
+
+	spin_lock_irq(&dev->lock);
+	if (!ret && reply.status == VDMABUF_RESP_OK && !dev->removed) {
+		kref_get(&buf->ref); /* the pages stay until UNEXPORT */
+		buf->state = VDM_LIVE;
+		buf->owner = file;
+		buf->counter = counter;
+		list_add_tail(&buf->owner_link, &file->exports);
+	} else if (ret == -ETIMEDOUT) {
+		kref_get(&buf->ref); /* the device may use the pages: never free them */
+		buf->state = VDM_LEAKED;
+	} else {
+		xa_erase(&dev->exports, counter);
+		buf->state = VDM_IDLE;
+	}
+	spin_unlock_irq(&dev->lock);
+	if (ret)
+		goto out_put;
+	e.status = reply.status;
+	e.detail = reply.detail;
+	if (copy_to_user(arg, &e, sizeof(e)))
+		ret = -EFAULT; /* the export stands; close() retires it */
+out_put:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+static long vdm_ioctl_present(struct vdm_file *file, void __user *arg)
+{
+	struct vdm_dev *dev = file->dev;
+	struct vdmabuf_uapi_present p;
+	struct vdmabuf_cmd_present *cmd;
+	struct vdm_reply reply;
+	struct vdm_buf *buf;
+	u32 i;
+	int ret;
+
+	if (copy_from_user(&p, arg, sizeof(p)))
+		return -EFAULT;
+	if (p.n_damage > VDMABUF_MAX_DAMAGE ||
+	    !vdm_is_zero(&p.damage[p.n_damage],
+			 (VDMABUF_MAX_DAMAGE - p.n_damage) * sizeof(p.damage[0])))
+		return -EINVAL;
+	buf = vdm_lookup(file, &p.id);
+	if (!buf)
+		return -ENOENT;
+	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
+	if (!cmd) {
+		vdm_buf_put(buf);
+		return -ENOMEM;
+	}
+	spin_lock_irq(&dev->lock);
+	ret = buf->in_flight ? -EBUSY : 0;
+	buf->in_flight = true; /* before sending: the RELEASE may beat the response */
+	spin_unlock_irq(&dev->lock);
+	if (ret) {
+		kfree(cmd);
+		vdm_buf_put(buf);
+		return ret;
+	}
+	cmd->hdr.type = cpu_to_le32(VDMABUF_CMD_PRESENT);
+	cmd->id.guest = cpu_to_le32(p.id.guest);
+	cmd->id.counter = cpu_to_le32(p.id.counter);
+	cmd->id.key = cpu_to_le64(p.id.key);
+	cmd->output = cpu_to_le32(p.output);
+	cmd->n_damage = cpu_to_le32(p.n_damage);
+	cmd->sequence = cpu_to_le64(p.sequence);
+	cmd->guest_time_ns = cpu_to_le64(p.guest_time_ns);
+	for (i = 0; i < p.n_damage; i++) {
+		cmd->damage[i].x = cpu_to_le32(p.damage[i].x);
+		cmd->damage[i].y = cpu_to_le32(p.damage[i].y);
+		cmd->damage[i].width = cpu_to_le32(p.damage[i].width);
+		cmd->damage[i].height = cpu_to_le32(p.damage[i].height);
+	}
+	ret = vdm_request(dev, cmd, sizeof(*cmd), &reply);
+	if (ret || reply.status != VDMABUF_RESP_OK) {
+		spin_lock_irq(&dev->lock);
+		buf->in_flight = false;
+		spin_unlock_irq(&dev->lock);
+	}
+	vdm_buf_put(buf);
+	if (ret)
+		return ret;
+	p.status = reply.status;
+	p.detail = reply.detail;
+	return copy_to_user(arg, &p, sizeof(p)) ? -EFAULT : 0;
+}
+
+/* Sends UNEXPORT for a live, idle buffer of `file`; `buf` is referenced by the caller. */
+static int vdm_unexport(struct vdm_file *file, struct vdm_buf *buf, struct vdm_reply *reply)
+{
+	struct vdm_dev *dev = file->dev;
+	struct vdmabuf_cmd_unexport *cmd;
+	bool drop = false;
+	int ret;
+
+	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
+	if (!cmd)
+		return -ENOMEM;
+	spin_lock_irq(&dev->lock);
+	if (buf->owner != file || buf->state != VDM_LIVE)
+		ret = -ENOENT;
+	else
+		ret = buf->in_flight ? -EBUSY : 0;
+	if (!ret)
+		buf->state = VDM_UNEXPORTING;
+	spin_unlock_irq(&dev->lock);
+	if (ret) {
+		kfree(cmd);
+		return ret;
+	}
+	cmd->hdr.type = cpu_to_le32(VDMABUF_CMD_UNEXPORT);
+	cmd->id.guest = cpu_to_le32(dev->info.guest);
+	cmd->id.counter = cpu_to_le32(buf->counter);
+	cmd->id.key = cpu_to_le64(dev->key);
+	ret = vdm_request(dev, cmd, sizeof(*cmd), reply);
+
+	spin_lock_irq(&dev->lock);
+	if (buf->state != VDM_UNEXPORTING) {
+		/* remove() retired it meanwhile and dropped the export reference */
+	} else if (!ret && reply->status == VDMABUF_RESP_OK) {
+		xa_erase(&dev->exports, buf->counter);
+		list_del_init(&buf->owner_link);
+		buf->owner = NULL;
+		buf->state = VDM_IDLE;
+		drop = true;
+	} else {
+		buf->state = ret == -ETIMEDOUT ? VDM_LEAKED : VDM_LIVE;
+	}
+	spin_unlock_irq(&dev->lock);
+	if (drop)
+		vdm_buf_put(buf);
+	return ret;
+}
+
+static long vdm_ioctl_unexport(struct vdm_file *file, void __user *arg)
+{
+	struct vdmabuf_uapi_unexport u;
+	struct vdm_reply reply;
+	struct vdm_buf *buf;
+	int ret;
+
+	if (copy_from_user(&u, arg, sizeof(u)))
+		return -EFAULT;
+	buf = vdm_lookup(file, &u.id);
+	if (!buf)
+		return -ENOENT;
+	ret = vdm_unexport(file, buf, &reply);
+	vdm_buf_put(buf);
+	if (ret)
+		return ret;
+	u.status = reply.status;
+	u.detail = reply.detail;
+	return copy_to_user(arg, &u, sizeof(u)) ? -EFAULT : 0;
+}
+
+static long vdm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct vdm_file *file = filp->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VDMABUF_IOCTL_INFO:
+		return copy_to_user(uarg, &file->dev->info, sizeof(file->dev->info)) ? -EFAULT : 0;
+	case VDMABUF_IOCTL_ALLOC:
+		return vdm_ioctl_alloc(file, uarg);
+	case VDMABUF_IOCTL_EXPORT:
+		return vdm_ioctl_export(file, uarg);
+	case VDMABUF_IOCTL_PRESENT:
+		return vdm_ioctl_present(file, uarg);
+	case VDMABUF_IOCTL_UNEXPORT:
+		return vdm_ioctl_unexport(file, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static ssize_t vdm_read(struct file *filp, char __user *ubuf, size_t len, loff_t *off)
+{
+	struct vdm_file *file = filp->private_data;
+	struct vdm_dev *dev = file->dev;
+	struct vdmabuf_uapi_event ev;
+	size_t done = 0;
+	int ret;
+
+	if (len < sizeof(ev))
+		return -EINVAL;
+	for (;;) {
+		spin_lock_irq(&dev->lock);
+		if (file->ev_count)
+			break;
+		spin_unlock_irq(&dev->lock);
+		if (dev->removed)
+			return -ENODEV;
+		if (filp->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = wait_event_interruptible(file->wq, READ_ONCE(file->ev_count) ||
+							 READ_ONCE(dev->removed));
+		if (ret)
+			return ret;
+	}
+	/* dev->lock is held here */
+	while (file->ev_count && len - done >= sizeof(ev)) {
+		ev = file->events[file->ev_head];
+		file->ev_head = (file->ev_head + 1) % VDM_FILE_EVENTS;
+		file->ev_count--;
+		spin_unlock_irq(&dev->lock);
+		if (copy_to_user(ubuf + done, &ev, sizeof(ev)))
+			return done ? done : -EFAULT;
+		done += sizeof(ev);
+		spin_lock_irq(&dev->lock);
+	}
+	spin_unlock_irq(&dev->lock);
+	return done;
+}
+
+static __poll_t vdm_poll(struct file *filp, poll_table *wait)
+{
+	struct vdm_file *file = filp->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(filp, &file->wq, wait);
+	if (READ_ONCE(file->ev_count))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (READ_ONCE(file->dev->removed))
+		mask |= EPOLLHUP | EPOLLERR;
+	return mask;
+}
+
+static int vdm_open(struct inode *inode, struct file *filp)
+{
+	struct vdm_dev *dev = vdm_dev_get_current();
+	struct vdm_file *file;
+
+	if (!dev)
+		return -ENODEV;
+	file = kzalloc(sizeof(*file), GFP_KERNEL);
+	if (file)
+		file->events = kvcalloc(VDM_FILE_EVENTS, sizeof(*file->events), GFP_KERNEL);
+	if (!file || !file->events) {
+		kfree(file);
+		vdm_dev_put(dev);
+		return -ENOMEM;
+	}
+	file->dev = dev;
+	INIT_LIST_HEAD(&file->exports);
+	init_waitqueue_head(&file->wq);
+	spin_lock_irq(&dev->lock);
+	list_add_tail(&file->dev_link, &dev->files);
+	spin_unlock_irq(&dev->lock);
+	filp->private_data = file;
+	return stream_open(inode, filp);
+}
+
+static bool vdm_released(struct vdm_dev *dev, struct vdm_buf *buf)
+{
+	bool done;
+
+	spin_lock_irq(&dev->lock);
+	done = !buf->in_flight || dev->removed;
+	spin_unlock_irq(&dev->lock);
+	return done;
+}
+
+/* Unexports everything this open exported; waits (bounded) for RELEASEs first. */
+static int vdm_release(struct inode *inode, struct file *filp)
+{
+	struct vdm_file *file = filp->private_data;
+	struct vdm_dev *dev = file->dev;
+	struct vdm_reply reply;
+	struct vdm_buf *buf;
+
+	spin_lock_irq(&dev->lock);
+	list_del(&file->dev_link);
+	while ((buf = list_first_entry_or_null(&file->exports, struct vdm_buf, owner_link))) {
+		int ret;
+
+		kref_get(&buf->ref);
+		spin_unlock_irq(&dev->lock);
+		wait_event_timeout(dev->release_wq, vdm_released(dev, buf),
+				   msecs_to_jiffies(VDM_RELEASE_WAIT_MS));
+		ret = vdm_unexport(file, buf, &reply);
+		spin_lock_irq(&dev->lock);
+		if (buf->owner == file) {
+			/* Not unexported: the host may still read the pages; keep them. */
+			if (!dev->removed)
+				pr_warn("virtio_vdmabuf: close: UNEXPORT of %u failed (%d, 0x%x); pages leaked\n",
+					buf->counter, ret, ret ? 0 : reply.status);
+			list_del_init(&buf->owner_link);
+			buf->owner = NULL;
+			buf->state = VDM_LEAKED;
+		}
+		spin_unlock_irq(&dev->lock);
+		vdm_buf_put(buf);
+		spin_lock_irq(&dev->lock);
+	}
+	spin_unlock_irq(&dev->lock);
+	kvfree(file->events);
+	kfree(file);
+	vdm_dev_put(dev);
+	return 0;
+}
+
+const struct file_operations vdm_fops = {
+	.owner = THIS_MODULE,
+	.open = vdm_open,
+	.release = vdm_release,
+	.read = vdm_read,
+	.poll = vdm_poll,
+	.unlocked_ioctl = vdm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = no_llseek,
+};

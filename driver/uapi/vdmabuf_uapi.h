@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * /dev/virtio-vdmabuf: the ioctl interface of the virtio_vdmabuf kernel driver.
+ *
+ * Normative text: protocols/vdmabuf-kernel-uapi.md. Every field is fixed width,
+ * padding is explicit and must be zero on input. Wire codes (status) and IDs are
+ * the ones of protocols/vdmabuf_wire.h, in CPU byte order here.
+ */
+#ifndef VDMABUF_UAPI_H
+#define VDMABUF_UAPI_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define VDMABUF_UAPI_DEVICE "/dev/virtio-vdmabuf"
+#define VDMABUF_UAPI_VERSION 1u
+
+struct vdmabuf_uapi_id {
+	__u32 guest;
+	__u32 counter;
+	__u64 key;
+};
+
+struct vdmabuf_uapi_plane {
+	__u32 offset;
+	__u32 stride;
+};
+
+struct vdmabuf_uapi_rect {
+	__u32 x;
+	__u32 y;
+	__u32 width;
+	__u32 height;
+};
+
+/* INFO: the device session as HELLO set it up. */
+struct vdmabuf_uapi_info {
+	__u32 version;     /* out: VDMABUF_UAPI_VERSION */
+	__u32 guest;       /* out: guest id from HELLO */
+	__u32 max_buffers; /* out: live exports per guest (all opens together) */
+	__u32 max_extents;
+	__u32 max_damage;
+	__u32 max_outputs;
+	__u64 features;    /* out: negotiated device feature bits (VDMABUF_F_*) */
+	__u8 name[32];     /* out: the HELLO name, NUL-padded */
+};
+
+/* ALLOC: the driver allocates zeroed pages and returns a dma-buf of them. */
+struct vdmabuf_uapi_alloc {
+	__u64 size;      /* in: bytes (rounded up to 4096); out: the rounded size */
+	__u32 flags;     /* in: 0 */
+	__s32 fd;        /* out: dma-buf fd, O_RDWR | O_CLOEXEC */
+	__u32 n_extents; /* out: physically contiguous runs of the pages */
+	__u32 padding;
+};
+
+/* EXPORT: register an ALLOC'd dma-buf with the device (wire EXPORT). */
+struct vdmabuf_uapi_export {
+	__s32 fd;        /* in: a dma-buf from ALLOC on any open of this device */
+	__u32 fourcc;    /* in: DRM fourcc */
+	__u32 width;
+	__u32 height;
+	__u32 n_planes;  /* in: 1..4 */
+	__u32 flags;     /* in: 0 */
+	__u64 modifier;  /* in: DRM modifier (version 1 devices: 0, LINEAR) */
+	struct vdmabuf_uapi_plane planes[4]; /* in: unused planes zero */
+	struct vdmabuf_uapi_id id; /* out: the buffer's ID */
+	__u32 status;    /* out: VDMABUF_RESP_OK or a VDMABUF_RESP_ERR_* code */
+	__u32 detail;    /* out: the error's byte offset in the wire request */
+};
+
+/* PRESENT: show an exported buffer (wire PRESENT); a RELEASE event follows. */
+struct vdmabuf_uapi_present {
+	struct vdmabuf_uapi_id id; /* in: from EXPORT on this open */
+	__u32 output;
+	__u32 n_damage;  /* in: 0..16, 0 = everything changed */
+	__u64 sequence;
+	__u64 guest_time_ns;
+	struct vdmabuf_uapi_rect damage[16]; /* in: unused rects zero */
+	__u32 status;    /* out */
+	__u32 detail;    /* out */
+};
+
+/* UNEXPORT: retire an exported buffer that is not presented (wire UNEXPORT). */
+struct vdmabuf_uapi_unexport {
+	struct vdmabuf_uapi_id id; /* in: from EXPORT on this open */
+	__u32 status;    /* out */
+	__u32 detail;    /* out */
+};
+
+/* read() returns whole records of this size; data is the wire event verbatim
+ * (little-endian), zero-padded to 64 bytes. */
+struct vdmabuf_uapi_event {
+	__u32 size;    /* bytes of the wire event in data (16..64) */
+	__u32 padding;
+	__u8 data[64];
+};
+
+#define VDMABUF_IOCTL_BASE 0xDB
+#define VDMABUF_IOCTL_INFO _IOR(VDMABUF_IOCTL_BASE, 0x00, struct vdmabuf_uapi_info)
+#define VDMABUF_IOCTL_ALLOC _IOWR(VDMABUF_IOCTL_BASE, 0x01, struct vdmabuf_uapi_alloc)
+#define VDMABUF_IOCTL_EXPORT _IOWR(VDMABUF_IOCTL_BASE, 0x02, struct vdmabuf_uapi_export)
+#define VDMABUF_IOCTL_PRESENT _IOWR(VDMABUF_IOCTL_BASE, 0x03, struct vdmabuf_uapi_present)
+#define VDMABUF_IOCTL_UNEXPORT _IOWR(VDMABUF_IOCTL_BASE, 0x04, struct vdmabuf_uapi_unexport)
+
+#endif /* VDMABUF_UAPI_H */

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# The real-VM lane: builds virtio_vdmabuf.ko and a busybox initramfs, starts
+# vdmabufd and the headless viewer, boots Debian's kernel under QEMU TCG with
+# memfd guest RAM and vhost-user-vsock-pci (virtio id 19, borrowed) on vdmabufd's
+# guest socket, and checks what the guest program (guest_test.c) and the host see.
+#
+#   tests/vm/run-lane.sh SRC VDMABUFD VIEWER VDMABUFCTL CHECK_PNG
+# Exit 0 pass, 1 fail, 77 skip (the reason on stdout). Packages: scripts/install-deps --vm.
+# VM_LANE_KEEP=1 keeps the work directory (its path is printed).
+set -uo pipefail
+
+src=$1 vdmabufd=$2 viewer=$3 ctl=$4 check_png=$5
+t0=$SECONDS
+log() { printf '[vm-lane %3ds] %s\n' $((SECONDS - t0)) "$*"; }
+skip() { echo "SKIP: $*"; exit 77; }
+failures=0
+fail() { log "FAIL: $*"; failures=$((failures + 1)); }
+pass() { log "ok: $*"; }
+
+# --- What this machine has -------------------------------------------------
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (scripts/install-deps --vm)"
+qemu-system-x86_64 -device help 2>/dev/null | grep -q '"vhost-user-vsock-pci"' ||
+  skip "this QEMU has no vhost-user-vsock-pci"
+busybox=/bin/busybox
+[[ -x $busybox ]] && ! ldd "$busybox" >/dev/null 2>&1 || skip "no static /bin/busybox (busybox-static)"
+abi=
+for img in $(ls -1 /boot/vmlinuz-*-amd64 2>/dev/null | sort -rV); do
+  a=${img#/boot/vmlinuz-}
+  if [[ -d /usr/src/linux-headers-$a && -f /lib/modules/$a/modules.dep ]]; then abi=$a; break; fi
+done
+[[ -n $abi ]] || skip "no Debian kernel image with headers of the same ABI (scripts/install-deps --vm)"
+[[ -r /boot/vmlinuz-$abi ]] || skip "/boot/vmlinuz-$abi not readable"
+command -v cpio >/dev/null || skip "cpio not installed"
+log "kernel $abi, $(qemu-system-x86_64 --version | head -1)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vdmabuf-vm.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  if [[ ${VM_LANE_KEEP:-0} == 1 || $failures -gt 0 ]]; then log "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# --- The module and the guest program ------------------------------------
+mkdir -p "$work/src/driver" "$work/src/protocols"
+cp -r "$src/driver/kernel" "$src/driver/uapi" "$work/src/driver/"
+cp "$src/protocols/vdmabuf_wire.h" "$work/src/protocols/"
+if ! make -s -C "$work/src/driver/kernel" KVER="$abi" >"$work/kbuild.log" 2>&1; then
+  cat "$work/kbuild.log"; fail "module build"; exit 1
+fi
+pass "virtio_vdmabuf.ko built against linux-headers-$abi"
+if ! cc -static -O2 -std=gnu11 -Wall -Werror -I/usr/include/libdrm -I"$src/driver/uapi" \
+     -I"$src/protocols" -I"$src/tests/vm" "$src/tests/vm/guest_test.c" -o "$work/guest-test"; then
+  fail "guest program build"; exit 1
+fi
+
+# --- initramfs: busybox, modules in dependency order, the test -------------
+root=$work/initramfs
+mkdir -p "$root"/{bin,dev,proc,sys,results,lib/modules}
+cp "$busybox" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+cp "$work/guest-test" "$root/bin/guest-test"
+cp "$work/src/driver/kernel/virtio_vdmabuf.ko" "$root/lib/modules/"
+moddir=/lib/modules/$abi
+declare -A seen=()
+order=()
+add_module() { # $1: path relative to $moddir; dependencies first
+  [[ -n ${seen[$1]:-} ]] && return
+  seen[$1]=1
+  local deps
+  deps=$(awk -v m="$1:" '$1 == m { $1 = ""; print }' "$moddir/modules.dep")
+  for d in $deps; do add_module "$d"; done
+  order+=("$1")
+}
+for m in virtio_pci 9pnet_virtio 9p vgem; do
+  path=$(awk -F: -v m="$m" '{ n = $1; sub(".*/", "", n); sub("\\.ko.*", "", n); gsub("-", "_", n) }
+                           n == m { print $1; exit }' "$moddir/modules.dep")
+  if [[ -z $path ]]; then
+    grep -q "/$m.ko" "$moddir/modules.builtin" || skip "kernel $abi has no module $m"
+    continue
+  fi
+  add_module "$path"
+done
+: >"$root/modules.order"
+for p in "${order[@]}"; do
+  cp "$moddir/$p" "$root/lib/modules/"
+  basename "$p" >>"$root/modules.order"
+done
+cat >"$root/init" <<'EOF'
+#!/bin/sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in $(cat /modules.order); do insmod /lib/modules/$m || echo "insmod $m failed"; done
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none results /results || echo "9p mount failed"
+insmod /lib/modules/virtio_vdmabuf.ko borrow_id=19 guest_name=vmguest
+dmesg | grep -i vdmabuf > /results/dmesg-probe.txt
+echo "guest: running guest-test"
+/bin/guest-test /results; echo "exit=$?" > /results/guest-exit
+dmesg > /results/dmesg.txt
+rmmod virtio_vdmabuf && echo "rmmod ok" >> /results/guest-exit
+sync
+poweroff -f
+EOF
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+pass "initramfs: busybox, ${#order[@]} kernel modules, virtio_vdmabuf.ko, guest-test"
+
+# --- Host side --------------------------------------------------------------
+share=$work/share
+mkdir -p "$share"
+wait_file() { # path timeout_s [pid that must stay alive]
+  local end=$((SECONDS + $2))
+  while [[ ! -e $1 ]]; do
+    ((SECONDS < end)) || return 1
+    [[ -z ${3:-} ]] || kill -0 "$3" 2>/dev/null || return 1
+    sleep 0.1
+  done
+}
+"$vdmabufd" --guest-socket "$work/guest.sock" --consumer-socket "$work/consumer.sock" \
+  --release-timeout 30000 --udmabuf off --log info >"$work/vdmabufd.log" 2>&1 &
+daemon=$!
+pids+=("$daemon")
+wait_file "$work/consumer.sock" 20 "$daemon" || { fail "vdmabufd did not start"; cat "$work/vdmabufd.log"; exit 1; }
+
+"$viewer" --connect "$work/consumer.sock" --guest vmguest --presenter headless --frames 5 \
+  --screenshot "$work/shot.png" --stats-json "$work/viewer1.json" >"$work/viewer1.log" 2>&1 &
+viewer1=$!
+pids+=("$viewer1")
+
+qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M \
+  -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+  -kernel "/boot/vmlinuz-$abi" -initrd "$work/initrd.gz" \
+  -append "console=ttyS0 panic=-1 loglevel=4" \
+  -chardev socket,id=vdm,path="$work/guest.sock" -device vhost-user-vsock-pci,chardev=vdm \
+  -virtfs local,path="$share",mount_tag=results,security_model=none,id=results \
+  -display none -monitor none -serial file:"$work/console.log" -no-reboot &
+qemu=$!
+pids+=("$qemu")
+boot_t=$SECONDS
+
+# Phase 1: five frames through the viewer; it exits with a screenshot.
+if wait_file "$share/phase1" 150 "$qemu"; then
+  log "guest phase 1 done $((SECONDS - boot_t)) s after QEMU started: $(cat "$share/phase1")"
+else
+  fail "guest never finished phase 1"
+fi
+end=$((SECONDS + 30))
+while kill -0 "$viewer1" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
+kill -0 "$viewer1" 2>/dev/null && { fail "viewer 1 still running"; kill -KILL "$viewer1"; }
+if wait "$viewer1"; then pass "viewer 1 exited after 5 frames"; else fail "viewer 1 failed"; fi
+seed=$(sed -n 's/.*last_done_seq=\([0-9]*\).*/\1/p' "$share/phase1" 2>/dev/null)
+if [[ -n $seed ]] && "$check_png" "$work/shot.png" "$seed"; then
+  pass "screenshot == guest pattern of frame $seed"
+else
+  fail "screenshot does not match frame '${seed}'"
+fi
+grep -q '^done=5 ' "$share/phase1" 2>/dev/null && pass "5 RELEASE DONE in the guest" || fail "release count: $(cat "$share/phase1" 2>/dev/null)"
+
+# Phase 2: a second viewer, stopped, then killed: the guest gets its releases.
+"$viewer" --connect "$work/consumer.sock" --guest vmguest --presenter headless \
+  >"$work/viewer2.log" 2>&1 &
+viewer2=$!
+pids+=("$viewer2")
+if wait_file "$share/refresh2" 60 "$qemu"; then
+  kill -STOP "$viewer2"
+  : >"$share/go2"
+  if wait_file "$share/presented2" 60 "$qemu"; then
+    kill -KILL "$viewer2"
+    wait "$viewer2" 2>/dev/null
+    if wait_file "$share/phase2" 40 "$qemu"; then
+      grep -q 'disconnected, released 2 held presentations' "$work/vdmabufd.log" &&
+        pass "vdmabufd: the killed viewer's 2 held presentations released" ||
+        fail "vdmabufd did not release the killed viewer's presentations"
+      grep -q '^releases=2 ' "$share/phase2" && pass "killed viewer: guest got both releases ($(cat "$share/phase2"))" ||
+        fail "killed viewer: $(cat "$share/phase2")"
+    else fail "guest never finished phase 2"; fi
+  else fail "guest never presented phase 2"; fi
+else
+  fail "guest saw no REFRESH for viewer 2"
+fi
+
+# Phase 3: buffers live, then the guest powers off: vdmabufd retires them.
+if wait_file "$share/live" 60 "$qemu"; then
+  "$ctl" --connect "$work/consumer.sock" list >"$work/list-live.txt" 2>&1
+  grep -q '"vmguest": 3 buffers' "$work/list-live.txt" && pass "vdmabufd holds the guest's 3 buffers" ||
+    { fail "vdmabufctl list while live:"; cat "$work/list-live.txt"; }
+  : >"$share/go3"
+else
+  fail "guest never reached phase 3"
+fi
+end=$((SECONDS + 60))
+while kill -0 "$qemu" 2>/dev/null && ((SECONDS < end)); do sleep 0.2; done
+if kill -0 "$qemu" 2>/dev/null; then fail "guest did not power off"; kill -KILL "$qemu"; fi
+wait "$qemu" 2>/dev/null
+log "guest powered off $((SECONDS - boot_t)) s after QEMU started"
+end=$((SECONDS + 10))
+until "$ctl" --connect "$work/consumer.sock" list >"$work/list-after.txt" 2>&1 &&
+      grep -q '^guests: 0' "$work/list-after.txt"; do
+  ((SECONDS < end)) || break
+  sleep 0.1
+done
+grep -q '^guests: 0' "$work/list-after.txt" && ! grep -q vmguest "$work/list-after.txt" &&
+  pass "after power-off vdmabufd has no guest and no buffers" ||
+  { fail "after power-off:"; cat "$work/list-after.txt"; }
+
+grep -q 'guest [0-9]* "vmguest" removed' "$work/vdmabufd.log" && pass "vdmabufd retired the guest" ||
+  fail "vdmabufd never logged the guest's removal"
+
+# The guest's own verdicts.
+if [[ -f $share/guest.txt ]]; then
+  npass=$(grep -c '^PASS ' "$share/guest.txt")
+  if grep -q '^FAIL ' "$share/guest.txt"; then
+    grep '^FAIL ' "$share/guest.txt" | while read -r l; do fail "guest: $l"; done
+    failures=$((failures + $(grep -c '^FAIL ' "$share/guest.txt")))
+  fi
+  grep -q '^END failures=0' "$share/guest.txt" && pass "guest: $npass checks passed" || fail "guest did not finish cleanly"
+else
+  fail "no guest results"
+fi
+grep -q 'rmmod ok' "$share/guest-exit" 2>/dev/null && pass "module unloaded cleanly in the guest" || fail "rmmod: $(cat "$share/guest-exit" 2>/dev/null)"
+if grep -qE 'BUG:|WARNING:|Oops|kmemleak|general protection' "$share/dmesg.txt" "$work/console.log" 2>/dev/null; then
+  fail "kernel warnings:"; grep -E -A5 'BUG:|WARNING:|Oops|general protection' "$work/console.log" | head -40
+fi
+
+log "wall time $((SECONDS - t0)) s, failures $failures"
+if ((failures)); then
+  echo "--- console (tail)"; tail -30 "$work/console.log"
+  echo "--- vdmabufd (tail)"; tail -20 "$work/vdmabufd.log"
+  [[ -f $share/guest.txt ]] && { echo "--- guest"; cat "$share/guest.txt"; }
+  exit 1
+fi
+exit 0
