@@ -14,6 +14,12 @@ namespace vdmabuf::compositor {
 namespace {
 constexpr float kBackground[4] = {0.16f, 0.20f, 0.26f, 1.0f};
 constexpr int kBackgroundTile = 256;
+// wlroots 0.15's WLR_SWAPCHAIN_CAP: an output renders into at most this many buffers.
+constexpr size_t kSwapchainCap = 4;
+// A commit renders at once while the host has at most this many other frames of the
+// output: the one a zero-copy viewer shows. More means the host is behind; its
+// next RELEASE renders the newest damage instead.
+constexpr size_t kImmediateMaxInFlight = 1;
 } // namespace
 
 Output::Output(Server& server, wlr_output* wlr, uint32_t index)
@@ -23,6 +29,8 @@ Output::Output(Server& server, wlr_output* wlr, uint32_t index)
 
 Output::~Output() {
     retry_timer_.reset();
+    if (immediate_)
+        wl_event_source_remove(immediate_);
     // The scene output first: destroying the background damages every scene output,
     // and this one's wlr_output is half gone by now.
     if (scene_output_)
@@ -75,6 +83,8 @@ std::unique_ptr<Output> Output::create(Server& server, wlr_output* wlr, uint32_t
     self->layout_background(box ? box->x : 0, box ? box->y : 0);
 
     self->frame_.connect(&wlr->events.frame, [self](void*) { self->handle_frame(); });
+    self->needs_frame_.connect(&wlr->events.needs_frame,
+                               [self](wlr_output*) { self->handle_needs_frame(); });
     self->precommit_.connect(&wlr->events.precommit,
                              [self](wlr_output_event_precommit*) { self->handle_precommit(); });
     self->commit_.connect(&wlr->events.commit,
@@ -100,18 +110,21 @@ bool Output::damage_pending() const {
     return wlr_->needs_frame || pixman_region32_not_empty(&scene_output_->damage->current);
 }
 
+bool Output::throttled(uint64_t now) const {
+    return server_.options_.max_fps > 0 && last_commit_ns_ != 0 &&
+           now - last_commit_ns_ < 1000000000ull / server_.options_.max_fps;
+}
+
 void Output::handle_frame() {
     const uint64_t now = now_ns();
-    if (server_.options_.max_fps > 0 && last_commit_ns_ != 0) {
+    if (throttled(now)) {
+        ++stats_.frames_throttled;
+        // Clients wait for this frame: their callbacks follow the capped rate.
         const uint64_t interval = 1000000000ull / server_.options_.max_fps;
-        if (now - last_commit_ns_ < interval) {
-            ++stats_.frames_throttled;
-            // Clients wait for this frame: their callbacks follow the capped rate.
-            const uint64_t wait_ms = (interval - (now - last_commit_ns_) + 999999) / 1000000;
-            wl_event_source_timer_update(retry_timer_.get(), static_cast<int>(wait_ms));
-            skipped_ = true;
-            return;
-        }
+        const uint64_t wait_ms = (interval - (now - last_commit_ns_) + 999999) / 1000000;
+        wl_event_source_timer_update(retry_timer_.get(), static_cast<int>(wait_ms));
+        skipped_ = true;
+        return;
     }
     if (busy_) {
         // Client commits keep scheduling frames; none can render until a
@@ -125,30 +138,68 @@ void Output::handle_frame() {
         skip_frame(refresh_interval_ms());
         return;
     }
-    rendering_ = true;
-    committed_ = false;
-    const bool ok = wlr_scene_output_commit(scene_output_);
-    rendering_ = false;
-    if (!ok) {
-        // attach_render failed: every buffer of the swapchain (WLR_SWAPCHAIN_CAP = 4)
-        // is held by the host. Never wait for one; try again later.
-        ++stats_.frames_skipped_busy;
-        VDM_DEBUG("output %u: no free buffer (%zu in flight), frame skipped", index_,
-                  server_.exporter_.in_flight());
+    if (!render(now)) {
         // Until a buffer comes back (handle_buffer_free) the timer only paces
         // frame callbacks; retrying the render would fail the same way.
-        busy_ = true;
         skip_frame(refresh_interval_ms());
         return;
     }
     skipped_ = false;
-    if (committed_) {
-        last_commit_ns_ = now;
-        ++stats_.frames_committed;
-    }
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     wlr_scene_output_send_frame_done(scene_output_, &ts);
+}
+
+bool Output::render(uint64_t now) {
+    // The headless backend sets frame_pending at each buffer commit and clears it
+    // only at its next refresh tick, and wlroots refuses a buffer while it is set.
+    // On headless it means nothing but "the tick has not come yet", and the
+    // immediate path must not wait for the tick; it is restored if nothing is
+    // committed, so wlr_output_schedule_frame keeps its meaning.
+    const bool was_pending = wlr_->frame_pending;
+    wlr_->frame_pending = false;
+    rendering_ = true;
+    committed_ = false;
+    const bool ok = wlr_scene_output_commit(scene_output_);
+    rendering_ = false;
+    if (!committed_)
+        wlr_->frame_pending = was_pending;
+    if (!ok) {
+        // attach_render failed: every buffer of the swapchain is held by the host.
+        ++stats_.frames_skipped_busy;
+        VDM_DEBUG("output %u: no free buffer (%zu in flight), frame skipped", index_,
+                  server_.exporter_.in_flight());
+        busy_ = true;
+        return false;
+    }
+    if (committed_) {
+        last_commit_ns_ = now;
+        ++stats_.frames_committed;
+        // Every buffer is with the host now: no render can succeed (each failed
+        // attempt costs a wlroots error line) until one comes back.
+        busy_ = server_.exporter_.in_flight(index_) >= kSwapchainCap;
+    }
+    return true;
+}
+
+void Output::handle_needs_frame() {
+    // wlroots raises needs_frame once per frame, on the first damage after a
+    // commit: a client commit brought something to show.
+    if (!immediate_)
+        immediate_ = wl_event_loop_add_idle(server_.loop_, &Output::handle_immediate, this);
+}
+
+void Output::handle_immediate(void* data) {
+    auto* self = static_cast<Output*>(data);
+    self->immediate_ = nullptr; // libwayland frees one-shot idle sources itself
+    const uint64_t now = now_ns();
+    // Otherwise the tick, the retry timer or the next RELEASE renders it.
+    if (self->busy_ || !self->server_.link_.device() || !self->damage_pending() ||
+        self->throttled(now) ||
+        self->server_.exporter_.in_flight(self->index_) > kImmediateMaxInFlight)
+        return;
+    if (self->render(now) && self->committed_)
+        ++self->stats_.frames_immediate;
 }
 
 void Output::skip_frame(int delay_ms) {
@@ -171,7 +222,11 @@ int Output::handle_retry(void* data) {
 }
 
 void Output::handle_buffer_free() {
-    busy_ = false;
+    busy_ = server_.exporter_.in_flight(index_) >= kSwapchainCap;
+    if (busy_)
+        return; // a buffer of an earlier swapchain: this one's are all still held
+    if (damage_pending())
+        handle_needs_frame(); // the host caught up: show the newest damage now
     if (skipped_ && server_.options_.max_fps == 0)
         wlr_output_schedule_frame(wlr_);
 }

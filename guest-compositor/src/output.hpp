@@ -2,11 +2,20 @@
 // buffers, each committed frame PRESENTed as device output `index`.
 //
 // Pacing: frames are rendered only when the scene has damage (wlr_scene_output_commit
-// commits nothing otherwise, and the headless backend stops its frame timer), so an
-// idle desktop sends nothing and sleeps. A frame is skipped, never blocked on, when
-// no buffer is free (all held by the host), when the device is away, or when
-// --max-fps says it is too early; the retry timer then re-schedules the frame at the
-// refresh interval while damage is pending, and clients still get frame callbacks.
+// commits nothing otherwise), so an idle desktop sends nothing. Two paths render:
+//  - the refresh tick (the headless backend's frame event): renders pending damage
+//    and answers clients' frame callbacks, so clients animate at the refresh rate;
+//  - a client commit that brings damage renders at once (from an idle callback),
+//    without waiting for the next tick, when the host has at most one other frame
+//    of this output in flight (a zero-copy viewer holds the one it shows) and
+//    --max-fps allows it. It sends no frame callbacks: those stay on the tick. A
+//    buffer coming back from the host renders pending damage the same way.
+// A frame is skipped, never blocked on, when no buffer is free (all held by the
+// host), when the device is away, or when --max-fps says it is too early; the retry
+// timer then re-schedules the frame at the refresh interval while damage is pending,
+// and clients still get frame callbacks. Whether every buffer is held is known from
+// the exporter's count, so no render is attempted (and logged by wlroots as "No free
+// output buffer slot") until one comes back.
 #pragma once
 
 #include "options.hpp"
@@ -25,6 +34,7 @@ struct OutputStats {
     uint64_t frames_skipped_busy = 0;    // every buffer held by the host
     uint64_t frames_skipped_offline = 0; // no device
     uint64_t frames_throttled = 0;       // --max-fps
+    uint64_t frames_immediate = 0;       // rendered on a client commit, not on the tick
 };
 
 class Output {
@@ -48,6 +58,11 @@ public:
 private:
     Output(Server& server, wlr_output* wlr, uint32_t index);
     void handle_frame();
+    void handle_needs_frame();
+    static void handle_immediate(void* data);
+    // Renders pending damage into a free buffer and PRESENTs it; false if skipped.
+    bool render(uint64_t now);
+    [[nodiscard]] bool throttled(uint64_t now) const;
     void handle_precommit();
     void handle_commit(wlr_output_event_commit* event);
     void skip_frame(int delay_ms);
@@ -62,6 +77,7 @@ private:
     wlr_scene_output* scene_output_ = nullptr;
     wlr_scene_tree* background_ = nullptr; // tiles of kBackgroundTile
     WlEventSource retry_timer_;
+    wl_event_source* immediate_ = nullptr; // one-shot idle source; libwayland frees it
     pixman_region32_t frame_damage_;
     bool rendering_ = false;  // inside our own wlr_scene_output_commit
     bool committed_ = false;  // that commit carried a buffer
@@ -71,6 +87,7 @@ private:
     OutputStats stats_;
 
     Listener<void> frame_;
+    Listener<wlr_output> needs_frame_;
     Listener<wlr_output_event_precommit> precommit_;
     Listener<wlr_output_event_commit> commit_;
     Listener<wlr_output> mode_;

@@ -170,6 +170,8 @@ std::unique_ptr<CompositorFixture> CompositorFixture::start(const CompositorOpti
     }
     std::vector<std::string> argv{"/usr/bin/env", "-u",      "WAYLAND_DISPLAY",
                                   "-u",           "DISPLAY", "XDG_RUNTIME_DIR=" + f->runtime_dir_};
+    if (!opts.stderr_file.empty()) // exec: the pid stays the compositor's
+        argv.insert(argv.begin(), {"/bin/sh", "-c", "exec \"$@\" 2>\"$0\"", opts.stderr_file});
     argv.insert(argv.end(), opts.env.begin(), opts.env.end());
     argv.insert(argv.end(), {compositor, "--device", f->daemon_->guest_socket()});
     for (const auto& o : opts.outputs)

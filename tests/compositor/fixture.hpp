@@ -75,6 +75,7 @@ struct CompositorOptions {
     std::vector<std::string> command;     // the startup command (after --)
     std::vector<std::string> env;         // NAME=value for the compositor and its command
     std::vector<std::string> daemon_args; // e.g. {"--release-timeout", "600000"}
+    std::string stderr_file;              // non-empty: the compositor's stderr goes here
 };
 
 class CompositorFixture {

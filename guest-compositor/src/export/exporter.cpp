@@ -74,6 +74,13 @@ bool Exporter::present(GuestBuffer& buffer, uint32_t output, const pixman_region
     return true;
 }
 
+size_t Exporter::in_flight(uint32_t output) const {
+    size_t n = 0;
+    for (const auto& [counter, entry] : in_flight_)
+        n += entry.output == output;
+    return n;
+}
+
 void Exporter::unlock(uint32_t counter) {
     auto it = in_flight_.find(counter);
     if (it == in_flight_.end())

@@ -57,6 +57,8 @@ public:
 
     [[nodiscard]] const ExporterCounters& counters() const { return counters_; }
     [[nodiscard]] size_t in_flight() const { return in_flight_.size(); }
+    // Presented on `output` and not yet released.
+    [[nodiscard]] size_t in_flight(uint32_t output) const;
 
 private:
     bool ensure_exported(frontend::Device& device, GuestBuffer& buffer);
