@@ -4,12 +4,12 @@
 # memfd guest RAM and vhost-user-vsock-pci (virtio id 19, borrowed) on vdmabufd's
 # guest socket, and checks what the guest program (guest_test.c) and the host see.
 #
-#   tests/vm/run-lane.sh SRC VDMABUFD VIEWER VDMABUFCTL CHECK_PNG
+#   tests/vm/run-lane.sh SRC VDMABUFD VIEWER VDMABUFCTL CHECK_PNG FRONTEND_TEST
 # Exit 0 pass, 1 fail, 77 skip (the reason on stdout). Packages: scripts/install-deps --vm.
 # VM_LANE_KEEP=1 keeps the work directory (its path is printed).
 set -uo pipefail
 
-src=$1 vdmabufd=$2 viewer=$3 ctl=$4 check_png=$5
+src=$1 vdmabufd=$2 viewer=$3 ctl=$4 check_png=$5 frontend_test=$6
 t0=$SECONDS
 log() { printf '[vm-lane %3ds] %s\n' $((SECONDS - t0)) "$*"; }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -61,6 +61,14 @@ mkdir -p "$root"/{bin,dev,proc,sys,results,lib/modules}
 cp "$busybox" "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 cp "$work/guest-test" "$root/bin/guest-test"
+copy_closure() { # a dynamic executable and every shared library it loads
+  cp "$1" "$root/bin/"
+  ldd "$1" | awk '/=> \// { print $3 } /^\t\// { print $1 }' | while read -r lib; do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+}
+copy_closure "$frontend_test"
 cp "$work/src/driver/kernel/virtio_vdmabuf.ko" "$root/lib/modules/"
 moddir=/lib/modules/$abi
 declare -A seen=()
@@ -95,6 +103,8 @@ for m in $(cat /modules.order); do insmod /lib/modules/$m || echo "insmod $m fai
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none results /results || echo "9p mount failed"
 insmod /lib/modules/virtio_vdmabuf.ko borrow_id=19 guest_name=vmguest
 dmesg | grep -i vdmabuf > /results/dmesg-probe.txt
+echo "guest: running vm-frontend-test"
+/bin/vm-frontend-test /results
 echo "guest: running guest-test"
 /bin/guest-test /results; echo "exit=$?" > /results/guest-exit
 dmesg > /results/dmesg.txt
@@ -131,7 +141,7 @@ pids+=("$viewer1")
 qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M \
   -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
   -kernel "/boot/vmlinuz-$abi" -initrd "$work/initrd.gz" \
-  -append "console=ttyS0 panic=-1 loglevel=4" \
+  -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
   -chardev socket,id=vdm,path="$work/guest.sock" -device vhost-user-vsock-pci,chardev=vdm \
   -virtfs local,path="$share",mount_tag=results,security_model=none,id=results \
   -display none -monitor none -serial file:"$work/console.log" -no-reboot &
@@ -211,12 +221,21 @@ grep -q 'guest [0-9]* "vmguest" removed' "$work/vdmabufd.log" && pass "vdmabufd 
 if [[ -f $share/guest.txt ]]; then
   npass=$(grep -c '^PASS ' "$share/guest.txt")
   if grep -q '^FAIL ' "$share/guest.txt"; then
-    grep '^FAIL ' "$share/guest.txt" | while read -r l; do fail "guest: $l"; done
+    grep '^FAIL ' "$share/guest.txt" | while read -r l; do log "FAIL: guest: $l"; done
     failures=$((failures + $(grep -c '^FAIL ' "$share/guest.txt")))
   fi
   grep -q '^END failures=0' "$share/guest.txt" && pass "guest: $npass checks passed" || fail "guest did not finish cleanly"
 else
   fail "no guest results"
+fi
+if [[ -f $share/frontend.txt ]]; then
+  grep '^FAIL ' "$share/frontend.txt" | while read -r l; do log "FAIL: frontend: $l"; done
+  failures=$((failures + $(grep -c '^FAIL ' "$share/frontend.txt")))
+  grep -q '^END failures=0' "$share/frontend.txt" &&
+    pass "libvdmabuf-guest kernel frontend: $(grep -c '^PASS ' "$share/frontend.txt") checks passed" ||
+    fail "kernel frontend test did not finish cleanly"
+else
+  fail "no kernel frontend results"
 fi
 grep -q 'rmmod ok' "$share/guest-exit" 2>/dev/null && pass "module unloaded cleanly in the guest" || fail "rmmod: $(cat "$share/guest-exit" 2>/dev/null)"
 if grep -qE 'BUG:|WARNING:|Oops|kmemleak|general protection' "$share/dmesg.txt" "$work/console.log" 2>/dev/null; then
@@ -228,6 +247,7 @@ if ((failures)); then
   echo "--- console (tail)"; tail -30 "$work/console.log"
   echo "--- vdmabufd (tail)"; tail -20 "$work/vdmabufd.log"
   [[ -f $share/guest.txt ]] && { echo "--- guest"; cat "$share/guest.txt"; }
+  [[ -f $share/frontend.txt ]] && { echo "--- frontend"; cat "$share/frontend.txt"; }
   exit 1
 fi
 exit 0

@@ -1,9 +1,8 @@
 #define VDM_LOG_SCOPE "guest-dev"
 #include <vdmabuf/frontend/device.hpp>
 
+#include "kernel_device.hpp"
 #include "virtio_user_device.hpp"
-
-#include <vdmabuf/shared/log.hpp>
 
 #include <cerrno>
 #include <sys/stat.h>
@@ -15,13 +14,8 @@ Device::~Device() = default;
 std::unique_ptr<Device> Device::open(const std::string& path, const DeviceOptions& options) {
     struct stat st {};
     const bool char_device = ::stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode);
-    if (char_device || path == "/dev/virtio-vdmabuf") {
-        VDM_ERROR("%s: the kernel virtio-vdmabuf driver is not supported yet; "
-                  "pass a vdmabufd guest socket path for virtio-user",
-                  path.c_str());
-        errno = ENOSYS;
-        return nullptr;
-    }
+    if (char_device || path == VDMABUF_UAPI_DEVICE)
+        return KernelDevice::open(path, options);
     return VirtioUserDevice::connect(path, options);
 }
 

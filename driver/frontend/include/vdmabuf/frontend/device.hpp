@@ -1,7 +1,7 @@
 // libvdmabuf-guest: the guest side of the vdmabuf device (protocols/vdmabuf-device.md),
 // used by the guest compositor. One interface, two implementations: virtio-user (this
 // process plays the vhost-user front-end and the guest driver over a vdmabufd socket)
-// and, later, the kernel driver's /dev/virtio-vdmabuf.
+// and the kernel driver's /dev/virtio-vdmabuf (protocols/vdmabuf-kernel-uapi.md).
 //
 // Requests are asynchronous: a call queues one request and returns; its failure comes
 // back through Callbacks::on_error with the request's tag. Not thread-safe: use one
@@ -70,8 +70,10 @@ public:
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 
-    // "/dev/virtio-vdmabuf" (or any character device): the kernel driver (not built
-    // yet: logs, errno ENOSYS, nullptr). Anything else: the path of a vdmabufd guest
+    // "/dev/virtio-vdmabuf" (or any character device): the kernel driver, which said
+    // HELLO at probe with its own name (module parameter guest_name; DeviceOptions
+    // do not apply); send_raw() is ENOTSUP there and allocations have
+    // no extents(). Anything else: the path of a vdmabufd guest
     // socket, opened as virtio-user. Blocks for the handshake and HELLO (at most
     // options.hello_timeout_ms); nullptr (logged, errno set) on failure.
     [[nodiscard]] static std::unique_ptr<Device> open(const std::string& path,

@@ -1,0 +1,146 @@
+// vm-frontend-test RESULTS_DIR: libvdmabuf-guest's kernel frontend (KernelDevice)
+// against the real driver, inside the VM lane's guest. Uses output 1, which no viewer
+// watches, so every frame comes back as RELEASE NO_CONSUMER. Writes
+// RESULTS_DIR/frontend.txt: "PASS name" / "FAIL name: why" lines and "END failures=N".
+#include <vdmabuf/frontend/device.hpp>
+
+#include "vm_pattern.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <poll.h>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace vdmabuf::frontend;
+
+FILE* out = stdout;
+int failures = 0;
+
+void check(const char* name, bool ok, const std::string& why = {}) {
+    if (ok) {
+        std::fprintf(out, "PASS %s\n", name);
+    } else {
+        ++failures;
+        std::fprintf(out, "FAIL %s: %s\n", name, why.c_str());
+    }
+    std::fflush(out);
+}
+
+struct Seen {
+    std::vector<uint64_t> released; // sequences
+    std::vector<uint32_t> reasons;
+    std::vector<std::pair<uint32_t, uint64_t>> errors; // code, tag
+};
+
+// Dispatches until `done` or the deadline; polls fd() like a compositor would.
+bool pump(Device& dev, const std::function<bool()>& done, int timeout_ms = 10000) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > end)
+            return false;
+        pollfd p{dev.fd(), POLLIN, 0};
+        if (::poll(&p, 1, 200) > 0 && dev.dispatch() < 0)
+            return false;
+    }
+    return true;
+}
+
+constexpr uint32_t kXrgb8888 = 0x34325258;
+
+BufferDesc pattern_desc() {
+    BufferDesc d;
+    d.fourcc = kXrgb8888;
+    d.width = VM_PATTERN_WIDTH;
+    d.height = VM_PATTERN_HEIGHT;
+    d.planes[0] = {0, VM_PATTERN_STRIDE};
+    return d;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const std::string dir = argc > 1 ? argv[1] : "/results";
+    out = std::fopen((dir + "/frontend.txt").c_str(), "w");
+    if (!out)
+        return 2;
+    DeviceOptions options;
+    options.name = "vmguest";
+    auto dev = Device::open("/dev/virtio-vdmabuf", options);
+    check("open", dev != nullptr, std::strerror(errno));
+    if (!dev)
+        return 1;
+    check("identity", dev->name() == "vmguest" && dev->guest_id() != 0 && dev->max_buffers() >= 8,
+          dev->name());
+    Seen seen;
+    Callbacks cb;
+    cb.on_release = [&](const vdmabuf_id&, uint64_t seq, uint32_t, uint32_t reason) {
+        seen.released.push_back(seq);
+        seen.reasons.push_back(reason);
+    };
+    cb.on_error = [&](uint32_t, uint32_t code, uint64_t tag) { seen.errors.push_back({code, tag}); };
+    dev->set_callbacks(cb);
+
+    auto alloc = dev->allocate(VM_PATTERN_STRIDE * VM_PATTERN_HEIGHT);
+    check("allocate", alloc && alloc->size() >= VM_PATTERN_STRIDE * VM_PATTERN_HEIGHT &&
+                          alloc->size() % 4096 == 0 && alloc->extents().empty());
+    if (!alloc)
+        return 1;
+    auto* px = reinterpret_cast<uint32_t*>(alloc->data());
+    for (uint32_t y = 0; y < VM_PATTERN_HEIGHT; ++y)
+        for (uint32_t x = 0; x < VM_PATTERN_WIDTH; ++x)
+            px[y * VM_PATTERN_WIDTH + x] = vm_pattern_pixel(x, y, 3);
+
+    vdmabuf_id id{};
+    check("export", dev->export_buffer(*alloc, pattern_desc(), id) && id.guest == dev->guest_id() &&
+                        id.counter != 0);
+    for (uint64_t seq = 1; seq <= 2; ++seq) {
+        check("present", dev->present(id, 1, seq, 0, {}), std::strerror(errno));
+        check("release_delivered",
+              pump(*dev, [&] { return seen.released.size() == seq; }) &&
+                  seen.released.back() == seq &&
+                  seen.reasons.back() == VDMABUF_RELEASE_NO_CONSUMER,
+              "no RELEASE NO_CONSUMER for frame " + std::to_string(seq));
+    }
+
+    // Refusals come back through on_error with the request's tag, at dispatch().
+    uint64_t tag = 0;
+    vdmabuf_id bad_id{};
+    BufferDesc bad = pattern_desc();
+    bad.fourcc = 0x20202020;
+    auto other = dev->allocate(VM_PATTERN_STRIDE * VM_PATTERN_HEIGHT);
+    check("device_refusal_queued", other && dev->export_buffer(*other, bad, bad_id, &tag));
+    check("device_refusal_reported",
+          pump(*dev, [&] { return !seen.errors.empty(); }) &&
+              seen.errors.back() == std::make_pair(uint32_t(VDMABUF_RESP_ERR_INVALID_FORMAT), tag));
+    vdmabuf_id unknown = id;
+    unknown.counter += 1000;
+    check("present_unknown_queued", dev->present(unknown, 1, 10, 0, {}, &tag));
+    check("present_unknown_reported",
+          pump(*dev, [&] { return seen.errors.size() == 2; }) &&
+              seen.errors.back() == std::make_pair(uint32_t(VDMABUF_RESP_ERR_INVALID_ID), tag));
+    errno = 0;
+    const uint8_t raw[16] = {};
+    check("send_raw_enotsup", !dev->send_raw(raw) && errno == ENOTSUP);
+
+    // The driver keeps exported pages: dropping the Allocation first is safe.
+    vdmabuf_id id2{};
+    check("export_second", other && dev->export_buffer(*other, pattern_desc(), id2));
+    other.reset();
+    check("unexport_after_allocation_gone", dev->unexport(id2) && dev->unexport(id));
+    pump(*dev, [] { return false; }, 300);
+    check("no_unexpected_errors", seen.errors.size() == 2,
+          std::to_string(seen.errors.size()) + " errors");
+    const DeviceCounters c = dev->counters();
+    check("counters", c.releases == 2 && c.responses_error == 2 && c.responses_ok >= 6,
+          "releases " + std::to_string(c.releases) + " errors " + std::to_string(c.responses_error) +
+              " ok " + std::to_string(c.responses_ok));
+    std::fprintf(out, "END failures=%d\n", failures);
+    std::fclose(out);
+    return failures ? 1 : 0;
+}
