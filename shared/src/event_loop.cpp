@@ -99,7 +99,10 @@ int EventLoop::dispatch(int timeout_ms) {
     int handled = 0;
     for (int i = 0; i < n; ++i) {
         // Look up by key each time: an earlier callback may have removed this source.
-        auto it = sources_.find(events[i].data.u64);
+        // Copied out first: epoll_event is packed, so data.u64 is misaligned and
+        // binding find()'s const reference to it is undefined (UBSan).
+        const uint64_t key = events[i].data.u64;
+        auto it = sources_.find(key);
         if (it == sources_.end())
             continue;
         std::shared_ptr<FdCallback> cb = it->second.cb;
