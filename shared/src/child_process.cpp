@@ -28,7 +28,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
 
 ChildProcess::~ChildProcess() { stop(); }
 
-ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv) {
+ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, int stderr_fd) {
     ChildProcess child;
     if (argv.empty())
         return child;
@@ -51,6 +51,8 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv) {
     }
     if (pid == 0) {
         dup2(write_end.get(), STDOUT_FILENO);
+        if (stderr_fd >= 0)
+            dup2(stderr_fd, STDERR_FILENO);
         execv(args[0], args.data());
         _exit(127);
     }

@@ -4,6 +4,7 @@
 #include <vdmabuf/shared/log.hpp>
 
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <signal.h>
 
@@ -19,7 +20,8 @@ std::string vdmabufctl_path() {
     return env && *env ? env : VDMABUF_VDMABUFCTL_PATH;
 }
 
-std::unique_ptr<DaemonProcess> DaemonProcess::start(std::vector<std::string> extra_args) {
+std::unique_ptr<DaemonProcess> DaemonProcess::start(std::vector<std::string> extra_args,
+                                                    bool log_to_file) {
     std::unique_ptr<DaemonProcess> d(new DaemonProcess);
     char tmpl[] = "/tmp/vdmabuf-run-XXXXXX";
     if (!mkdtemp(tmpl)) {
@@ -30,6 +32,8 @@ std::unique_ptr<DaemonProcess> DaemonProcess::start(std::vector<std::string> ext
     d->guest_socket_ = d->dir_ + "/guest.sock";
     d->consumer_socket_ = d->dir_ + "/consumer.sock";
     d->extra_args_ = std::move(extra_args);
+    if (log_to_file)
+        d->log_path_ = d->dir_ + "/vdmabufd.log";
     if (!d->spawn())
         return nullptr;
     return d;
@@ -39,7 +43,15 @@ bool DaemonProcess::spawn() {
     std::vector<std::string> argv{vdmabufd_path(), "--guest-socket", guest_socket_,
                                   "--consumer-socket", consumer_socket_};
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
-    child_ = ChildProcess::spawn(argv);
+    UniqueFd log;
+    if (!log_path_.empty()) {
+        log = UniqueFd{::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)};
+        if (!log) {
+            VDM_ERRNO("open(%s) failed", log_path_.c_str());
+            return false;
+        }
+    }
+    child_ = ChildProcess::spawn(argv, log.get());
     if (!child_ || !child_.wait_for_line("vdmabufd: ready", 5000)) {
         VDM_ERROR("%s did not become ready", argv[0].c_str());
         return false;

@@ -19,8 +19,10 @@ namespace vdmabuf::harness {
 
 class DaemonProcess {
 public:
-    // Extra command-line arguments, e.g. {"--release-timeout", "200"}.
-    [[nodiscard]] static std::unique_ptr<DaemonProcess> start(std::vector<std::string> extra_args = {});
+    // Extra command-line arguments, e.g. {"--release-timeout", "200"}. With
+    // log_to_file, vdmabufd's stderr is appended to log_path() instead of inherited.
+    [[nodiscard]] static std::unique_ptr<DaemonProcess> start(std::vector<std::string> extra_args = {},
+                                                              bool log_to_file = false);
     ~DaemonProcess();
     DaemonProcess(const DaemonProcess&) = delete;
     DaemonProcess& operator=(const DaemonProcess&) = delete;
@@ -28,6 +30,8 @@ public:
     [[nodiscard]] const std::string& guest_socket() const { return guest_socket_; }
     [[nodiscard]] const std::string& consumer_socket() const { return consumer_socket_; }
     [[nodiscard]] const std::string& dir() const { return dir_; }
+    // vdmabufd's stderr when started with log_to_file, else empty.
+    [[nodiscard]] const std::string& log_path() const { return log_path_; }
     [[nodiscard]] pid_t pid() const { return child_.pid(); }
     // True while the daemon process has not exited.
     [[nodiscard]] bool alive();
@@ -42,7 +46,7 @@ public:
 private:
     DaemonProcess() = default;
     [[nodiscard]] bool spawn();
-    std::string dir_, guest_socket_, consumer_socket_;
+    std::string dir_, guest_socket_, consumer_socket_, log_path_;
     std::vector<std::string> extra_args_;
     ChildProcess child_;
 };

@@ -74,6 +74,7 @@ struct GuestCounters {
     uint64_t events_pending_max = 0;
     uint64_t events_dropped = 0; // eventq FIFO full (a driver that never posts buffers)
     uint64_t kicks = 0;          // kick-fd wakeups (a kick storm shows here)
+    uint64_t empty_kicks = 0;    // ctrlq kick wakeups that found no chain
 
     // Totals; events_pending_max is a maximum.
     GuestCounters& operator+=(const GuestCounters& c) {
@@ -91,6 +92,7 @@ struct GuestCounters {
                                                                        : c.events_pending_max;
         events_dropped += c.events_dropped;
         kicks += c.kicks;
+        empty_kicks += c.empty_kicks;
         return *this;
     }
 };

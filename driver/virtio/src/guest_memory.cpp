@@ -74,12 +74,15 @@ bool GuestMemory::add_region(const vhost_user::MemoryRegion& desc, UniqueFd&& fd
                  gpa, desc.mmap_offset, size, static_cast<unsigned long long>(st.st_size));
         return false;
     }
-    // A memfd the front-end could still shrink would SIGBUS us later: demand
-    // F_SEAL_SHRINK (QEMU's memory-backend-memfd and our virtio-user set it).
-    // Plain files cannot be sealed and are accepted.
+    // A file the front-end could still shrink would SIGBUS us on the next ring or
+    // buffer access: demand a memfd sealed with F_SEAL_SHRINK (QEMU's
+    // memory-backend-memfd and our virtio-user set it). A plain file cannot be
+    // sealed, so it is refused too.
     int seals = ::fcntl(fd.get(), F_GET_SEALS);
-    if (seals >= 0 && !(seals & F_SEAL_SHRINK)) {
-        VDM_WARN("memory region gpa 0x%" PRIx64 ": memfd is not sealed against shrinking", gpa);
+    if (seals < 0 || !(seals & F_SEAL_SHRINK)) {
+        VDM_WARN("memory region gpa 0x%" PRIx64 ": %s", gpa,
+                 seals < 0 ? "not a memfd (cannot be sealed against shrinking)"
+                           : "memfd is not sealed against shrinking");
         return false;
     }
     if (map_len > std::numeric_limits<size_t>::max()) {

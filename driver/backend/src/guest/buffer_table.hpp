@@ -29,8 +29,13 @@ public:
         Buffer buffer;
         std::vector<GpaRange> ranges; // the extents in guest-physical space
         bool in_flight = false;       // a PRESENT awaits its RELEASE
+        // Its RELEASE is queued but not yet written to the eventq: for the driver
+        // the presentation is still in flight (PRESENT/UNEXPORT get IN_USE), which
+        // bounds the event FIFO by the number of buffers (§3.2).
+        bool release_pending = false;
         uint32_t output = 0;          // of the presentation in flight
         uint64_t sequence = 0;
+        [[nodiscard]] bool busy() const { return in_flight || release_pending; }
     };
 
     explicit BufferTable(uint32_t max_buffers);

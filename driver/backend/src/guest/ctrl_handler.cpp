@@ -64,10 +64,10 @@ bool random_key(uint64_t& key) {
 
 } // namespace
 
-void GuestSession::process_ctrlq() {
+bool GuestSession::process_ctrlq() {
     Vring& vr = vrings_[VDMABUF_VQ_CTRL];
     if (closed_ || !vr.watching)
-        return;
+        return true;
     in_ctrl_ = true;
     bool pushed = false;
     for (;;) {
@@ -79,6 +79,7 @@ void GuestSession::process_ctrlq() {
         }
         if (r == virtio::PopResult::broken_queue) {
             (void)queue_broken(vr, VDMABUF_VQ_CTRL);
+            pushed = true; // not an idle kick: the broken queue was counted
             break;
         }
         pushed = true;
@@ -93,6 +94,7 @@ void GuestSession::process_ctrlq() {
     if (pushed)
         notify(VDMABUF_VQ_CTRL);
     flush_events(); // RELEASE/REFRESH queued by the hub meanwhile
+    return pushed;
 }
 
 void GuestSession::handle_ctrl_chain(virtio::Chain& chain) {
@@ -108,7 +110,9 @@ void GuestSession::handle_ctrl_chain(virtio::Chain& chain) {
     }
 
     const size_t len = chain.read(0, request_.data(), std::min(chain.readable_len(), request_.size()));
-    const vdmabuf_hdr hdr = parse<vdmabuf_hdr>(request_, len);
+    // Shorter than a header: the error names request 0, tag 0 (§7), not whatever
+    // the few bytes that came would spell.
+    const vdmabuf_hdr hdr = len < sizeof(vdmabuf_hdr) ? vdmabuf_hdr{} : parse<vdmabuf_hdr>(request_, len);
 
     ValidationResult result;
     union {

@@ -9,13 +9,13 @@
 
 namespace vdmabuf::backend {
 
-void GuestSession::queue_event(const void* event, size_t len) {
+bool GuestSession::queue_event(const void* event, size_t len) {
     if (!events_.push(event, len)) {
         if (should_log(++counters_.events_dropped))
             VDM_ERROR("guest %u '%s': event queue full (%zu), event dropped (%llu so far)",
                       ids_.guest, name_.c_str(), events_.capacity(),
                       static_cast<unsigned long long>(counters_.events_dropped));
-        return;
+        return false;
     }
     if (events_.size() > counters_.events_pending_max)
         counters_.events_pending_max = events_.size();
@@ -23,6 +23,7 @@ void GuestSession::queue_event(const void* event, size_t len) {
     // end flushes; otherwise deliver now.
     if (!in_ctrl_)
         flush_events();
+    return true;
 }
 
 bool GuestSession::queue_broken(Vring& vr, uint32_t index) {
@@ -71,6 +72,7 @@ void GuestSession::flush_events() {
         const EventFifo::Event& ev = events_.front();
         (void)event_chain_.write(ev.bytes.data(), ev.len);
         vr.queue.push(event_chain_);
+        delivered(ev);
         events_.pop();
         pushed = true;
     }

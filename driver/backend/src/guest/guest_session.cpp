@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 
 #include <atomic>
+#include <cstring>
 
 namespace vdmabuf::backend {
 namespace {
@@ -130,7 +131,7 @@ void GuestSession::end_session(const char* why) {
 void GuestSession::retire_buffers() {
     // Forget the presentations first, so a release() the hub makes from inside
     // buffer_removed() finds nothing in flight and sends nothing (§9).
-    table_.for_each([](BufferTable::Entry& e) { e.in_flight = false; });
+    table_.for_each([](BufferTable::Entry& e) { e.in_flight = e.release_pending = false; });
     in_flight_ = 0;
     table_.for_each([this](const BufferTable::Entry& e) { hub_.buffer_removed(*this, e.buffer); });
     table_.clear();
@@ -191,7 +192,21 @@ void GuestSession::release(const BufferId& id, uint64_t sequence, uint32_t outpu
     ev.sequence = sequence;
     ev.output = output;
     ev.reason = reason;
-    queue_event(&ev, sizeof ev);
+    // Until the driver can read it, the buffer stays busy (cleared in flush_events).
+    e->release_pending = true;
+    if (!queue_event(&ev, sizeof ev))
+        e->release_pending = false; // dropped (counted): do not wedge the buffer
+}
+
+void GuestSession::delivered(const EventFifo::Event& ev) {
+    vdmabuf_evt_release rel{};
+    if (ev.len != sizeof rel)
+        return;
+    std::memcpy(&rel, ev.bytes.data(), sizeof rel);
+    if (rel.hdr.type != VDMABUF_EVT_RELEASE || rel.id.guest != ids_.guest || rel.id.key != ids_.key)
+        return;
+    if (BufferTable::Entry* e = table_.find(rel.id.counter); e && e->sequence == rel.sequence)
+        e->release_pending = false;
 }
 
 void GuestSession::refresh(uint32_t output) {

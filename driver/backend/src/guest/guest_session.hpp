@@ -105,9 +105,13 @@ private:
     void configure_vring(uint32_t index);
     void watch_kick(uint32_t index);
     void stop_vring(uint32_t index);
-    void on_kick(uint32_t index);
+    // Processes the ring; false when a ctrlq kick found no chain.
+    bool on_kick(uint32_t index);
+    void note_empty_kick();
     void notify(uint32_t index);
     void bad_vhost(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+    // A reply could not be sent at once (the front-end does not read): counted, closed.
+    void reply_failed();
     // The fixed-size payload of msg_, or false (counted, logged) on a size mismatch.
     template <typename T>
     [[nodiscard]] bool read_payload(T& out) {
@@ -118,7 +122,8 @@ private:
     }
 
     // ctrl_handler.cpp
-    void process_ctrlq();
+    // False when the ctrlq held no chain at all.
+    bool process_ctrlq();
     void handle_ctrl_chain(virtio::Chain& chain);
     ValidationResult do_hello(size_t len, vdmabuf_resp_hello& resp);
     ValidationResult do_export(size_t len);
@@ -127,7 +132,10 @@ private:
     void log_request_error(uint32_t type, uint64_t tag, const ValidationResult& r);
 
     // event_sender.cpp
-    void queue_event(const void* event, size_t len);
+    // False when the FIFO was full and the event was dropped (counted, logged).
+    bool queue_event(const void* event, size_t len);
+    // An event was written to the eventq: a RELEASE frees its buffer for the driver.
+    void delivered(const EventFifo::Event& ev);
     void flush_events();
     [[nodiscard]] bool queue_broken(Vring& vr, uint32_t index);
 

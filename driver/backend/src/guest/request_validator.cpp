@@ -213,7 +213,7 @@ ValidationResult validate_present(const vdmabuf_cmd_present& cmd, size_t request
         if (!inside)
             return fail(VDMABUF_RESP_ERR_INVALID_DAMAGE, kDamageBase + i * sizeof(vdmabuf_rect));
     }
-    if (entry->in_flight)
+    if (entry->busy())
         return fail(VDMABUF_RESP_ERR_IN_USE, id_base);
     const bool seen = (sequences.seen >> cmd.output) & 1u;
     if (seen && cmd.sequence <= sequences.last[cmd.output])
@@ -230,7 +230,7 @@ ValidationResult validate_unexport(const vdmabuf_cmd_unexport& cmd, size_t reque
     const uint32_t id_base = off(offsetof(vdmabuf_cmd_unexport, id));
     if (ValidationResult r = check_live_id(cmd.id, id_base, ids, table); !r.ok())
         return r;
-    if (table.find(cmd.id.counter)->in_flight)
+    if (table.find(cmd.id.counter)->busy())
         return fail(VDMABUF_RESP_ERR_IN_USE, id_base);
     return {};
 }

@@ -45,15 +45,23 @@ void GuestSession::bad_vhost(const char* fmt, ...) {
              vu::request_name(msg_.hdr.request), text);
 }
 
+void GuestSession::reply_failed() {
+    ++counters_.bad_vhost_messages;
+    close_connection("cannot send a reply (front-end not reading its socket?)");
+}
+
 void GuestSession::on_socket(uint32_t /*events*/) {
-    // Drain every complete message; the reader reports would_block between them and
-    // keeps a half-received one for the next wakeup.
-    while (!closed_) {
+    // Take the complete messages that are there; the reader reports would_block
+    // between them and keeps a half-received one for the next wakeup. At most a
+    // batch per wakeup: a front-end that floods its socket must not starve the
+    // other guests (epoll is level-triggered, so the rest comes next round).
+    constexpr int kBatch = 64;
+    for (int i = 0; i < kBatch && !closed_; ++i) {
         const vu::RecvStatus st = reader_.read(sock_.get(), msg_);
         switch (st) {
         case vu::RecvStatus::ok:
             if (!handle_message())
-                close_connection("cannot send a reply");
+                reply_failed();
             break;
         case vu::RecvStatus::would_block: return;
         case vu::RecvStatus::closed: close_connection("front-end closed the connection"); return;
@@ -79,7 +87,7 @@ bool GuestSession::handle_message() {
 bool GuestSession::reply_u64(uint64_t value, bool& replied) {
     replied = vu::send_reply_u64(sock_.get(), msg_.hdr.request, value, kNoWait);
     if (!replied)
-        close_connection("cannot send a reply");
+        reply_failed();
     replied = true; // never add an ack after a GET_* reply
     return true;
 }
@@ -236,7 +244,7 @@ bool GuestSession::get_config(bool& replied) {
     const vu::Header hdr{msg_.hdr.request, vu::kVersion | vu::kFlagReply, size};
     replied = true;
     if (!vu::send_message(sock_.get(), hdr, &reply, {}, kNoWait))
-        close_connection("cannot send a reply");
+        reply_failed();
     return ok;
 }
 

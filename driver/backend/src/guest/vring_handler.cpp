@@ -108,7 +108,8 @@ void GuestSession::watch_kick(uint32_t index) {
             ring.watching = false;
             return;
         }
-        on_kick(index);
+        if (!on_kick(index))
+            note_empty_kick();
     };
     if (!loop_.add(vr.kick.get(), EPOLLIN, on_readable)) {
         VDM_ERROR("guest: cannot watch the kick fd of vring %u", index);
@@ -118,14 +119,26 @@ void GuestSession::watch_kick(uint32_t index) {
     on_kick(index); // the driver may have posted before the fd arrived
 }
 
-void GuestSession::on_kick(uint32_t index) {
+bool GuestSession::on_kick(uint32_t index) {
     Vring& vr = vrings_[index];
     if (!vr.watching)
-        return;
+        return true;
     if (index == VDMABUF_VQ_CTRL)
-        process_ctrlq();
-    else
-        flush_events();
+        return process_ctrlq();
+    flush_events();
+    return true;
+}
+
+void GuestSession::note_empty_kick() {
+    // Spurious kicks are cheap (the eventfd coalesces them) but a storm is worth a
+    // line: at 1000, 10000, ... of them.
+    const uint64_t n = ++counters_.empty_kicks;
+    uint64_t mark = 1000;
+    while (mark < n && mark <= UINT64_MAX / 10)
+        mark *= 10;
+    if (n == mark)
+        VDM_WARN("guest %u '%s' (connection %u): %llu ctrlq kicks found no request (kick storm?)",
+                 ids_.guest, name_.c_str(), connection_, static_cast<unsigned long long>(n));
 }
 
 void GuestSession::notify(uint32_t index) {
@@ -145,7 +158,7 @@ bool GuestSession::get_vring_base(bool& replied) {
     const vu::Header hdr{msg_.hdr.request, vu::kVersion | vu::kFlagReply, sizeof answer};
     replied = true;
     if (!vu::send_message(sock_.get(), hdr, &answer, {}, false /* never wait: see kNoWait */))
-        close_connection("cannot send a reply");
+        reply_failed();
     if (!ok)
         return false;
     stop_vring(index);

@@ -100,9 +100,9 @@ void guest_counters_json(std::string& o, const GuestCounters& c) {
         append(o, "%s\"%s\":%" PRIu64, e ? "," : "", kDeviceErrorNames[e], c.errors[e]);
     append(o, "},\"bad_chains\":%" PRIu64 ",\"broken_queues\":%" PRIu64
               ",\"bad_vhost_messages\":%" PRIu64 ",\"events_pending_max\":%" PRIu64
-              ",\"events_dropped\":%" PRIu64 ",\"kicks\":%" PRIu64 "}",
+              ",\"events_dropped\":%" PRIu64 ",\"kicks\":%" PRIu64 ",\"empty_kicks\":%" PRIu64 "}",
            c.bad_chains, c.broken_queues, c.bad_vhost_messages, c.events_pending_max,
-           c.events_dropped, c.kicks);
+           c.events_dropped, c.kicks, c.empty_kicks);
 }
 
 void guest_counters_text(std::string& o, const GuestCounters& c, const char* indent) {
@@ -120,8 +120,9 @@ void guest_counters_text(std::string& o, const GuestCounters& c, const char* ind
         }
     o += any ? "\n" : " none\n";
     append(o, "%sbad chains %" PRIu64 ", broken queues %" PRIu64 ", bad vhost messages %" PRIu64
-              ", events dropped %" PRIu64 ", kicks %" PRIu64 "\n",
-           indent, c.bad_chains, c.broken_queues, c.bad_vhost_messages, c.events_dropped, c.kicks);
+              ", events dropped %" PRIu64 ", kicks %" PRIu64 " (%" PRIu64 " empty)\n",
+           indent, c.bad_chains, c.broken_queues, c.bad_vhost_messages, c.events_dropped, c.kicks,
+           c.empty_kicks);
 }
 
 std::string list_json(const StatsSnapshot& s) {
@@ -199,9 +200,10 @@ std::string stats_json(const StatsSnapshot& s) {
     const GuestCounters& t = s.guest_totals;
     append(o, "},\"bad_chains\":%" PRIu64 ",\"broken_queues\":%" PRIu64
               ",\"bad_vhost_messages\":%" PRIu64 ",\"events_dropped\":%" PRIu64
-              ",\"kicks\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"coalesced\":%" PRIu64,
+              ",\"kicks\":%" PRIu64 ",\"empty_kicks\":%" PRIu64 ",\"timeouts\":%" PRIu64
+              ",\"coalesced\":%" PRIu64,
            t.bad_chains, t.broken_queues, t.bad_vhost_messages, t.events_dropped, t.kicks,
-           d.timeouts, d.coalesced);
+           t.empty_kicks, d.timeouts, d.coalesced);
     o += ",\"consumer_errors\":{";
     for (int e = 1; e < 8; ++e)
         append(o, "%s\"%s\":%" PRIu64, e > 1 ? "," : "", kConsumerErrorNames[e], d.consumer_errors[e]);
@@ -244,8 +246,9 @@ std::string stats_text(const StatsSnapshot& s) {
     o += any ? "\n" : " none\n";
     const GuestCounters& t = s.guest_totals;
     append(o, "bad chains %" PRIu64 ", broken queues %" PRIu64 ", bad vhost messages %" PRIu64
-              ", events dropped %" PRIu64 ", kicks %" PRIu64 "\n",
-           t.bad_chains, t.broken_queues, t.bad_vhost_messages, t.events_dropped, t.kicks);
+              ", events dropped %" PRIu64 ", kicks %" PRIu64 " (%" PRIu64 " empty)\n",
+           t.bad_chains, t.broken_queues, t.bad_vhost_messages, t.events_dropped, t.kicks,
+           t.empty_kicks);
     append(o, "timeouts %" PRIu64 ", coalesced %" PRIu64 "\n", d.timeouts, d.coalesced);
     o += "consumer errors:";
     any = false;

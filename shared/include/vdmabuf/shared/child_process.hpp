@@ -20,8 +20,10 @@ public:
     ChildProcess(ChildProcess&& other) noexcept;
     ChildProcess& operator=(ChildProcess&& other) noexcept;
 
-    // argv[0] is the program path. stderr is inherited. Empty on failure.
-    [[nodiscard]] static ChildProcess spawn(const std::vector<std::string>& argv);
+    // argv[0] is the program path. stderr is inherited, or goes to stderr_fd when
+    // that is >= 0 (the caller keeps its copy). Empty on failure.
+    [[nodiscard]] static ChildProcess spawn(const std::vector<std::string>& argv,
+                                            int stderr_fd = -1);
 
     // Reads stdout until a line equal to `line` arrives; false on EOF or timeout.
     [[nodiscard]] bool wait_for_line(const std::string& line, int timeout_ms);

@@ -1,0 +1,147 @@
+// Hostile volume: more buffers than the quota, a PRESENT flood, an eventq that is
+// never serviced, many hostile connections at once.
+#include "fixture.hpp"
+
+#include <vdmabuf/shared/time.hpp>
+
+namespace vdmabuf::hostile {
+namespace {
+
+template <typename T> std::vector<uint8_t> bytes_of(const T& v) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&v);
+    return {p, p + sizeof v};
+}
+
+using Floods = Hostile;
+
+TEST_F(Floods, MoreBuffersThanTheQuota) {
+    RawGuest* g = attacker();
+    ASSERT_TRUE(g);
+    for (uint32_t c = 1; c <= kQuota; ++c)
+        ASSERT_TRUE(g->export_ok(c)) << "buffer " << c;
+    expect_error(*g, g->valid_export(kQuota + 1).bytes(), VDMABUF_RESP_ERR_QUOTA, 0);
+    expect_error(*g, g->valid_export(kQuota + 2).bytes(), VDMABUF_RESP_ERR_QUOTA, 0);
+    // A second guest has a quota of its own.
+    RawGuest* other = attacker({.name = "mallory2"});
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(other->export_ok(1));
+    // One out, one in.
+    auto ok = g->request(g->unexport_cmd(3));
+    ASSERT_TRUE(ok && ok->resp.hdr.type == VDMABUF_RESP_OK);
+    EXPECT_TRUE(g->export_ok(kQuota + 1));
+    expect_error(*g, g->valid_export(kQuota + 2).bytes(), VDMABUF_RESP_ERR_QUOTA, 0);
+    EXPECT_GE(daemon_buffers(), kQuota + 1);
+    expect_log("ERR_QUOTA");
+    expect_counter({"daemon", "errors", "QUOTA"}, 3);
+}
+
+TEST_F(Floods, PresentFlood) {
+    RawGuest* g = attacker();
+    ASSERT_TRUE(g);
+    for (uint32_t c = 1; c <= kQuota; ++c)
+        ASSERT_TRUE(g->export_ok(c));
+    // Batches of 32 PRESENTs over 8 buffers and 4 outputs, as fast as the rings
+    // allow. Each is answered: OK, or IN_USE while its buffer is still presented.
+    uint64_t sequence = 0, accepted = 0, in_use = 0, releases = 0;
+    constexpr int kRounds = 60;
+    for (int round = 0; round < kRounds; ++round) {
+        std::vector<std::vector<uint8_t>> batch;
+        for (uint32_t i = 0; i < RawGuest::kMaxBatch; ++i) {
+            ++sequence;
+            batch.push_back(bytes_of(g->present_cmd(1 + i % kQuota, i % 4, sequence)));
+        }
+        const auto replies = g->request_batch(batch);
+        ASSERT_EQ(replies.size(), batch.size()) << "round " << round;
+        for (const auto& r : replies) {
+            ASSERT_EQ(r.used_len, sizeof(vdmabuf_resp));
+            if (r.resp.hdr.type == VDMABUF_RESP_OK)
+                ++accepted;
+            else if (r.resp.hdr.type == VDMABUF_RESP_ERR_IN_USE)
+                ++in_use;
+            else
+                ADD_FAILURE() << std::hex << "unexpected response 0x" << r.resp.hdr.type;
+        }
+        for (const auto& e : g->take_events())
+            releases += e.type == VDMABUF_EVT_RELEASE;
+        if (round == kRounds / 2) {
+            EXPECT_TRUE(honest().wait_frames(2, 10000)) << "honest frames stopped mid-flood";
+        }
+    }
+    // Exactly one RELEASE per accepted PRESENT.
+    const auto rest = g->wait_releases(static_cast<size_t>(accepted - releases), 10000);
+    releases += rest.size();
+    EXPECT_EQ(releases, accepted);
+    EXPECT_GE(accepted, uint64_t(kRounds) * 4);
+    EXPECT_GT(in_use, 0u);
+    expect_log("ERR_IN_USE");
+    expect_counter({"daemon", "presents"}, double(accepted));
+    expect_counter({"daemon", "errors", "IN_USE"}, double(in_use));
+}
+
+TEST_F(Floods, EventqNeverServiced) {
+    // A driver that posts no eventq buffers and presents on: its RELEASEs cannot
+    // be delivered. vdmabufd must not grow without bound, nor hang, for it.
+    RawGuest* g = attacker({.post_event_buffers = false});
+    ASSERT_TRUE(g);
+    for (uint32_t c = 1; c <= kQuota; ++c)
+        ASSERT_TRUE(g->export_ok(c));
+    uint64_t sequence = 0, accepted = 0;
+    const uint64_t deadline = now_ns() + 30'000'000'000ull;
+    // Far more presentations than the event FIFO holds (max_buffers * 2 + 16).
+    while (accepted < 20 * kQuota && now_ns() < deadline) {
+        std::vector<std::vector<uint8_t>> batch;
+        for (uint32_t c = 1; c <= kQuota; ++c)
+            batch.push_back(bytes_of(g->present_cmd(c, 0, ++sequence)));
+        const auto replies = g->request_batch(batch);
+        ASSERT_EQ(replies.size(), batch.size());
+        uint64_t in_use = 0;
+        for (const auto& r : replies) {
+            accepted += r.resp.hdr.type == VDMABUF_RESP_OK;
+            in_use += r.resp.hdr.type == VDMABUF_RESP_ERR_IN_USE;
+        }
+        if (in_use == batch.size())
+            break; // every buffer waits for a RELEASE the driver cannot receive
+    }
+    EXPECT_LE(accepted, uint64_t(2 * kQuota + 16) + kQuota)
+        << "more presentations accepted than undeliverable RELEASEs can be held";
+    // Buffers posted now receive the RELEASEs that waited, in order.
+    for (uint16_t i = 0; i < RawGuest::kEventBuffers; ++i) {
+        g->set_desc(VDMABUF_VQ_EVENT, i,
+                    {g->alloc(4096), VDMABUF_EVENT_SIZE, virtio::kDescFWrite, 0});
+        g->post(VDMABUF_VQ_EVENT, i);
+    }
+    g->kick(VDMABUF_VQ_EVENT);
+    EXPECT_TRUE(g->wait_used(VDMABUF_VQ_EVENT, static_cast<uint16_t>(std::min<uint64_t>(
+                                                   accepted, RawGuest::kEventBuffers))));
+    expect_log("ERR_IN_USE");
+    expect_counter({"daemon", "errors", "IN_USE"}, 1);
+}
+
+TEST_F(Floods, ManyHostileConnectionsAtOnce) {
+    // Twenty connections with garbage half-sent, eight guests at their quota, all
+    // at the same time; then everyone leaves at once.
+    std::vector<RawGuest*> garbage;
+    for (int i = 0; i < 20; ++i) {
+        RawGuest* c = connection();
+        ASSERT_TRUE(c);
+        const vu::Header hdr{uint32_t(vu::Request::set_mem_table), vu::kVersion, 200};
+        ASSERT_TRUE(c->send_bytes(&hdr, sizeof hdr - (i % 12)));
+        garbage.push_back(c);
+    }
+    for (int i = 0; i < 8; ++i) {
+        RawGuest* g = attacker({.memory_size = 2 << 20, .name = "swarm" + std::to_string(i)});
+        ASSERT_TRUE(g);
+        for (uint32_t c = 1; c <= kQuota; ++c)
+            ASSERT_TRUE(g->export_ok(c, 32, 32));
+        auto ok = g->request(g->present_cmd(1, 0, 1));
+        ASSERT_TRUE(ok && ok->resp.hdr.type == VDMABUF_RESP_OK);
+    }
+    EXPECT_GE(daemon_buffers(), 8u * kQuota);
+    EXPECT_TRUE(honest().wait_frames(3, 10000));
+    expect_log("peer closed mid-");
+    expect_counter({"daemon", "bad_vhost_messages"}, 20);
+    expect_counter({"daemon", "exports"}, 8 * kQuota);
+}
+
+} // namespace
+} // namespace vdmabuf::hostile
