@@ -82,6 +82,16 @@ HonestTraffic::~HonestTraffic() {
     stop_ = true;
     if (thread_.joinable())
         thread_.join();
+    // Unexport before the allocations go, as a well-behaved guest does.
+    if (!guest_ || guest_->lost)
+        return;
+    const uint64_t ok_before = guest_->device->counters().responses_ok;
+    size_t sent = 0;
+    for (const auto& b : buffers_)
+        sent += guest_->device->unexport(b.id, nullptr);
+    (void)harness::pump_until(
+        [&] { return guest_->device->counters().responses_ok >= ok_before + sent; }, 3000,
+        {guest_.get()}, {viewer_.get()});
 }
 
 void HonestTraffic::run() {

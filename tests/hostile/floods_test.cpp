@@ -71,7 +71,7 @@ TEST_F(Floods, PresentFlood) {
     const auto rest = g->wait_releases(static_cast<size_t>(accepted - releases), 10000);
     releases += rest.size();
     EXPECT_EQ(releases, accepted);
-    EXPECT_GE(accepted, uint64_t(kRounds) * 4);
+    EXPECT_GE(accepted, uint64_t{kQuota}); // how many more depends on the viewer's pace
     EXPECT_GT(in_use, 0u);
     expect_log("ERR_IN_USE");
     expect_counter({"daemon", "presents"}, double(accepted));

@@ -48,6 +48,7 @@ std::unique_ptr<RawGuest> RawGuest::connect(const std::string& socket, Options o
     std::unique_ptr<RawGuest> g(new RawGuest);
     g->name_ = options.name;
     g->post_events_ = options.post_event_buffers;
+    g->device_features_ = options.device_features;
     g->size_ = options.memory_size;
     g->sock_ = UniqueFd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
     sockaddr_un addr{};
@@ -145,7 +146,7 @@ bool RawGuest::negotiate() {
         return false;
     const auto features = reply_u64(vu::Request::get_features);
     const uint64_t want = vu::bit(vu::feature::kVersion1) | vu::bit(vu::feature::kProtocolFeatures) |
-                          vu::bit(vu::feature::kIndirectDesc);
+                          vu::bit(vu::feature::kIndirectDesc) | device_features_;
     if (!features || (*features & want) != want)
         return false;
     if (!send(vu::Request::set_features, &want, sizeof want))

@@ -59,6 +59,7 @@ public:
         uint64_t memory_size = 8 << 20;
         std::string name = "mallory";
         bool post_event_buffers = true; // false: a driver that never services the eventq
+        uint64_t device_features = 0;   // VDMABUF_F_* bits to negotiate (must be offered)
     };
 
     // Connects and creates the memory; sends nothing. nullptr on failure.
@@ -163,6 +164,7 @@ private:
     uint64_t size_ = 0;
     std::string name_;
     bool post_events_ = true;
+    uint64_t device_features_ = 0;
     UniqueFd kick_[2], call_[2];
     uint64_t ring_gpa_[2] = {};
     uint16_t avail_idx_[2] = {};

@@ -73,6 +73,46 @@ TEST_F(Vhost, PayloadOfTheWrongSize) {
     expect_counter({"daemon", "bad_vhost_messages"}, 3);
 }
 
+TEST_F(Vhost, FeatureAndConfigAbuse) {
+    RawGuest* g = connection();
+    ASSERT_TRUE(g);
+    // Features nobody offered: refused, the connection stays.
+    const uint64_t packed = vu::bit(vu::feature::kRingPacked) | vu::bit(vu::feature::kVersion1);
+    auto ack = g->acked(vu::Request::set_features, &packed, sizeof packed);
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(*ack, 1u);
+    const uint64_t proto = ~uint64_t{0};
+    ack = g->acked(vu::Request::set_protocol_features, &proto, sizeof proto);
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(*ack, 1u);
+    // GET_CONFIG past the 256-byte space, and with a size that disagrees with the
+    // payload: a zero-length reply (failure), nothing read out of bounds.
+    auto get_config = [&](vu::ConfigHeader h, uint32_t payload) -> std::optional<uint32_t> {
+        uint8_t buf[sizeof h + 256] = {};
+        std::memcpy(buf, &h, sizeof h);
+        if (!g->send(vu::Request::get_config, buf, payload))
+            return std::nullopt;
+        pollfd pfd{g->sock(), POLLIN, 0};
+        if (::poll(&pfd, 1, 5000) != 1)
+            return std::nullopt;
+        vu::Message reply;
+        if (vu::recv_message(g->sock(), reply) != vu::RecvStatus::ok)
+            return std::nullopt;
+        return reply.hdr.size;
+    };
+    EXPECT_EQ(get_config({250, 16, 0}, sizeof(vu::ConfigHeader) + 16), std::optional<uint32_t>(0));
+    EXPECT_EQ(get_config({0, 0xffffffffu, 0}, sizeof(vu::ConfigHeader)), std::optional<uint32_t>(0));
+    EXPECT_EQ(get_config({0xfffffff0u, 32, 0}, sizeof(vu::ConfigHeader) + 32),
+              std::optional<uint32_t>(0));
+    EXPECT_EQ(get_config({0, 16, 0}, sizeof(vu::ConfigHeader) + 8), std::optional<uint32_t>(0));
+    // A proper one still works and says what the device is.
+    const auto good = get_config({0, 16, 0}, sizeof(vu::ConfigHeader) + 16);
+    EXPECT_EQ(good, std::optional<uint32_t>(sizeof(vu::ConfigHeader) + 16));
+    expect_log("not offered");
+    expect_log("bad config request");
+    expect_counter({"daemon", "bad_vhost_messages"}, 6);
+}
+
 TEST_F(Vhost, OversizedMessages) {
     RawGuest* g = connection();
     ASSERT_TRUE(g);
