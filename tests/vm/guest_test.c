@@ -8,7 +8,8 @@
  *   phase 1  present frames until 5 got RELEASE reason DONE (the viewer exits)
  *   phase 2  after a new viewer's REFRESH: wait for go2 (viewer stopped), present
  *            2 frames, write presented2, collect their RELEASEs (viewer killed)
- *   phase 3  leave 3 buffers exported, write live, wait for go3, exit (poweroff)
+ *   phase 3  leave 3 buffers exported, write live, wait for go3, then power the
+ *            guest off with the buffers still exported
  * Every check prints "PASS name" or "FAIL name: why" into results/guest.txt.
  */
 #define _GNU_SOURCE
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/reboot.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -478,5 +480,11 @@ int main(int argc, char **argv)
 	check("phase3_go", wait_marker("go3", 60000), "host never said go3");
 	fprintf(out, "END failures=%d\n", failures);
 	fclose(out);
-	return failures ? 1 : 0;
+	snprintf(text, sizeof text, "dmesg > %s/dmesg.txt", dir);
+	if (system(text) != 0)
+		fprintf(stderr, "guest-test: dmesg failed\n");
+	/* No close(), no UNEXPORT: the host must retire what a vanished guest held. */
+	sync();
+	reboot(RB_POWER_OFF);
+	return 1;
 }

@@ -101,15 +101,17 @@ cat >"$root/init" <<'EOF'
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in $(cat /modules.order); do insmod /lib/modules/$m || echo "insmod $m failed"; done
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none results /results || echo "9p mount failed"
-insmod /lib/modules/virtio_vdmabuf.ko borrow_id=19 guest_name=vmguest
+vdm="/lib/modules/virtio_vdmabuf.ko borrow_id=19 guest_name=vmguest"
+insmod $vdm
 dmesg | grep -i vdmabuf > /results/dmesg-probe.txt
 echo "guest: running vm-frontend-test"
 /bin/vm-frontend-test /results
-echo "guest: running guest-test"
-/bin/guest-test /results; echo "exit=$?" > /results/guest-exit
-dmesg > /results/dmesg.txt
-rmmod virtio_vdmabuf && echo "rmmod ok" >> /results/guest-exit
-sync
+# Unload (device reset: vdmabufd ends the session) and load again (a new HELLO).
+rmmod virtio_vdmabuf && echo "rmmod ok" > /results/rmmod
+insmod $vdm && echo "insmod again ok" >> /results/rmmod
+echo "guest: running guest-test (it powers the guest off)"
+/bin/guest-test /results
+echo "guest-test returned $?" > /results/guest-exit
 poweroff -f
 EOF
 chmod +x "$root/init"
@@ -128,7 +130,7 @@ wait_file() { # path timeout_s [pid that must stay alive]
   done
 }
 "$vdmabufd" --guest-socket "$work/guest.sock" --consumer-socket "$work/consumer.sock" \
-  --release-timeout 30000 --udmabuf off --log info >"$work/vdmabufd.log" 2>&1 &
+  --release-timeout 30000 --udmabuf off --log "${VM_LANE_LOG:-info}" >"$work/vdmabufd.log" 2>&1 &
 daemon=$!
 pids+=("$daemon")
 wait_file "$work/consumer.sock" 20 "$daemon" || { fail "vdmabufd did not start"; cat "$work/vdmabufd.log"; exit 1; }
@@ -190,7 +192,7 @@ else
   fail "guest saw no REFRESH for viewer 2"
 fi
 
-# Phase 3: buffers live, then the guest powers off: vdmabufd retires them.
+# Phase 3: buffers live, then the guest powers off holding them: vdmabufd retires them.
 if wait_file "$share/live" 60 "$qemu"; then
   "$ctl" --connect "$work/consumer.sock" list >"$work/list-live.txt" 2>&1
   grep -q '"vmguest": 3 buffers' "$work/list-live.txt" && pass "vdmabufd holds the guest's 3 buffers" ||
@@ -237,7 +239,10 @@ if [[ -f $share/frontend.txt ]]; then
 else
   fail "no kernel frontend results"
 fi
-grep -q 'rmmod ok' "$share/guest-exit" 2>/dev/null && pass "module unloaded cleanly in the guest" || fail "rmmod: $(cat "$share/guest-exit" 2>/dev/null)"
+grep -q 'insmod again ok' "$share/rmmod" 2>/dev/null &&
+  pass "module unloaded and loaded again in the guest (two HELLO sessions)" ||
+  fail "rmmod/insmod: $(cat "$share/rmmod" 2>/dev/null)"
+[[ -f $share/guest-exit ]] && fail "guest-test did not power the guest off: $(cat "$share/guest-exit")"
 if grep -qE 'BUG:|WARNING:|Oops|kmemleak|general protection' "$share/dmesg.txt" "$work/console.log" 2>/dev/null; then
   fail "kernel warnings:"; grep -E -A5 'BUG:|WARNING:|Oops|general protection' "$work/console.log" | head -40
 fi
