@@ -41,6 +41,8 @@ cleanup() {
   if [[ ${VM_LANE_KEEP:-0} == 1 || $failures -gt 0 ]]; then log "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+trap 'exit 1' TERM INT # meson's timeout: still clean up
+deadline=$((t0 + 270))   # every wait below ends by then (meson's timeout is 300 s)
 
 # --- The module and the guest program ------------------------------------
 mkdir -p "$work/src/driver" "$work/src/protocols"
@@ -123,6 +125,7 @@ share=$work/share
 mkdir -p "$share"
 wait_file() { # path timeout_s [pid that must stay alive]
   local end=$((SECONDS + $2))
+  ((end < deadline)) || end=$deadline
   while [[ ! -e $1 ]]; do
     ((SECONDS < end)) || return 1
     [[ -z ${3:-} ]] || kill -0 "$3" 2>/dev/null || return 1
@@ -157,7 +160,7 @@ if wait_file "$share/phase1" 150 "$qemu"; then
 else
   fail "guest never finished phase 1"
 fi
-end=$((SECONDS + 30))
+end=$((SECONDS + 30)); ((end < deadline)) || end=$deadline
 while kill -0 "$viewer1" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
 kill -0 "$viewer1" 2>/dev/null && { fail "viewer 1 still running"; kill -KILL "$viewer1"; }
 if wait "$viewer1"; then pass "viewer 1 exited after 5 frames"; else fail "viewer 1 failed"; fi
@@ -201,7 +204,7 @@ if wait_file "$share/live" 60 "$qemu"; then
 else
   fail "guest never reached phase 3"
 fi
-end=$((SECONDS + 60))
+end=$((SECONDS + 60)); ((end < deadline)) || end=$deadline
 while kill -0 "$qemu" 2>/dev/null && ((SECONDS < end)); do sleep 0.2; done
 if kill -0 "$qemu" 2>/dev/null; then fail "guest did not power off"; kill -KILL "$qemu"; fi
 wait "$qemu" 2>/dev/null

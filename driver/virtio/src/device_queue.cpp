@@ -251,7 +251,9 @@ void DeviceQueue::disable_notifications() {
 }
 
 bool DeviceQueue::enable_notifications() {
-    if (!configured())
+    // A disabled ring pops nothing: "more work" would make the caller's
+    // pop-until-empty loop spin (a ring posted to before SET_VRING_ENABLE).
+    if (!configured() || !enabled_)
         return false;
     set_avail_event();
     ring::full_fence();

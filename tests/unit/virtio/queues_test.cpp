@@ -268,6 +268,9 @@ TEST_F(QueuesTest, BaseSurvivesReconfigureAndDisableStopsPops) {
     drv_.publish();
     dev_->enable(false);
     EXPECT_EQ(dev_->pop(chain), PopResult::empty);
+    // Work is posted, but a disabled ring must not ask its caller to pop again (a
+    // pop-until-empty loop would spin: QEMU restarting a ring the guest posted to).
+    EXPECT_FALSE(dev_->enable_notifications());
     dev_->enable(true);
     ASSERT_EQ(dev_->pop(chain), PopResult::ok);
     dev_->push(chain);

@@ -77,7 +77,7 @@ public:
     // otherwise sets used->flags NO_NOTIFY.
     void disable_notifications();
     // set_avail_event() + full fence + re-check: true if more work arrived meanwhile
-    // (pop again before sleeping).
+    // (pop again before sleeping). Always false while the ring is disabled.
     [[nodiscard]] bool enable_notifications();
 
     // Bad chains and broken-queue events seen since construction.
