@@ -1,14 +1,40 @@
 // vm-check-png PNG SEED: exit 0 when the screenshot is exactly the VM lane's
 // pattern (tests/vm/vm_pattern.h) for SEED, 1 with a count of wrong pixels else.
+// vm-check-png --locate PNG: exit 0 when the screenshot shows a window of
+// vdmabuf-pattern-client, drawn exactly (tests/clients/pattern.hpp).
 #include <vdmabuf/shared/png.hpp>
 
+#include "pattern.hpp"
 #include "vm_pattern.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+namespace {
+
+int locate(const char* path) {
+    auto img = vdmabuf::read_png(path);
+    if (!img)
+        return 1;
+    auto found = vdmabuf::pattern::locate(img->pixels.data(), img->width, img->height, img->stride);
+    if (!found) {
+        std::printf("vm-check-png: %s (%ux%u): no pattern-client window\n", path, img->width,
+                    img->height);
+        return 1;
+    }
+    const int64_t bad = vdmabuf::pattern::mismatches(img->pixels.data(), img->stride, *found);
+    std::printf("vm-check-png: %s: pattern window %ux%u at %u,%u, %lld pixels wrong\n", path,
+                found->layout.width, found->layout.height, found->x, found->y,
+                static_cast<long long>(bad));
+    return bad == 0 ? 0 : 1;
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
+    if (argc == 3 && !std::strcmp(argv[1], "--locate"))
+        return locate(argv[2]);
     if (argc != 3) {
         std::fprintf(stderr, "usage: vm-check-png PNG SEED\n");
         return 2;

@@ -4,12 +4,15 @@
 # memfd guest RAM and vhost-user-vsock-pci (virtio id 19, borrowed) on vdmabufd's
 # guest socket, and checks what the guest program (guest_test.c) and the host see.
 #
-#   tests/vm/run-lane.sh SRC VDMABUFD VIEWER VDMABUFCTL CHECK_PNG FRONTEND_TEST
+#   tests/vm/run-lane.sh SRC VDMABUFD VIEWER VDMABUFCTL CHECK_PNG FRONTEND_TEST [COMPOSITOR CLIENT]
+# With COMPOSITOR and CLIENT, phase 0 runs vdmabuf-compositor --device /dev/virtio-vdmabuf
+# with vdmabuf-pattern-client in the guest and finds the client's window on the host.
 # Exit 0 pass, 1 fail, 77 skip (the reason on stdout). Packages: scripts/install-deps --vm.
 # VM_LANE_KEEP=1 keeps the work directory (its path is printed).
 set -uo pipefail
 
 src=$1 vdmabufd=$2 viewer=$3 ctl=$4 check_png=$5 frontend_test=$6
+compositor=${7:-} client=${8:-}
 t0=$SECONDS
 log() { printf '[vm-lane %3ds] %s\n' $((SECONDS - t0)) "$*"; }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -71,6 +74,12 @@ copy_closure() { # a dynamic executable and every shared library it loads
   done
 }
 copy_closure "$frontend_test"
+if [[ -n $compositor ]]; then
+  copy_closure "$compositor"
+  copy_closure "$client"
+  mkdir -p "$root/usr/share/X11"
+  cp -r /usr/share/X11/xkb "$root/usr/share/X11/" # the compositor's seat keymap
+fi
 cp "$work/src/driver/kernel/virtio_vdmabuf.ko" "$root/lib/modules/"
 moddir=/lib/modules/$abi
 declare -A seen=()
@@ -106,6 +115,20 @@ mount -t 9p -o trans=virtio,version=9p2000.L,cache=none results /results || echo
 vdm="/lib/modules/virtio_vdmabuf.ko borrow_id=19 guest_name=vmguest"
 insmod $vdm
 dmesg | grep -i vdmabuf > /results/dmesg-probe.txt
+if [ -x /bin/vdmabuf-compositor ]; then
+  echo "guest: running vdmabuf-compositor on /dev/virtio-vdmabuf"
+  mkdir -p /tmp/xdg; chmod 700 /tmp/xdg
+  XDG_RUNTIME_DIR=/tmp/xdg /bin/vdmabuf-compositor --device /dev/virtio-vdmabuf \
+    --output 640x480@30 -- /bin/vdmabuf-pattern-client --mode still --size 320x240 \
+    > /results/compositor.log 2>&1 &
+  cpid=$!
+  i=0
+  while [ ! -e /results/comp-seen ] && [ $i -lt 1200 ] && kill -0 $cpid 2>/dev/null; do
+    sleep 0.1; i=$((i + 1))
+  done
+  kill $cpid 2>/dev/null; wait $cpid
+  echo "compositor exit $?" > /results/comp-done
+fi
 echo "guest: running vm-frontend-test"
 /bin/vm-frontend-test /results
 # Unload (device reset: vdmabufd ends the session) and load again (a new HELLO).
@@ -138,11 +161,6 @@ daemon=$!
 pids+=("$daemon")
 wait_file "$work/consumer.sock" 20 "$daemon" || { fail "vdmabufd did not start"; cat "$work/vdmabufd.log"; exit 1; }
 
-"$viewer" --connect "$work/consumer.sock" --guest vmguest --presenter headless --frames 5 \
-  --screenshot "$work/shot.png" --stats-json "$work/viewer1.json" >"$work/viewer1.log" 2>&1 &
-viewer1=$!
-pids+=("$viewer1")
-
 qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M \
   -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
   -kernel "/boot/vmlinuz-$abi" -initrd "$work/initrd.gz" \
@@ -153,6 +171,33 @@ qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M \
 qemu=$!
 pids+=("$qemu")
 boot_t=$SECONDS
+
+# Phase 0: the guest compositor on the kernel frontend; each viewer that connects
+# asks for a frame (REFRESH) until one shows the client's window, drawn exactly.
+if [[ -n $compositor ]]; then
+  seen=
+  while [[ -z $seen ]] && kill -0 "$qemu" 2>/dev/null && ((SECONDS < deadline - 150)); do
+    rm -f "$work/comp.png"
+    timeout 20 "$viewer" --connect "$work/consumer.sock" --guest vmguest --presenter headless \
+      --frames 1 --screenshot "$work/comp.png" >>"$work/viewer0.log" 2>&1
+    [[ -f $work/comp.png ]] && "$check_png" --locate "$work/comp.png" >"$work/comp-check.txt" && seen=1
+  done
+  if [[ -n $seen ]]; then
+    pass "compositor in the guest: $(cat "$work/comp-check.txt") ($((SECONDS - boot_t)) s after boot)"
+  else
+    fail "no pattern-client window from the guest compositor"
+    cat "$work/comp-check.txt" 2>/dev/null
+  fi
+  : >"$share/comp-seen"
+  wait_file "$share/comp-done" 30 "$qemu" && pass "compositor stopped: $(cat "$share/comp-done")" ||
+    fail "compositor did not stop"
+fi
+
+"$viewer" --connect "$work/consumer.sock" --guest vmguest --presenter headless --frames 5 \
+  --screenshot "$work/shot.png" --stats-json "$work/viewer1.json" >"$work/viewer1.log" 2>&1 &
+viewer1=$!
+pids+=("$viewer1")
+
 
 # Phase 1: five frames through the viewer; it exits with a screenshot.
 if wait_file "$share/phase1" 150 "$qemu"; then
