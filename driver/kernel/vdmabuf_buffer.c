@@ -39,7 +39,7 @@ static int vdm_alloc_pages(struct vdm_buf *buf)
 		while (order && (1ul << order) > left)
 			order--;
 		for (;;) {
-			gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_NOWARN;
+			gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_NOWARN | __GFP_ACCOUNT;
 
 			if (order)
 				gfp |= __GFP_NORETRY;

@@ -166,6 +166,27 @@ out_free:
 	return ret;
 }
 
+/*
+ * After a reset the device is quiet: hand back the request nobody will answer
+ * (its caller gets -ENODEV) and free the ones whose callers gave up.
+ */
+static void vdm_free_abandoned(struct vdm_dev *dev)
+{
+	struct vdm_request *r;
+
+	spin_lock_irq(&dev->ctrl_lock);
+	while ((r = virtqueue_detach_unused_buf(dev->ctrlq))) {
+		if (r->abandoned) {
+			vdm_free_request(r);
+			continue;
+		}
+		r->used_len = U32_MAX;
+		complete(&r->done);
+	}
+	dev->pending = NULL;
+	spin_unlock_irq(&dev->ctrl_lock);
+}
+
 static int vdm_post_event_buffer(struct vdm_dev *dev, void *buf)
 {
 	struct scatterlist sg;
@@ -373,10 +394,13 @@ static int vdm_probe(struct virtio_device *vdev)
 	return 0;
 
 err_reset:
-	spin_lock_irq(&dev->event_lock);
+	spin_lock_irq(&dev->ctrl_lock);
+	spin_lock(&dev->event_lock);
 	dev->removed = true;
-	spin_unlock_irq(&dev->event_lock);
+	spin_unlock(&dev->event_lock);
+	spin_unlock_irq(&dev->ctrl_lock);
 	virtio_reset_device(vdev);
+	vdm_free_abandoned(dev);
 	cancel_work_sync(&dev->event_work);
 	vdev->config->del_vqs(vdev);
 err_free:
@@ -387,7 +411,6 @@ err_free:
 static void vdm_remove(struct virtio_device *vdev)
 {
 	struct vdm_dev *dev = vdev->priv;
-	struct vdm_request *r;
 	struct vdm_buf *buf;
 	unsigned long idx;
 
@@ -406,18 +429,7 @@ static void vdm_remove(struct virtio_device *vdev)
 	spin_unlock_irq(&dev->lock);
 
 	virtio_reset_device(vdev);
-	/* The device is quiet: hand back the request nobody will answer. */
-	spin_lock_irq(&dev->ctrl_lock);
-	while ((r = virtqueue_detach_unused_buf(dev->ctrlq))) {
-		if (r->abandoned) {
-			vdm_free_request(r);
-			continue;
-		}
-		r->used_len = U32_MAX;
-		complete(&r->done);
-	}
-	dev->pending = NULL;
-	spin_unlock_irq(&dev->ctrl_lock);
+	vdm_free_abandoned(dev);
 	mutex_lock(&dev->req_mutex); /* the last request's caller is done with the queue */
 	mutex_unlock(&dev->req_mutex);
 	cancel_work_sync(&dev->event_work);
