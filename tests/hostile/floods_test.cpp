@@ -117,6 +117,42 @@ TEST_F(Floods, EventqNeverServiced) {
     expect_counter({"daemon", "errors", "IN_USE"}, 1);
 }
 
+TEST_F(Floods, MaxExtentsScatteredBufferImportsIntact) {
+    // Not an error, an extreme: 4096 one-page extents in reverse page order, the
+    // most a buffer may have. A second viewer imports it and reads every byte.
+    RawGuest* g = attacker({.memory_size = 20 << 20});
+    ASSERT_TRUE(g);
+    constexpr uint32_t kPages = VDMABUF_MAX_EXTENTS;
+    const uint64_t base = g->alloc(uint64_t{kPages} * 4096);
+    ExportRequest e = g->valid_export(1, 2048, 2048); // 16 MiB = 4096 pages
+    e.extents.clear();
+    for (uint32_t i = 0; i < kPages; ++i) {
+        const uint64_t page = base + uint64_t{kPages - 1 - i} * 4096;
+        e.extents.push_back({page, 4096});
+        auto* words = reinterpret_cast<uint32_t*>(g->host(page));
+        for (uint32_t w = 0; w < 1024; ++w)
+            words[w] = i * 1024 + w; // the buffer's word index
+    }
+    e.cmd.n_extents = kPages;
+    auto r = g->request(e.bytes());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->resp.hdr.type, uint32_t(VDMABUF_RESP_OK));
+    auto viewer = consumer::Client::connect(daemon().consumer_socket(), VDMABUF_ROLE_VIEWER,
+                                            "mallory");
+    ASSERT_TRUE(viewer);
+    auto imported = viewer->import(g->id(1), 10000);
+    ASSERT_TRUE(imported);
+    ASSERT_EQ(imported->size(), uint64_t{kPages} * 4096);
+    const auto* words = reinterpret_cast<const uint32_t*>(imported->map());
+    ASSERT_TRUE(words);
+    uint32_t wrong = 0;
+    for (uint32_t w = 0; w < kPages * 1024; ++w)
+        wrong += words[w] != w;
+    EXPECT_EQ(wrong, 0u);
+    expect_log("'mallory': ready");
+    expect_counter({"daemon", "exports"}, 1);
+}
+
 TEST_F(Floods, ManyHostileConnectionsAtOnce) {
     // Twenty connections with garbage half-sent, eight guests at their quota, all
     // at the same time; then everyone leaves at once.

@@ -186,6 +186,7 @@ TEST_F(Ids, DisconnectWhilePresented) {
     disconnect(g);
     expect_log("disconnected");
     expect_counter({"daemon", "presents"}, 4);
+    expect_counter({"daemon", "retired"}, 4);
 }
 
 } // namespace

@@ -312,6 +312,31 @@ TEST_F(Vhost, MemTableWrongCounts) {
     expect_counter({"daemon", "bad_vhost_messages"}, 5);
 }
 
+TEST_F(Vhost, MemTableReplacedMidSession) {
+    RawGuest* g = attacker();
+    ASSERT_TRUE(g);
+    ASSERT_TRUE(g->export_ok(1));
+    ASSERT_TRUE(g->export_ok(2));
+    auto ok = g->request(g->present_cmd(1, 0, 1));
+    ASSERT_TRUE(ok && ok->resp.hdr.type == VDMABUF_RESP_OK);
+    // The same memory again (QEMU does this on hotplug): every buffer is retired,
+    // the rings are re-translated and the session goes on.
+    auto ack = g->send_mem_table();
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(*ack, 0u);
+    expect_error(*g, g->present_cmd(2, 0, 2), VDMABUF_RESP_ERR_INVALID_ID,
+                 offsetof(vdmabuf_cmd_present, id.counter));
+    EXPECT_TRUE(g->export_ok(1));
+    // A table the daemon refuses leaves no memory: nothing can be exported.
+    UniqueFd unsealed = memfd(1 << 20, 0);
+    ack = mem_table(*g, {region(1 << 20)}, {unsealed.get()}, 1);
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(*ack, 1u);
+    expect_log("memory table replaced with 2 buffers live");
+    expect_counter({"daemon", "retired"}, 3);
+    expect_counter({"daemon", "bad_vhost_messages"}, 1);
+}
+
 TEST_F(Vhost, RingSetupAbuse) {
     RawGuest* g = connection();
     ASSERT_TRUE(g);

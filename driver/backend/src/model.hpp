@@ -66,6 +66,7 @@ struct GuestCounters {
     uint64_t exports = 0;
     uint64_t presents = 0;
     uint64_t unexports = 0;
+    uint64_t retired = 0; // buffers dropped without UNEXPORT (disconnect, reset, new memory table)
     uint64_t releases[4] = {}; // by vdmabuf_release_reason
     uint64_t errors[16] = {};  // by (code - VDMABUF_RESP_ERR_UNSPEC)
     uint64_t bad_chains = 0;   // chains returned unexecuted
@@ -81,6 +82,7 @@ struct GuestCounters {
         exports += c.exports;
         presents += c.presents;
         unexports += c.unexports;
+        retired += c.retired;
         for (size_t i = 0; i < std::size(releases); ++i)
             releases[i] += c.releases[i];
         for (size_t i = 0; i < std::size(errors); ++i)

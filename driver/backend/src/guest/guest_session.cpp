@@ -134,6 +134,7 @@ void GuestSession::retire_buffers() {
     table_.for_each([](BufferTable::Entry& e) { e.in_flight = e.release_pending = false; });
     in_flight_ = 0;
     table_.for_each([this](const BufferTable::Entry& e) { hub_.buffer_removed(*this, e.buffer); });
+    counters_.retired += table_.size();
     table_.clear();
     in_flight_ = 0;
 }

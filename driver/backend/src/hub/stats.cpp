@@ -90,8 +90,9 @@ void outputs_json(std::string& o, uint32_t mask) {
 }
 
 void guest_counters_json(std::string& o, const GuestCounters& c) {
-    append(o, "{\"exports\":%" PRIu64 ",\"presents\":%" PRIu64 ",\"unexports\":%" PRIu64, c.exports,
-           c.presents, c.unexports);
+    append(o, "{\"exports\":%" PRIu64 ",\"presents\":%" PRIu64 ",\"unexports\":%" PRIu64
+              ",\"retired\":%" PRIu64,
+           c.exports, c.presents, c.unexports, c.retired);
     o += ",\"releases\":{";
     for (int r = 0; r < 4; ++r)
         append(o, "%s\"%s\":%" PRIu64, r ? "," : "", kReleaseNames[r], c.releases[r]);
@@ -106,8 +107,9 @@ void guest_counters_json(std::string& o, const GuestCounters& c) {
 }
 
 void guest_counters_text(std::string& o, const GuestCounters& c, const char* indent) {
-    append(o, "%sexports %" PRIu64 ", presents %" PRIu64 ", unexports %" PRIu64 "\n", indent,
-           c.exports, c.presents, c.unexports);
+    append(o, "%sexports %" PRIu64 ", presents %" PRIu64 ", unexports %" PRIu64
+              ", retired %" PRIu64 "\n",
+           indent, c.exports, c.presents, c.unexports, c.retired);
     append(o, "%sreleases: done %" PRIu64 ", no_consumer %" PRIu64 ", timeout %" PRIu64
               ", dropped %" PRIu64 "\n",
            indent, c.releases[0], c.releases[1], c.releases[2], c.releases[3]);
@@ -198,7 +200,8 @@ std::string stats_json(const StatsSnapshot& s) {
     for (int e = 0; e < 16; ++e)
         append(o, "%s\"%s\":%" PRIu64, e ? "," : "", kDeviceErrorNames[e], s.guest_totals.errors[e]);
     const GuestCounters& t = s.guest_totals;
-    append(o, "},\"bad_chains\":%" PRIu64 ",\"broken_queues\":%" PRIu64
+    append(o, "},\"retired\":%" PRIu64, t.retired);
+    append(o, ",\"bad_chains\":%" PRIu64 ",\"broken_queues\":%" PRIu64
               ",\"bad_vhost_messages\":%" PRIu64 ",\"events_dropped\":%" PRIu64
               ",\"kicks\":%" PRIu64 ",\"empty_kicks\":%" PRIu64 ",\"timeouts\":%" PRIu64
               ",\"coalesced\":%" PRIu64,
@@ -245,6 +248,7 @@ std::string stats_text(const StatsSnapshot& s) {
         }
     o += any ? "\n" : " none\n";
     const GuestCounters& t = s.guest_totals;
+    append(o, "buffers retired without UNEXPORT %" PRIu64 "\n", t.retired);
     append(o, "bad chains %" PRIu64 ", broken queues %" PRIu64 ", bad vhost messages %" PRIu64
               ", events dropped %" PRIu64 ", kicks %" PRIu64 " (%" PRIu64 " empty)\n",
            t.bad_chains, t.broken_queues, t.bad_vhost_messages, t.events_dropped, t.kicks,
