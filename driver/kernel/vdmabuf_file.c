@@ -166,7 +166,10 @@ static long vdm_ioctl_export(struct vdm_file *file, void __user *arg)
 		goto out_put;
 	}
 	spin_lock_irq(&dev->lock);
-	ret = buf->state == VDM_IDLE && !dev->removed ? 0 : -EBUSY;
+	if (dev->removed)
+		ret = -ENODEV;
+	else
+		ret = buf->state == VDM_IDLE ? 0 : -EBUSY;
 	if (!ret)
 		buf->state = VDM_EXPORTING;
 	spin_unlock_irq(&dev->lock);
@@ -344,6 +347,8 @@ static long vdm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	struct vdm_file *file = filp->private_data;
 	void __user *uarg = (void __user *)arg;
 
+	if (cmd != VDMABUF_IOCTL_INFO && READ_ONCE(file->dev->removed))
+		return -ENODEV;
 	switch (cmd) {
 	case VDMABUF_IOCTL_INFO:
 		return copy_to_user(uarg, &file->dev->info, sizeof(file->dev->info)) ? -EFAULT : 0;

@@ -11,6 +11,11 @@
  *   phase 3  leave 3 buffers exported, write live, wait for go3, then power the
  *            guest off with the buffers still exported
  * Every check prints "PASS name" or "FAIL name: why" into results/guest.txt.
+ *
+ * `guest-test DIR unplug` (a second boot): exports two buffers, presents one,
+ * writes unplug-ready and waits for the host to hot-unplug the device; then the
+ * open file must report the loss, the dma-bufs must stay usable, and the module
+ * must unload once they are closed. Results in DIR/unplug.txt.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -381,6 +386,62 @@ static int handle(struct gbuf *bufs, const struct vdmabuf_uapi_event *ev, int *r
 	return 0;
 }
 
+static int unplug_main(void)
+{
+	struct gbuf bufs[2];
+	struct pollfd p;
+	uint32_t status = 0;
+	uint64_t end;
+	int dev = open(VDMABUF_UAPI_DEVICE, O_RDWR | O_CLOEXEC);
+
+	check("open", dev >= 0, VDMABUF_UAPI_DEVICE);
+	if (dev < 0)
+		return 1;
+	for (int i = 0; i < 2; i++) {
+		check("alloc", alloc_buf(dev, &bufs[i]) == 0, "buffer %d", i);
+		fill(&bufs[i], 50 + i);
+		check("export", export_buf(dev, &bufs[i], FOURCC_XRGB8888, &status) == 0 &&
+					status == VDMABUF_RESP_OK, "status 0x%x", status);
+	}
+	check("present", present(dev, bufs[0].id, 1, &status) == 0 && status == VDMABUF_RESP_OK,
+	      "status 0x%x", status);
+	marker("unplug-ready", "\n");
+
+	/* The host removes the device: poll reports HUP | ERR. */
+	end = now_ms() + 60000;
+	p.fd = dev;
+	p.events = POLLIN;
+	p.revents = 0;
+	while (now_ms() < end) {
+		struct vdmabuf_uapi_event ev;
+
+		if (poll(&p, 1, 500) > 0 && (p.revents & POLLHUP))
+			break;
+		if (p.revents & POLLIN)
+			(void)!read(dev, &ev, sizeof ev); /* the RELEASE of frame 1 */
+	}
+	check("unplug_pollhup", (p.revents & (POLLHUP | POLLERR)) == (POLLHUP | POLLERR),
+	      "revents 0x%x", p.revents);
+	check("unplug_present_enodev",
+	      present(dev, bufs[1].id, 2, &status) == -1 && errno == ENODEV, "");
+	check("unplug_export_enodev",
+	      export_buf(dev, &bufs[1], FOURCC_XRGB8888, &status) == -1 && errno == ENODEV, "");
+	check("unplug_buffers_still_mapped",
+	      bufs[0].px[0] == vm_pattern_pixel(0, 0, 50) &&
+		      bufs[1].px[VM_PATTERN_WIDTH * 199 + 319] == vm_pattern_pixel(319, 199, 51),
+	      "");
+	check("unplug_new_open_fails", open(VDMABUF_UAPI_DEVICE, O_RDWR) < 0, "");
+	for (int i = 0; i < 2; i++) {
+		munmap(bufs[i].px, bufs[i].size);
+		close(bufs[i].fd);
+	}
+	check("unplug_close", close(dev) == 0, "");
+	check("unplug_rmmod", system("rmmod virtio_vdmabuf") == 0, "rmmod failed");
+	fprintf(out, "END failures=%d\n", failures);
+	fclose(out);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct gbuf bufs[NBUF];
@@ -392,10 +453,13 @@ int main(int argc, char **argv)
 	int dev;
 
 	dir = argc > 1 ? argv[1] : "/results";
-	snprintf(text, sizeof text, "%s/guest.txt", dir);
+	snprintf(text, sizeof text, "%s/%s.txt", dir,
+		 argc > 2 && !strcmp(argv[2], "unplug") ? "unplug" : "guest");
 	out = fopen(text, "w");
 	if (!out)
 		return 2;
+	if (argc > 2 && !strcmp(argv[2], "unplug"))
+		return unplug_main();
 	dev = open(VDMABUF_UAPI_DEVICE, O_RDWR | O_CLOEXEC);
 	check("open", dev >= 0, VDMABUF_UAPI_DEVICE);
 	if (dev < 0)

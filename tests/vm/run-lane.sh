@@ -3,6 +3,7 @@
 # vdmabufd and the headless viewer, boots Debian's kernel under QEMU TCG with
 # memfd guest RAM and vhost-user-vsock-pci (virtio id 19, borrowed) on vdmabufd's
 # guest socket, and checks what the guest program (guest_test.c) and the host see.
+# A second boot hot-unplugs the device (QMP device_del) under an open file.
 #
 #   tests/vm/run-lane.sh SRC VDMABUFD VIEWER VDMABUFCTL CHECK_PNG FRONTEND_TEST [COMPOSITOR CLIENT]
 # With COMPOSITOR and CLIENT, phase 0 runs vdmabuf-compositor --device /dev/virtio-vdmabuf
@@ -140,6 +141,20 @@ echo "guest-test returned $?" > /results/guest-exit
 poweroff -f
 EOF
 chmod +x "$root/init"
+cat >"$root/init-unplug" <<'EOF'
+#!/bin/sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in $(cat /modules.order); do insmod /lib/modules/$m || echo "insmod $m failed"; done
+mount -t 9p -o trans=virtio,version=9p2000.L,cache=none results /results || echo "9p mount failed"
+insmod /lib/modules/virtio_vdmabuf.ko borrow_id=19 guest_name=vmunplug
+echo "guest: running guest-test unplug"
+/bin/guest-test /results unplug
+dmesg > /results/dmesg-unplug.txt
+sync
+poweroff -f
+EOF
+chmod +x "$root/init-unplug"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 pass "initramfs: busybox, ${#order[@]} kernel modules, virtio_vdmabuf.ko, guest-test"
 
@@ -267,6 +282,58 @@ grep -q '^guests: 0' "$work/list-after.txt" && ! grep -q vmguest "$work/list-aft
 grep -q 'guest [0-9]* "vmguest" removed' "$work/vdmabufd.log" && pass "vdmabufd retired the guest" ||
   fail "vdmabufd never logged the guest's removal"
 
+# Second boot: the device is hot-unplugged (QMP device_del) under an open file
+# with live exports; the driver's remove path runs and the guest checks the rest.
+qmp() { # one QMP command on $work/qmp.sock
+  python3 - "$work/qmp.sock" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+f.readline()
+for cmd in ({"execute": "qmp_capabilities"}, json.loads(sys.argv[2])):
+    f.write(json.dumps(cmd) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            break
+    if "error" in r:
+        sys.exit(r["error"]["desc"])
+PY
+}
+unplug_t=$SECONDS
+qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M \
+  -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+  -kernel "/boot/vmlinuz-$abi" -initrd "$work/initrd.gz" \
+  -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check rdinit=/init-unplug" \
+  -chardev socket,id=vdm,path="$work/guest.sock" -device vhost-user-vsock-pci,chardev=vdm,id=vdm0 \
+  -virtfs local,path="$share",mount_tag=results,security_model=none,id=results \
+  -qmp unix:"$work/qmp.sock",server=on,wait=off \
+  -display none -monitor none -serial file:"$work/console-unplug.log" -no-reboot &
+qemu2=$!
+pids+=("$qemu2")
+if wait_file "$share/unplug-ready" 120 "$qemu2"; then
+  "$ctl" --connect "$work/consumer.sock" list >"$work/list-unplug.txt" 2>&1
+  grep -q '"vmunplug": 2 buffers' "$work/list-unplug.txt" && pass "second boot: vdmabufd holds 2 buffers" ||
+    { fail "second boot: vdmabufctl list:"; cat "$work/list-unplug.txt"; }
+  qmp '{"execute": "device_del", "arguments": {"id": "vdm0"}}' && pass "QMP device_del" || fail "QMP device_del"
+else
+  fail "second boot never became ready for the unplug"
+fi
+end=$((SECONDS + 90)); ((end < deadline)) || end=$deadline
+while kill -0 "$qemu2" 2>/dev/null && ((SECONDS < end)); do sleep 0.2; done
+kill -0 "$qemu2" 2>/dev/null && { fail "second guest did not power off"; kill -KILL "$qemu2"; }
+wait "$qemu2" 2>/dev/null
+if [[ -f $share/unplug.txt ]]; then
+  grep '^FAIL ' "$share/unplug.txt" | while read -r l; do log "FAIL: unplug: $l"; done
+  failures=$((failures + $(grep -c '^FAIL ' "$share/unplug.txt")))
+  grep -q '^END failures=0' "$share/unplug.txt" &&
+    pass "hot-unplug: $(grep -c '^PASS ' "$share/unplug.txt") guest checks passed ($((SECONDS - unplug_t)) s)" ||
+    fail "unplug test did not finish cleanly"
+else
+  fail "no unplug results"
+fi
+grep -q "guest [0-9]* 'vmunplug': session ended" "$work/vdmabufd.log" &&
+  pass "vdmabufd ended the unplugged guest's session" || fail "vdmabufd did not end the unplugged session"
+
 # The guest's own verdicts.
 if [[ -f $share/guest.txt ]]; then
   npass=$(grep -c '^PASS ' "$share/guest.txt")
@@ -291,8 +358,8 @@ grep -q 'insmod again ok' "$share/rmmod" 2>/dev/null &&
   pass "module unloaded and loaded again in the guest (two HELLO sessions)" ||
   fail "rmmod/insmod: $(cat "$share/rmmod" 2>/dev/null)"
 [[ -f $share/guest-exit ]] && fail "guest-test did not power the guest off: $(cat "$share/guest-exit")"
-if grep -qE 'BUG:|WARNING:|Oops|kmemleak|general protection' "$share/dmesg.txt" "$work/console.log" 2>/dev/null; then
-  fail "kernel warnings:"; grep -E -A5 'BUG:|WARNING:|Oops|general protection' "$work/console.log" | head -40
+if grep -qE 'BUG:|WARNING:|Oops|kmemleak|general protection' "$share"/dmesg*.txt "$work"/console*.log 2>/dev/null; then
+  fail "kernel warnings:"; grep -E -A5 'BUG:|WARNING:|Oops|general protection' "$work"/console*.log | head -40
 fi
 
 log "wall time $((SECONDS - t0)) s, failures $failures"
@@ -301,6 +368,7 @@ if ((failures)); then
   echo "--- vdmabufd (tail)"; tail -20 "$work/vdmabufd.log"
   [[ -f $share/guest.txt ]] && { echo "--- guest"; cat "$share/guest.txt"; }
   [[ -f $share/frontend.txt ]] && { echo "--- frontend"; cat "$share/frontend.txt"; }
+  [[ -f $share/unplug.txt ]] && { echo "--- unplug"; cat "$share/unplug.txt"; }
   exit 1
 fi
 exit 0
