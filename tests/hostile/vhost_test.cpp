@@ -413,5 +413,65 @@ TEST_F(Vhost, KickAndCallFdsThatAreNotEventfds) {
     expect_counter({"daemon", "errors", "INVALID_ID"}, 701);
 }
 
+TEST_F(Vhost, CallFdThatFailsIsDroppedNotLoggedForever) {
+    RawGuest* g = attacker();
+    ASSERT_TRUE(g);
+    UniqueFd readonly{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
+    ASSERT_TRUE(readonly);
+    const uint64_t index = kCtrl;
+    int fd = readonly.get();
+    ASSERT_EQ(g->acked(vu::Request::set_vring_call, &index, sizeof index, {&fd, 1}),
+              std::optional<uint64_t>(0));
+    for (int i = 0; i < 50; ++i) {
+        auto r = g->request(g->unexport_cmd(1));
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->resp.hdr.type, uint32_t(VDMABUF_RESP_ERR_INVALID_ID));
+    }
+    // One line, not fifty.
+    const std::string log = log_since(0);
+    size_t lines = 0;
+    for (size_t p = log.find("call fd failed"); p != std::string::npos;
+         p = log.find("call fd failed", p + 1))
+        ++lines;
+    EXPECT_EQ(lines, 1u);
+    expect_log("vring 1: call fd failed");
+    expect_counter({"daemon", "bad_vhost_messages"}, 1);
+}
+
+TEST_F(Vhost, KicksOnADisabledRing) {
+    RawGuest* g = attacker();
+    ASSERT_TRUE(g);
+    const vu::VringState off{kCtrl, 0};
+    ASSERT_EQ(g->acked(vu::Request::set_vring_enable, &off, sizeof off), std::optional<uint64_t>(0));
+    // A request posted to the disabled ring, then kicks: nothing is processed and
+    // nothing spins (vdmabufd once looped forever here).
+    const uint64_t req = g->request_gpa();
+    const auto u = g->unexport_cmd(1);
+    std::memcpy(g->host(req), &u, sizeof u);
+    g->set_desc(kCtrl, 0, {req, sizeof u, virtio::kDescFNext, 1});
+    g->set_desc(kCtrl, 1, {g->response_gpa(), 64, virtio::kDescFWrite, 0});
+    EXPECT_FALSE(g->submit(0, 300));
+    for (int i = 0; i < 1100; ++i) {
+        g->kick(kCtrl);
+        const uint64_t until = now_ns() + 1'000'000'000ull;
+        for (;;) { // until vdmabufd read this kick
+            pollfd pfd{g->kick_fd(kCtrl), POLLIN, 0};
+            if (::poll(&pfd, 1, 0) == 0 || now_ns() > until)
+                break;
+            ::sched_yield();
+        }
+    }
+    EXPECT_TRUE(honest().wait_frames(3, 10000));
+    // Enabled again, the waiting request is answered.
+    const uint16_t used = g->used_idx(kCtrl);
+    const vu::VringState on{kCtrl, 1};
+    ASSERT_EQ(g->acked(vu::Request::set_vring_enable, &on, sizeof on), std::optional<uint64_t>(0));
+    ASSERT_TRUE(g->wait_used(kCtrl, static_cast<uint16_t>(used + 1)));
+    EXPECT_EQ(g->used_elem(kCtrl, used).id, 0u);
+    EXPECT_EQ(g->used_elem(kCtrl, used).len, sizeof(vdmabuf_resp));
+    expect_log("kicks found no request");
+    expect_counter({"daemon", "empty_kicks"}, 1000);
+}
+
 } // namespace
 } // namespace vdmabuf::hostile

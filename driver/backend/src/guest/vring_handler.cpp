@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <cinttypes>
 
 namespace vdmabuf::backend {
@@ -146,8 +147,15 @@ void GuestSession::notify(uint32_t index) {
     if (!vr.queue.should_notify() || !vr.call)
         return;
     const uint64_t one = 1;
-    if (::write(vr.call.get(), &one, sizeof one) != sizeof one && errno != EAGAIN)
-        VDM_ERRNO("guest %u: signalling vring %u", ids_.guest, index);
+    if (::write(vr.call.get(), &one, sizeof one) == sizeof one || errno == EAGAIN ||
+        errno == EINTR)
+        return;
+    // Not an eventfd (a read-only file, a socket whose peer left): it would fail,
+    // and log, on every notification. Drop it once; the driver can send another.
+    ++counters_.bad_vhost_messages;
+    VDM_WARN("vhost-user connection %u: vring %u: call fd failed (%s); dropped", connection_,
+             index, strerror(errno));
+    vr.call.reset();
 }
 
 bool GuestSession::get_vring_base(bool& replied) {
