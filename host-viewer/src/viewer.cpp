@@ -46,6 +46,15 @@ void Viewer::log_once(const std::string& message) {
         VDM_INFO("%s", message.c_str());
 }
 
+void Viewer::set_waiting(bool waiting) {
+    if (waiting == waiting_)
+        return;
+    waiting_ = waiting;
+    // On stdout for whoever started us (tests, vdmabuf-run), like the ready line.
+    std::printf("vdmabuf-viewer: %s\n", waiting ? "waiting" : "showing");
+    std::fflush(stdout);
+}
+
 bool Viewer::connect() {
     std::string path = options_.connect.empty() ? consumer::Client::default_path() : options_.connect;
     client_ = consumer::Client::connect(path, VDMABUF_ROLE_VIEWER, options_.guest, options_.output);
@@ -58,7 +67,7 @@ bool Viewer::connect() {
                               std::to_string(options_.output));
     };
     cb.on_guest_gone = [this](uint32_t) {
-        waiting_ = true;
+        set_waiting(true);
         dirty_ = true;
     };
     cb.on_buffer_new = [this](const consumer::BufferInfo& info) {
@@ -92,7 +101,7 @@ void Viewer::handle_disconnect() {
     buffers_.clear();
     copy_->invalidate();
     client_.reset();
-    waiting_ = true;
+    set_waiting(true);
     dirty_ = true;
 }
 
@@ -135,7 +144,7 @@ void Viewer::handle_present(const consumer::PresentEvent& p) {
     held_.push_back(std::move(h));
     ++stats_.frames;
     pending_latency_ns_ = p.host_time_ns;
-    waiting_ = false;
+    set_waiting(false);
     dirty_ = true;
     if (options_.frames && stats_.frames >= options_.frames)
         done_ = true;
@@ -341,7 +350,7 @@ int Viewer::run(const volatile int* stop_flag) {
                 backoff_ms = 100;
             } else {
                 next_attempt_ns = now_ns() + backoff_ms * 1'000'000u;
-                backoff_ms = std::min<uint64_t>(backoff_ms * 2, 2000);
+                backoff_ms = std::min<uint64_t>(backoff_ms * 2, 500); // a restarted vdmabufd is found fast
             }
         }
         presenter_->prepare_poll();

@@ -89,6 +89,8 @@ private:
     bool release(const vdmabuf_id& id, uint64_t sequence);
     bool screenshot(const std::string& path);
     void log_once(const std::string& message);
+    // Prints "vdmabuf-viewer: waiting" / "showing" on stdout when it changes.
+    void set_waiting(bool waiting);
     void write_stats_json() const;
     void hud_tick();
 

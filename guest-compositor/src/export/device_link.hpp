@@ -53,7 +53,7 @@ public:
     [[nodiscard]] const std::string& path() const { return path_; }
 
     static constexpr int kFirstBackoffMs = 100;
-    static constexpr int kMaxBackoffMs = 5000;
+    static constexpr int kMaxBackoffMs = 500; // a restarted vdmabufd is found within 0.5 s
 
 private:
     bool try_connect();

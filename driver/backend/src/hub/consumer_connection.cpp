@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 #include <sys/epoll.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <vdmabuf/shared/log.hpp>
@@ -18,6 +20,18 @@ namespace {
 constexpr size_t kRecvBuffer = 256;
 // Packets read per wakeup, so one chatty consumer cannot starve the others.
 constexpr int kReadBudget = 64;
+
+// A consumer more than kBehindBytes behind (unread in its socket, SIOCOUTQ)
+// gets no further PRESENT written: it waits in our queue, where a newer one
+// replaces it (COALESCED) and the guest gets the older back at once. Without
+// this, a consumer that stopped reading would hold every PRESENT the socket
+// buffer takes (~200 KiB, some 190) until the release timeout. While behind,
+// the send buffer is shrunk so EPOLLOUT fires only once it has read nearly
+// everything; larger packets (STATS, IMPORT_REPLY) raise it for their send.
+constexpr int kBehindBytes = 8192;
+constexpr int kSmallSendBuffer = 4096; // the kernel doubles it
+constexpr int kLargeSendBuffer = int(VDMABUF_CONSUMER_MAX_MESSAGE) + 4096;
+constexpr size_t kSmallPacket = 1024;
 
 // NUL-padded: after the first NUL every byte is zero.
 bool name_padding_ok(const uint8_t* name, size_t len) {
@@ -46,6 +60,26 @@ ConsumerConnection::ConsumerConnection(UniqueFd&& fd, uint32_t id, unsigned slot
                                        Owner& owner, const Holders& holders)
     : fd_(std::move(fd)), id_(id), slot_(slot), loop_(loop), owner_(owner), holders_(holders) {
     outputs_.reserve(32);
+    int size = 0;
+    socklen_t len = sizeof size;
+    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_SNDBUF, &size, &len) == 0)
+        normal_send_buffer_ = size / 2; // reported doubled
+}
+
+bool ConsumerConnection::behind() {
+    int unread = 0;
+    if (::ioctl(fd_.get(), SIOCOUTQ, &unread) != 0 || unread <= kBehindBytes)
+        return false;
+    if (!throttled_) {
+        throttled_ = true;
+        set_send_buffer(kSmallSendBuffer);
+    }
+    return true;
+}
+
+void ConsumerConnection::set_send_buffer(int bytes) {
+    if (::setsockopt(fd_.get(), SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0)
+        VDM_ERRNO("consumer %u: setsockopt(SO_SNDBUF, %d)", id_, bytes);
 }
 
 ConsumerConnection::~ConsumerConnection() {
@@ -241,13 +275,21 @@ int ConsumerConnection::send_packet(const void* data, size_t len, std::span<cons
         c->cmsg_len = CMSG_LEN(sizeof(int) * n);
         std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * n);
     }
+    const bool large = throttled_ && len > kSmallPacket;
+    if (large)
+        set_send_buffer(kLargeSendBuffer);
+    int err = 0;
     for (;;) {
         if (::sendmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
-            return 0;
+            break;
         if (errno == EINTR)
             continue;
-        return errno == EWOULDBLOCK ? EAGAIN : errno;
+        err = errno == EWOULDBLOCK ? EAGAIN : errno;
+        break;
     }
+    if (large)
+        set_send_buffer(kSmallSendBuffer);
+    return err;
 }
 
 void ConsumerConnection::send_failed(int err) {
@@ -333,7 +375,7 @@ uint32_t ConsumerConnection::push_present(uint32_t record) {
         return old;
     }
     if (queue_.empty()) {
-        int err = send_present(record, st);
+        int err = behind() ? EAGAIN : send_present(record, st);
         if (err == 0) {
             owner_.on_delivered(*this, record);
             return kNoRecord;
@@ -398,6 +440,10 @@ void ConsumerConnection::flush() {
     }
     if (!broken_)
         want_writable(false);
+    if (!broken_ && throttled_) { // caught up
+        throttled_ = false;
+        set_send_buffer(normal_send_buffer_);
+    }
 }
 
 void ConsumerConnection::want_writable(bool on) {

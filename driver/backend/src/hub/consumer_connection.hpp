@@ -96,6 +96,10 @@ private:
     void want_writable(bool on);
     // 0, EAGAIN, or another errno.
     int send_packet(const void* data, size_t len, std::span<const int> fds);
+    void set_send_buffer(int bytes);
+    // True (and the send buffer shrunk) when the consumer has over
+    // kBehindBytes unread in its socket.
+    [[nodiscard]] bool behind();
     int send_present(uint32_t record, OutputState& st);
     void send_failed(int err);
     OutputState& output_state(uint32_t guest, uint32_t output);
@@ -110,6 +114,8 @@ private:
     OutQueue queue_;
     std::vector<OutputState> outputs_; // small; linear search
     bool ready_ = false;
+    bool throttled_ = false;       // behind(): small send buffer until caught up
+    int normal_send_buffer_ = 0; // SO_SNDBUF as set by the kernel
     bool broken_ = false;
     bool writable_armed_ = false;
     bool warned_ = false;

@@ -45,8 +45,11 @@ void print_usage(FILE* to) {
                  "  --max-buffers-per-guest N    export quota per guest (default 64)\n"
                  "  --udmabuf auto|off           dma-buf imports via /dev/udmabuf (default auto)\n"
                  "  --log LEVEL                  error|warn|info|debug|trace\n"
+                 "  --no-seccomp                 no system-call filter (debugging; see\n"
+                 "                               docs/security.md)\n"
                  "  --help                       this text\n"
-                 "Without XDG_RUNTIME_DIR the default directory is /tmp/vdmabuf-$UID.\n");
+                 "Without XDG_RUNTIME_DIR the default directory is /tmp/vdmabuf-$UID.\n"
+                 "A socket's directory must not be writable by group or others.\n");
 }
 
 std::string default_runtime_dir() {
@@ -67,7 +70,7 @@ std::string default_runtime_dir() {
 }
 
 ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
-    enum { kGuest = 1, kConsumer, kTimeout, kMaxBuffers, kUdmabuf, kLog, kHelp };
+    enum { kGuest = 1, kConsumer, kTimeout, kMaxBuffers, kUdmabuf, kLog, kNoSeccomp, kHelp };
     static const option longopts[] = {
         {"guest-socket", required_argument, nullptr, kGuest},
         {"consumer-socket", required_argument, nullptr, kConsumer},
@@ -75,6 +78,7 @@ ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
         {"max-buffers-per-guest", required_argument, nullptr, kMaxBuffers},
         {"udmabuf", required_argument, nullptr, kUdmabuf},
         {"log", required_argument, nullptr, kLog},
+        {"no-seccomp", no_argument, nullptr, kNoSeccomp},
         {"help", no_argument, nullptr, kHelp},
         {nullptr, 0, nullptr, 0},
     };
@@ -119,6 +123,9 @@ ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
                 return ParseStatus::error;
             }
             out.log_level = optarg;
+            break;
+        case kNoSeccomp:
+            out.seccomp = false;
             break;
         case kHelp:
         case 'h':

@@ -13,6 +13,7 @@ struct DaemonOptions {
     uint32_t release_timeout_ms = 2000;
     uint32_t max_buffers_per_guest = 64;
     bool try_udmabuf = true;
+    bool seccomp = true; // --no-seccomp: for debugging only
     std::string log_level; // empty: VDMABUF_LOG or the default
 };
 

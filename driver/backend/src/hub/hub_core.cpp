@@ -97,7 +97,7 @@ bool HubCore::listen(const std::string& path) {
     if (!fd)
         return false;
     if (!loop_.add(fd.get(), EPOLLIN, [this](uint32_t) { accept_consumers(); })) {
-        ::unlink(path.c_str());
+        unlink_socket(path);
         return false;
     }
     listen_fd_ = std::move(fd);
@@ -184,7 +184,7 @@ void HubCore::shutdown() {
     if (listen_fd_) {
         loop_.remove(listen_fd_.get());
         listen_fd_.reset();
-        ::unlink(listen_path_.c_str());
+        unlink_socket(listen_path_);
     }
     for (auto& c : slots_)
         c.reset();

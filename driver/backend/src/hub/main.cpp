@@ -16,6 +16,7 @@
 #include "guest/guest_session.hpp"
 #include "hub/consumer_hub.hpp"
 #include "hub/daemon_options.hpp"
+#include "hub/sandbox.hpp"
 #include "hub/unix_listener.hpp"
 
 using namespace vdmabuf;
@@ -52,7 +53,7 @@ public:
         if (fd_) {
             loop_.remove(fd_.get());
             fd_.reset();
-            ::unlink(path_.c_str());
+            unlink_socket(path_);
         }
         sessions_.clear();
     }
@@ -118,6 +119,8 @@ int main(int argc, char** argv) {
         if (opts.consumer_socket.empty())
             opts.consumer_socket = dir + "/consumer.sock";
     }
+    if (!check_socket_dir(opts.guest_socket) || !check_socket_dir(opts.consumer_socket))
+        return 1;
     std::signal(SIGPIPE, SIG_IGN);
 
     auto loop = EventLoop::create();
@@ -142,6 +145,13 @@ int main(int argc, char** argv) {
                 loop->stop();
             }))
             return 1;
+
+    // Everything that needs the file system is open now.
+    if (!drop_capabilities() || !enter_sandbox(opts.seccomp)) {
+        guests->close();
+        hub->shutdown();
+        return 1;
+    }
 
     std::printf("vdmabufd: ready\n");
     std::fflush(stdout);

@@ -1,7 +1,11 @@
 #define VDM_LOG_SCOPE "listen"
 #include "hub/unix_listener.hpp"
 
+#include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,6 +13,44 @@
 #include <vdmabuf/shared/log.hpp>
 
 namespace vdmabuf::backend {
+namespace {
+
+// Socket path -> O_PATH descriptor of its directory. Two entries at most.
+std::map<std::string, UniqueFd>& socket_dirs() {
+    static std::map<std::string, UniqueFd> dirs;
+    return dirs;
+}
+
+std::string base_name(const std::string& path) {
+    size_t slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string dir_name(const std::string& path) {
+    size_t slash = path.rfind('/');
+    if (slash == std::string::npos)
+        return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+} // namespace
+
+void unlink_socket(const std::string& path) {
+    auto& dirs = socket_dirs();
+    auto it = dirs.find(path);
+    if (it == dirs.end())
+        return;
+    if (::unlinkat(it->second.get(), base_name(path).c_str(), 0) != 0 && errno != ENOENT)
+        VDM_ERRNO("unlink(%s) failed", path.c_str());
+    dirs.erase(it);
+}
+
+std::vector<int> socket_dir_fds() {
+    std::vector<int> fds;
+    for (const auto& [path, fd] : socket_dirs())
+        fds.push_back(fd.get());
+    return fds;
+}
 
 UniqueFd listen_unix(const std::string& path, int type) {
     sockaddr_un addr{};
@@ -40,6 +82,13 @@ UniqueFd listen_unix(const std::string& path, int type) {
         ::unlink(path.c_str());
         return {};
     }
+    UniqueFd dir{::open(dir_name(path).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)};
+    if (!dir) {
+        VDM_ERRNO("open(%s) failed", dir_name(path).c_str());
+        ::unlink(path.c_str());
+        return {};
+    }
+    socket_dirs()[path] = std::move(dir);
     return fd;
 }
 
