@@ -438,13 +438,17 @@ static void vdm_remove(struct virtio_device *vdev)
 	/* The device session is gone and with it every export (§9). */
 	spin_lock_irq(&dev->lock);
 	xa_for_each(&dev->exports, idx, buf) {
+		/* An EXPORT still in flight holds no export reference yet. */
+		bool put = buf->state != VDM_EXPORTING;
+
 		xa_erase(&dev->exports, idx);
 		list_del_init(&buf->owner_link);
 		buf->owner = NULL;
 		buf->in_flight = false;
 		buf->state = VDM_IDLE;
 		spin_unlock_irq(&dev->lock);
-		vdm_buf_put(buf);
+		if (put)
+			vdm_buf_put(buf);
 		spin_lock_irq(&dev->lock);
 	}
 	spin_unlock_irq(&dev->lock);
