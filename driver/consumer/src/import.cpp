@@ -5,6 +5,7 @@
 
 #include <cinttypes>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 namespace vdmabuf::consumer {
 
@@ -26,6 +27,19 @@ const uint8_t* Import::map() {
     if (size_ == 0 || extents_.empty()) {
         VDM_ERROR("import of buffer %u:%u has nothing to map", id_.guest, id_.counter);
         return nullptr;
+    }
+    // Pages past the end of a file SIGBUS when read: the daemon is not trusted to
+    // have named only bytes its fds hold.
+    for (const auto& e : extents_) {
+        struct stat st {};
+        if (::fstat(fd(e.fd_index), &st) != 0 || st.st_size < 0 ||
+            e.offset > static_cast<uint64_t>(st.st_size) ||
+            e.len > static_cast<uint64_t>(st.st_size) - e.offset) {
+            VDM_ERROR("import of buffer %u:%u: extent (fd %u, off %" PRIu64 ", len %" PRIu64
+                      ") beyond the end of its fd",
+                      id_.guest, id_.counter, e.fd_index, e.offset, e.len);
+            return nullptr;
+        }
     }
     const auto len = static_cast<size_t>(size_);
     if (extents_.size() == 1) {

@@ -9,6 +9,9 @@
 #include <fstream>
 #include <sstream>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <vdmabuf/consumer/import.hpp>
 
 namespace vdmabuf::consumer::test {
 namespace {
@@ -328,6 +331,33 @@ TEST(ConsumerImport, ImportFromACallbackKeepsOrder) {
     ASSERT_TRUE(kept);
     ASSERT_NE(kept->map(), nullptr);
     EXPECT_EQ(kept->map()[0], 9);
+}
+
+} // namespace
+} // namespace vdmabuf::consumer::test
+
+namespace vdmabuf::consumer::test {
+namespace {
+
+// Found by fuzz/consumer_client (regression seed crash-extent-beyond-eof): an
+// IMPORT_REPLY naming pages past the end of its fd mapped fine, and the first
+// read of them killed the viewer with SIGBUS. map() now refuses it.
+TEST(ConsumerImport, ExtentBeyondTheEndOfItsFdIsNotMapped) {
+    auto make = [](uint64_t offset) {
+        UniqueFd fd{::memfd_create("import-eof", MFD_CLOEXEC)};
+        EXPECT_TRUE(fd);
+        EXPECT_EQ(::ftruncate(fd.get(), 8192), 0);
+        std::vector<UniqueFd> fds;
+        fds.push_back(std::move(fd));
+        return Import(vdmabuf_id{1, 1, 1}, VDMABUF_IMPORT_MEMFD, 8192, std::move(fds),
+                      {vdmabuf_c_import_extent{0, 0, offset, 8192}});
+    };
+    Import inside = make(0);
+    const uint8_t* bytes = inside.map();
+    ASSERT_NE(bytes, nullptr);
+    EXPECT_EQ(bytes[8191], 0);
+    Import beyond = make(4096);
+    EXPECT_EQ(beyond.map(), nullptr);
 }
 
 } // namespace
