@@ -177,8 +177,8 @@ struct vdmabuf_c_error {
 	vdm_le32 code;            /* enum vdmabuf_consumer_error */
 };
 
-/* GUEST_EVENT (consumer -> daemon): the daemon validates `event` as a device event
- * (protocols/vdmabuf-device.md §8.3-§8.6), sets its tag to 0 and queues it on that
+/* §8 GUEST_EVENT (consumer -> daemon): the daemon validates `event` as a device event
+ * (protocols/vdmabuf-device.md §8.3-§8.7), sets its tag to 0 and queues it on that
  * guest's eventq in order. INPUT and KEYMAP: VIEWER role only; MODE and HOTPLUG:
  * VIEWER or CONTROL. No reply on success; ERROR on failure. */
 struct vdmabuf_c_guest_event {

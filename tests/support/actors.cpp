@@ -22,6 +22,17 @@ std::unique_ptr<GuestActor> GuestActor::open(const std::string& socket,
         self->errors.push_back({request, code, tag});
     };
     cb.on_lost = [self] { self->lost = true; };
+    cb.on_input = [self](const frontend::InputEvent& e) { self->inputs.push_back(e); };
+    cb.on_keymap = [self](std::string_view layout, std::string_view variant) {
+        self->keymaps.push_back({std::string(layout), std::string(variant)});
+    };
+    cb.on_mode = [self](uint32_t output, uint32_t width, uint32_t height, uint32_t refresh) {
+        self->modes.push_back({output, width, height, refresh});
+    };
+    cb.on_hotplug = [self](uint32_t output, bool connected, uint32_t width, uint32_t height,
+                           uint32_t refresh) {
+        self->hotplugs.push_back({output, connected, width, height, refresh});
+    };
     g->device->set_callbacks(std::move(cb));
     return g;
 }
@@ -34,9 +45,10 @@ size_t GuestActor::releases_of(const vdmabuf_id& id) const {
 }
 
 std::unique_ptr<ViewerActor> ViewerActor::connect(const std::string& socket,
-                                                  std::string_view guest_name, uint32_t output) {
+                                                  std::string_view guest_name, uint32_t output,
+                                                  uint32_t role) {
     auto v = std::make_unique<ViewerActor>();
-    v->client = consumer::Client::connect(socket, VDMABUF_ROLE_VIEWER, guest_name, output);
+    v->client = consumer::Client::connect(socket, role, guest_name, output);
     if (!v->client)
         return nullptr;
     ViewerActor* self = v.get();
@@ -54,6 +66,15 @@ std::unique_ptr<ViewerActor> ViewerActor::connect(const std::string& socket,
         self->errors.push_back({request, code, tag});
     };
     cb.on_disconnect = [self] { self->disconnected = true; };
+    cb.on_output = [self](const consumer::OutputInfo& o) {
+        self->outputs.push_back(
+            {o.guest, o.output, o.flags, o.width, o.height, o.refresh_mhz, std::string(o.name)});
+    };
+    cb.on_cursor_image = [self](const consumer::CursorImage& c) {
+        self->cursor_images.push_back({c.guest, c.output, c.width, c.height, c.hotspot_x,
+                                       c.hotspot_y, {c.pixels.begin(), c.pixels.end()}});
+    };
+    cb.on_cursor_move = [self](const consumer::CursorMove& m) { self->cursor_moves.push_back(m); };
     v->client->set_callbacks(std::move(cb));
     return v;
 }

@@ -27,11 +27,27 @@ struct DeviceError {
     uint64_t tag;
 };
 
+struct Keymap {
+    std::string layout, variant;
+};
+struct ModeRequest {
+    uint32_t output, width, height, refresh_mhz;
+};
+struct HotplugRequest {
+    uint32_t output;
+    bool connected;
+    uint32_t width, height, refresh_mhz;
+};
+
 struct GuestActor {
     std::unique_ptr<frontend::Device> device;
     std::vector<Release> releases;
     std::vector<DeviceError> errors;
     std::vector<uint32_t> refreshes;
+    std::vector<frontend::InputEvent> inputs;
+    std::vector<Keymap> keymaps;
+    std::vector<ModeRequest> modes;
+    std::vector<HotplugRequest> hotplugs;
     bool lost = false;
 
     [[nodiscard]] static std::unique_ptr<GuestActor> open(const std::string& socket,
@@ -39,8 +55,20 @@ struct GuestActor {
     [[nodiscard]] size_t releases_of(const vdmabuf_id& id) const;
 };
 
+struct OutputSeen {
+    uint32_t guest, output, flags, width, height, refresh_mhz;
+    std::string name;
+};
+struct CursorImageSeen {
+    uint32_t guest, output, width, height, hotspot_x, hotspot_y;
+    std::vector<uint8_t> pixels;
+};
+
 struct ViewerActor {
     std::unique_ptr<consumer::Client> client;
+    std::vector<OutputSeen> outputs;
+    std::vector<CursorImageSeen> cursor_images;
+    std::vector<consumer::CursorMove> cursor_moves;
     std::vector<consumer::BufferInfo> buffers;
     std::vector<consumer::PresentEvent> presents;
     std::vector<vdmabuf_id> gone;
@@ -51,7 +79,7 @@ struct ViewerActor {
 
     [[nodiscard]] static std::unique_ptr<ViewerActor>
     connect(const std::string& socket, std::string_view guest_name = {},
-            uint32_t output = VDMABUF_CONSUMER_ANY);
+            uint32_t output = VDMABUF_CONSUMER_ANY, uint32_t role = VDMABUF_ROLE_VIEWER);
     [[nodiscard]] const consumer::BufferInfo* buffer(const vdmabuf_id& id) const;
 };
 

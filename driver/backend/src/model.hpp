@@ -61,6 +61,34 @@ struct Presentation {
     std::array<vdmabuf_rect, VDMABUF_MAX_DAMAGE> damage{};
 };
 
+// A guest output as its last OUTPUT request described it (§6.5).
+struct GuestOutput {
+    uint32_t output = 0;
+    uint32_t flags = 0; // VDMABUF_OUTPUT_CONNECTED or 0 (gone)
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint32_t refresh_mhz = 0;
+    std::array<uint8_t, VDMABUF_NAME_LEN> name{}; // NUL-padded, validated
+};
+
+// A CURSOR_SET (§6.6); pixels borrowed for the duration of the call.
+struct CursorImageRef {
+    uint32_t output = 0;
+    uint32_t width = 0; // 0 x 0: hidden
+    uint32_t height = 0;
+    uint32_t hotspot_x = 0;
+    uint32_t hotspot_y = 0;
+    const uint8_t* pixels = nullptr; // width * height * 4 bytes
+};
+
+// A CURSOR_MOVE (§6.7).
+struct CursorPosition {
+    uint32_t output = 0;
+    int32_t x = 0;
+    int32_t y = 0;
+    bool visible = false;
+};
+
 // Per-guest counters, kept by the guest side and read by stats.
 struct GuestCounters {
     uint64_t exports = 0;
@@ -76,6 +104,14 @@ struct GuestCounters {
     uint64_t events_dropped = 0; // eventq FIFO full (a driver that never posts buffers)
     uint64_t kicks = 0;          // kick-fd wakeups (a kick storm shows here)
     uint64_t empty_kicks = 0;    // ctrlq kick wakeups that found no chain
+    // Interactive session (§6.5-§6.7, §8.3-§8.6).
+    uint64_t outputs = 0;          // OUTPUT requests accepted
+    uint64_t cursor_images = 0;    // CURSOR_SET accepted
+    uint64_t cursor_moves = 0;     // CURSOR_MOVE accepted
+    uint64_t events_in = 0;        // INPUT/KEYMAP/MODE/HOTPLUG queued for the guest
+    uint64_t events_delivered = 0; // of those, written to eventq buffers
+    uint64_t motion_coalesced = 0; // MOTION merged into a queued one
+    uint64_t events_overflow = 0;  // dropped: the guest posted no buffers and the queue was full
 
     // Totals; events_pending_max is a maximum.
     GuestCounters& operator+=(const GuestCounters& c) {
@@ -95,6 +131,13 @@ struct GuestCounters {
         events_dropped += c.events_dropped;
         kicks += c.kicks;
         empty_kicks += c.empty_kicks;
+        outputs += c.outputs;
+        cursor_images += c.cursor_images;
+        cursor_moves += c.cursor_moves;
+        events_in += c.events_in;
+        events_delivered += c.events_delivered;
+        motion_coalesced += c.motion_coalesced;
+        events_overflow += c.events_overflow;
         return *this;
     }
 };
@@ -118,6 +161,10 @@ public:
     // Counters of a connection that no guest_removed() reported: it never said HELLO,
     // or counted more after its session ended. Added to the daemon totals.
     virtual void connection_counters(const GuestCounters& /*counters*/) {}
+    // Accepted OUTPUT, CURSOR_SET and CURSOR_MOVE requests (after their RESP_OK).
+    virtual void output_changed(GuestSession& guest, const GuestOutput& output) = 0;
+    virtual void cursor_image(GuestSession& guest, const CursorImageRef& image) = 0;
+    virtual void cursor_moved(GuestSession& guest, const CursorPosition& position) = 0;
 };
 
 } // namespace vdmabuf::backend

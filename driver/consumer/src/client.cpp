@@ -58,6 +58,19 @@ void deliver(const Callbacks& cb, const Event& event) {
                        if (cb.on_error)
                            cb.on_error(e.request, e.code, e.tag);
                    },
+                   [&](const OutputEvent& e) {
+                       if (cb.on_output)
+                           cb.on_output({e.guest, e.output, e.flags, e.width, e.height,
+                                         e.refresh_mhz, std::string_view{e.name}});
+                   },
+                   [&](const CursorImage& e) {
+                       if (cb.on_cursor_image)
+                           cb.on_cursor_image(e);
+                   },
+                   [&](const CursorMove& e) {
+                       if (cb.on_cursor_move)
+                           cb.on_cursor_move(e);
+                   },
                },
                event);
 }
@@ -190,6 +203,8 @@ int Client::dispatch() {
         // queued just now, so the order on the wire is the order delivered.
         if (queue_->pop(event)) {
             deliver(callbacks_, event);
+            if (std::holds_alternative<CursorImage>(event))
+                cursor_pixels_.pop_front(); // its copy (see receive_one)
             ++delivered;
             continue;
         }
@@ -272,6 +287,11 @@ int Client::receive_one(Pending* pending, int& delivered) {
             return 1;
         }
         if (pending) {
+            if (auto* image = std::get_if<CursorImage>(&event)) {
+                // The packet buffer is reused: keep the pixels until delivery.
+                cursor_pixels_.emplace_back(image->pixels.begin(), image->pixels.end());
+                image->pixels = cursor_pixels_.back();
+            }
             queue_->push(event);
         } else {
             deliver(callbacks_, event);
@@ -407,6 +427,71 @@ std::optional<std::string> Client::stats(uint32_t format, uint32_t what, int tim
     if (!await_reply(pending, timeout_ms))
         return std::nullopt;
     return std::move(pending.text);
+}
+
+} // namespace vdmabuf::consumer
+
+namespace vdmabuf::consumer {
+
+bool Client::send_guest_event(uint32_t guest, const void* event, size_t size) {
+    if (disconnected_ || size > VDMABUF_EVENT_SIZE)
+        return false;
+    vdmabuf_c_guest_event req{};
+    req.hdr.type = VDMABUF_C_GUEST_EVENT;
+    req.hdr.size = sizeof req;
+    req.hdr.tag = next_tag();
+    req.guest = guest;
+    std::memcpy(req.event, event, size);
+    return sock_->send(&req, sizeof req);
+}
+
+bool Client::send_input(uint32_t guest, uint32_t output, uint32_t kind, uint32_t a, uint32_t b,
+                        uint32_t c, uint32_t d) {
+    vdmabuf_evt_input e{};
+    e.hdr.type = VDMABUF_EVT_INPUT;
+    e.output = output;
+    e.kind = kind;
+    e.time_ns = now_ns();
+    e.a = a;
+    e.b = b;
+    e.c = c;
+    e.d = d;
+    return send_guest_event(guest, &e, sizeof e);
+}
+
+bool Client::send_keymap(uint32_t guest, std::string_view layout, std::string_view variant) {
+    vdmabuf_evt_keymap e{};
+    if (layout.size() >= sizeof e.layout || variant.size() >= sizeof e.variant)
+        return false;
+    e.hdr.type = VDMABUF_EVT_KEYMAP;
+    if (!layout.empty())
+        std::memcpy(e.layout, layout.data(), layout.size());
+    if (!variant.empty())
+        std::memcpy(e.variant, variant.data(), variant.size());
+    return send_guest_event(guest, &e, sizeof e);
+}
+
+bool Client::request_mode(uint32_t guest, uint32_t output, uint32_t width, uint32_t height,
+                          uint32_t refresh_mhz) {
+    vdmabuf_evt_mode e{};
+    e.hdr.type = VDMABUF_EVT_MODE;
+    e.output = output;
+    e.width = width;
+    e.height = height;
+    e.refresh_mhz = refresh_mhz;
+    return send_guest_event(guest, &e, sizeof e);
+}
+
+bool Client::request_hotplug(uint32_t guest, uint32_t output, bool connected, uint32_t width,
+                             uint32_t height, uint32_t refresh_mhz) {
+    vdmabuf_evt_hotplug e{};
+    e.hdr.type = VDMABUF_EVT_HOTPLUG;
+    e.output = output;
+    e.connected = connected ? 1 : 0;
+    e.width = width;
+    e.height = height;
+    e.refresh_mhz = refresh_mhz;
+    return send_guest_event(guest, &e, sizeof e);
 }
 
 } // namespace vdmabuf::consumer

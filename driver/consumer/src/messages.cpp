@@ -1,5 +1,7 @@
 #include "messages.hpp"
 
+#include <vdmabuf/shared/device_event.hpp>
+
 #include <cstring>
 
 namespace vdmabuf::consumer {
@@ -65,6 +67,63 @@ const char* decode_present(std::span<const uint8_t> pkt, PresentEvent& out) {
     return nullptr;
 }
 
+const char* decode_output(std::span<const uint8_t> pkt, OutputEvent& out) {
+    vdmabuf_c_output m;
+    if (!copy_exact(pkt, m))
+        return "OUTPUT has the wrong size";
+    if (m.output >= VDMABUF_MAX_OUTPUTS)
+        return "OUTPUT output out of range";
+    if (m.flags & ~VDMABUF_OUTPUT_CONNECTED)
+        return "OUTPUT has unknown flags";
+    const bool connected = m.flags & VDMABUF_OUTPUT_CONNECTED;
+    const bool size_ok = connected ? m.width > 0 && m.width <= VDMABUF_MAX_DIMENSION &&
+                                         m.height > 0 && m.height <= VDMABUF_MAX_DIMENSION
+                                   : m.width == 0 && m.height == 0;
+    if (!size_ok)
+        return "OUTPUT size out of range";
+    uint32_t at = 0;
+    if (!check_name(m.name, sizeof m.name, at))
+        return "OUTPUT name not printable and NUL-padded";
+    out = OutputEvent{m.guest, m.output, m.flags, m.width, m.height, m.refresh_mhz, {}};
+    std::memcpy(out.name, m.name, VDMABUF_NAME_LEN); // out.name[VDMABUF_NAME_LEN] stays NUL
+    return nullptr;
+}
+
+const char* decode_cursor_image(std::span<const uint8_t> pkt, CursorImage& out) {
+    vdmabuf_c_cursor_image m;
+    if (pkt.size() < sizeof m)
+        return "CURSOR_IMAGE shorter than its fixed part";
+    std::memcpy(&m, pkt.data(), sizeof m);
+    if (m.output >= VDMABUF_MAX_OUTPUTS)
+        return "CURSOR_IMAGE output out of range";
+    const bool hidden = m.width == 0 && m.height == 0;
+    const bool size_ok = hidden ? m.hotspot_x == 0 && m.hotspot_y == 0
+                                : m.width > 0 && m.width <= VDMABUF_MAX_CURSOR && m.height > 0 &&
+                                      m.height <= VDMABUF_MAX_CURSOR && m.hotspot_x < m.width &&
+                                      m.hotspot_y < m.height;
+    if (!size_ok)
+        return "CURSOR_IMAGE size or hotspot out of range";
+    const size_t bytes = size_t{m.width} * m.height * 4;
+    if (pkt.size() != sizeof m + bytes)
+        return "CURSOR_IMAGE size does not match its pixels";
+    out = CursorImage{m.guest, m.output, m.width, m.height, m.hotspot_x, m.hotspot_y,
+                      pkt.subspan(sizeof m, bytes)};
+    return nullptr;
+}
+
+const char* decode_cursor_move(std::span<const uint8_t> pkt, CursorMove& out) {
+    vdmabuf_c_cursor_move m;
+    if (!copy_exact(pkt, m))
+        return "CURSOR_MOVE has the wrong size";
+    if (m.output >= VDMABUF_MAX_OUTPUTS)
+        return "CURSOR_MOVE output out of range";
+    if (m.visible > 1 || m.padding != 0)
+        return "CURSOR_MOVE visible or padding invalid";
+    out = CursorMove{m.guest, m.output, static_cast<int32_t>(m.x), static_cast<int32_t>(m.y),
+                     m.visible != 0};
+    return nullptr;
+}
+
 } // namespace
 
 const char* read_header(std::span<const uint8_t> pkt, Header& hdr) {
@@ -86,6 +145,9 @@ Kind kind_of(uint32_t type) noexcept {
     case VDMABUF_C_PRESENT:
     case VDMABUF_C_BUFFER_GONE:
     case VDMABUF_C_ERROR:
+    case VDMABUF_C_OUTPUT:
+    case VDMABUF_C_CURSOR_IMAGE:
+    case VDMABUF_C_CURSOR_MOVE:
         return Kind::event;
     case VDMABUF_C_WELCOME:
         return Kind::welcome;
@@ -104,6 +166,10 @@ const char* type_name(uint32_t type) noexcept {
     case VDMABUF_C_IMPORT: return "IMPORT";
     case VDMABUF_C_RELEASE: return "RELEASE";
     case VDMABUF_C_STATS: return "STATS";
+    case VDMABUF_C_GUEST_EVENT: return "GUEST_EVENT";
+    case VDMABUF_C_OUTPUT: return "OUTPUT";
+    case VDMABUF_C_CURSOR_IMAGE: return "CURSOR_IMAGE";
+    case VDMABUF_C_CURSOR_MOVE: return "CURSOR_MOVE";
     case VDMABUF_C_WELCOME: return "WELCOME";
     case VDMABUF_C_GUEST_NEW: return "GUEST_NEW";
     case VDMABUF_C_BUFFER_NEW: return "BUFFER_NEW";
@@ -126,6 +192,8 @@ const char* error_name(uint32_t code) noexcept {
     case VDMABUF_C_ERR_NOT_HELD: return "NOT_HELD";
     case VDMABUF_C_ERR_ROLE: return "ROLE";
     case VDMABUF_C_ERR_IMPORT: return "IMPORT";
+    case VDMABUF_C_ERR_UNKNOWN_GUEST: return "UNKNOWN_GUEST";
+    case VDMABUF_C_ERR_UNSUPPORTED: return "UNSUPPORTED";
     default: return "unknown error";
     }
 }
@@ -173,6 +241,9 @@ const char* decode_event(const Header& hdr, std::span<const uint8_t> pkt, Event&
         out = ErrorEvent{m.request, m.code, m.hdr.tag};
         return nullptr;
     }
+    case VDMABUF_C_OUTPUT: return decode_output(pkt, out.emplace<OutputEvent>());
+    case VDMABUF_C_CURSOR_IMAGE: return decode_cursor_image(pkt, out.emplace<CursorImage>());
+    case VDMABUF_C_CURSOR_MOVE: return decode_cursor_move(pkt, out.emplace<CursorMove>());
     default:
         return "not an event";
     }

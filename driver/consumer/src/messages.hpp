@@ -38,8 +38,16 @@ struct ErrorEvent {
     uint64_t tag = 0;
 };
 
+struct OutputEvent {
+    uint32_t guest = 0, output = 0, flags = 0, width = 0, height = 0, refresh_mhz = 0;
+    char name[VDMABUF_NAME_LEN + 1]{}; // NUL-terminated copy of the NUL-padded name
+};
+
 // Everything dispatch() delivers. Trivially copyable, so queueing never allocates.
-using Event = std::variant<GuestNew, GuestGone, BufferInfo, PresentEvent, BufferGone, ErrorEvent>;
+// CursorImage::pixels points into the packet buffer when delivered at once; the
+// Client copies them aside when it queues one.
+using Event = std::variant<GuestNew, GuestGone, BufferInfo, PresentEvent, BufferGone, ErrorEvent,
+                           OutputEvent, CursorImage, CursorMove>;
 
 enum class Kind { event, welcome, import_reply, stats_reply, unknown };
 
@@ -49,7 +57,8 @@ enum class Kind { event, welcome, import_reply, stats_reply, unknown };
 [[nodiscard]] const char* type_name(uint32_t type) noexcept;
 [[nodiscard]] const char* error_name(uint32_t code) noexcept;
 
-// GUEST_NEW, GUEST_GONE, BUFFER_NEW, PRESENT, BUFFER_GONE and ERROR.
+// GUEST_NEW, GUEST_GONE, BUFFER_NEW, PRESENT, BUFFER_GONE, ERROR, OUTPUT,
+// CURSOR_IMAGE (pixels point into pkt) and CURSOR_MOVE.
 [[nodiscard]] const char* decode_event(const Header& hdr, std::span<const uint8_t> pkt,
                                        Event& out);
 [[nodiscard]] const char* decode_welcome(std::span<const uint8_t> pkt, vdmabuf_c_welcome& out);

@@ -86,7 +86,7 @@ bool VhostUserFrontend::get_config(vdmabuf_config& out) {
     return true;
 }
 
-bool VhostUserFrontend::negotiate(Negotiated& out) {
+bool VhostUserFrontend::negotiate(uint64_t device_features, Negotiated& out) {
     using vu::bit;
     uint64_t offered = 0;
     if (!get_u64(Request::get_features, offered))
@@ -115,13 +115,16 @@ bool VhostUserFrontend::negotiate(Negotiated& out) {
             return false;
         out.config = config;
     }
-    uint64_t features = bit(vu::feature::kVersion1) |
+    // Device-specific bits are 0..23 (virtio 1.2 §6); an old back-end offers none.
+    const uint64_t device = offered & device_features & ((1ull << 24) - 1);
+    uint64_t features = bit(vu::feature::kVersion1) | device |
                         (offered & (bit(vu::feature::kEventIdx) | bit(vu::feature::kProtocolFeatures)));
     if (!send_u64(Request::set_features, features))
         return false;
     out.features = features;
     out.protocol_features = protocol;
     out.event_idx = features & bit(vu::feature::kEventIdx);
+    out.device_features = device;
     return true;
 }
 

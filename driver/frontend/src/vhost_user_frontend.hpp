@@ -16,6 +16,7 @@ namespace vdmabuf::frontend {
 struct Negotiated {
     uint64_t features = 0;          // acked virtio features
     uint64_t protocol_features = 0; // acked protocol features
+    uint64_t device_features = 0;   // acked device-specific bits (0..23)
     bool event_idx = false;
     std::optional<vdmabuf_config> config; // when the back-end offers CONFIG
 };
@@ -35,8 +36,9 @@ public:
     explicit VhostUserFrontend(int sock);
 
     // GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES, SET_OWNER,
-    // GET_CONFIG, SET_FEATURES. Requires VERSION_1; EVENT_IDX is used when offered.
-    [[nodiscard]] bool negotiate(Negotiated& out);
+    // GET_CONFIG, SET_FEATURES. Requires VERSION_1; EVENT_IDX is used when offered,
+    // and the device-specific bits of `device_features` that are offered.
+    [[nodiscard]] bool negotiate(uint64_t device_features, Negotiated& out);
     [[nodiscard]] bool set_mem_table(const virtio::vhost_user::MemoryRegion& region, int fd);
     // SET_VRING_NUM, _BASE 0, _ADDR, _KICK, _CALL, _ENABLE 1.
     [[nodiscard]] bool setup_ring(const RingSetup& ring);

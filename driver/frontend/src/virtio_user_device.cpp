@@ -131,8 +131,9 @@ bool VirtioUserDevice::configure_device() {
 
     VhostUserFrontend fe(sock_.get());
     Negotiated neg;
-    if (!fe.negotiate(neg))
+    if (!fe.negotiate(options_.features, neg))
         return false;
+    features_ = neg.device_features;
     if (neg.config && (neg.config->magic != VDMABUF_MAGIC || neg.config->version != VDMABUF_VERSION))
         VDM_WARN("device config: magic 0x%x version %u (expected 0x%x %u); HELLO decides",
                  neg.config->magic, neg.config->version, VDMABUF_MAGIC, VDMABUF_VERSION);
@@ -166,8 +167,10 @@ bool VirtioUserDevice::configure_device() {
     connected_ = true;
     if (eventq_.kick_needed())
         kick(VDMABUF_VQ_EVENT);
-    VDM_DEBUG("vhost-user setup done: features 0x%llx protocol 0x%llx, event_idx %d",
+    VDM_DEBUG("vhost-user setup done: features 0x%llx (device 0x%llx) protocol 0x%llx, "
+              "event_idx %d",
               static_cast<unsigned long long>(neg.features),
+              static_cast<unsigned long long>(features_),
               static_cast<unsigned long long>(neg.protocol_features), neg.event_idx);
     return true;
 }

@@ -38,12 +38,21 @@ public:
                                uint64_t* tag) override;
     [[nodiscard]] bool unexport(const vdmabuf_id& id, uint64_t* tag) override;
     [[nodiscard]] bool send_raw(std::span<const uint8_t> request, uint64_t* tag) override;
+    [[nodiscard]] bool announce_output(uint32_t output, bool connected, uint32_t width,
+                                       uint32_t height, uint32_t refresh_mhz, std::string_view name,
+                                       uint64_t* tag) override;
+    [[nodiscard]] bool set_cursor(uint32_t output, uint32_t width, uint32_t height,
+                                  uint32_t hotspot_x, uint32_t hotspot_y,
+                                  std::span<const uint8_t> argb_pixels, uint64_t* tag) override;
+    [[nodiscard]] bool move_cursor(uint32_t output, int32_t x, int32_t y, bool visible,
+                                   uint64_t* tag) override;
 
     [[nodiscard]] uint32_t guest_id() const override { return hello_.guest; }
     [[nodiscard]] uint32_t max_buffers() const override { return hello_.max_buffers; }
     [[nodiscard]] const std::string& name() const override { return name_; }
     [[nodiscard]] bool connected() const override { return connected_; }
     [[nodiscard]] DeviceCounters counters() const override;
+    [[nodiscard]] uint64_t features() const override { return features_; }
 
 private:
     VirtioUserDevice() = default;
@@ -54,6 +63,11 @@ private:
     [[nodiscard]] bool configure_device();
     [[nodiscard]] bool hello(const std::string& name, int timeout_ms);
 
+    // Whether `bit` (VDMABUF_F_*) was negotiated; else errno ENOTSUP.
+    [[nodiscard]] bool has_feature(unsigned bit);
+    // Sends a fixed-size request (plus `tail`) of `type` with the next tag.
+    [[nodiscard]] bool submit_simple(std::span<const uint8_t> head, std::span<const uint8_t> tail,
+                                     uint32_t type, uint64_t* tag);
     // Queues a request on the ctrlq and kicks if needed.
     [[nodiscard]] bool submit(const CtrlRequest& request, uint64_t* tag);
     void kick(int queue);
@@ -82,6 +96,7 @@ private:
     // ID counter -> the exported allocation's export count (see page_allocation.hpp).
     std::unordered_map<uint32_t, std::shared_ptr<uint32_t>> exports_;
     uint64_t next_tag_ = 1;
+    uint64_t features_ = 0; // negotiated VDMABUF_F_* bits
     bool connected_ = false;
     DeviceCounters counters_;
 };

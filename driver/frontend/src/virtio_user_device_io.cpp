@@ -22,6 +22,13 @@ std::span<const uint8_t> bytes_of(const T& v) {
     return {reinterpret_cast<const uint8_t*>(&v), sizeof v};
 }
 
+// A validated NUL-padded field, up to its first NUL.
+template <size_t N>
+std::string_view fixed_string(const uint8_t (&field)[N]) {
+    const char* p = reinterpret_cast<const char*>(field);
+    return {p, ::strnlen(p, N)};
+}
+
 } // namespace
 
 bool VirtioUserDevice::usable() {
@@ -191,7 +198,7 @@ void VirtioUserDevice::handle_completion(const CtrlCompletion& c) {
 
 void VirtioUserDevice::handle_event(const uint8_t* bytes, uint32_t len) {
     ++counters_.events_received;
-    const ParsedEvent e = parse_event(bytes, len, hello_.guest, hello_.key);
+    const ParsedEvent e = parse_event(bytes, len, hello_.guest, hello_.key, features_);
     switch (e.kind) {
     case EventKind::release:
         ++counters_.releases;
@@ -203,6 +210,29 @@ void VirtioUserDevice::handle_event(const uint8_t* bytes, uint32_t len) {
         ++counters_.refreshes;
         if (callbacks_.on_refresh)
             callbacks_.on_refresh(e.refresh.output);
+        return;
+    case EventKind::input: {
+        ++counters_.inputs;
+        const vdmabuf_evt_input& w = e.input;
+        if (callbacks_.on_input)
+            callbacks_.on_input({w.output, w.kind, w.time_ns, w.a, w.b, w.c, w.d});
+        return;
+    }
+    case EventKind::keymap:
+        ++counters_.keymaps;
+        if (callbacks_.on_keymap)
+            callbacks_.on_keymap(fixed_string(e.keymap.layout), fixed_string(e.keymap.variant));
+        return;
+    case EventKind::mode:
+        ++counters_.modes;
+        if (callbacks_.on_mode)
+            callbacks_.on_mode(e.mode.output, e.mode.width, e.mode.height, e.mode.refresh_mhz);
+        return;
+    case EventKind::hotplug:
+        ++counters_.hotplugs;
+        if (callbacks_.on_hotplug)
+            callbacks_.on_hotplug(e.hotplug.output, e.hotplug.connected != 0, e.hotplug.width,
+                                  e.hotplug.height, e.hotplug.refresh_mhz);
         return;
     case EventKind::unknown:
         ++counters_.events_unknown;

@@ -1,5 +1,7 @@
 #include "wire_parse.hpp"
 
+#include <vdmabuf/shared/device_event.hpp>
+
 #include <cstring>
 
 namespace vdmabuf::frontend {
@@ -44,7 +46,8 @@ bool parse_hello(const uint8_t* bytes, uint32_t len, HelloInfo& out) {
     return true;
 }
 
-ParsedEvent parse_event(const uint8_t* bytes, uint32_t len, uint32_t guest, uint64_t key) {
+ParsedEvent parse_event(const uint8_t* bytes, uint32_t len, uint32_t guest, uint64_t key,
+                        uint64_t features) {
     ParsedEvent out;
     vdmabuf_hdr hdr;
     if (len < sizeof hdr)
@@ -74,6 +77,37 @@ ParsedEvent parse_event(const uint8_t* bytes, uint32_t len, uint32_t guest, uint
         if (output >= VDMABUF_MAX_OUTPUTS && output != VDMABUF_OUTPUT_ALL)
             return out;
         out.kind = EventKind::refresh;
+        return out;
+    }
+    case VDMABUF_EVT_INPUT:
+    case VDMABUF_EVT_KEYMAP:
+    case VDMABUF_EVT_MODE:
+    case VDMABUF_EVT_HOTPLUG: {
+        // Not negotiated: the device must not send it; ignore it as an old driver would.
+        if (!(features & (1ull << event_feature(hdr.type)))) {
+            out.kind = EventKind::unknown;
+            return out;
+        }
+        if (!check_interactive_event(bytes, len, VDMABUF_MAX_OUTPUTS).ok())
+            return out;
+        switch (hdr.type) {
+        case VDMABUF_EVT_INPUT:
+            std::memcpy(&out.input, bytes, sizeof out.input);
+            out.kind = EventKind::input;
+            break;
+        case VDMABUF_EVT_KEYMAP:
+            std::memcpy(&out.keymap, bytes, sizeof out.keymap);
+            out.kind = EventKind::keymap;
+            break;
+        case VDMABUF_EVT_MODE:
+            std::memcpy(&out.mode, bytes, sizeof out.mode);
+            out.kind = EventKind::mode;
+            break;
+        default:
+            std::memcpy(&out.hotplug, bytes, sizeof out.hotplug);
+            out.kind = EventKind::hotplug;
+            break;
+        }
         return out;
     }
     default:

@@ -43,6 +43,10 @@ struct HelloInfo {
 enum class EventKind {
     release,
     refresh,
+    input,
+    keymap,
+    mode,
+    hotplug,
     unknown, // well-formed header, type this driver does not know: ignore it
     invalid, // short, wrong length for its type, bad fields, another session's ID
 };
@@ -52,10 +56,16 @@ struct ParsedEvent {
     uint32_t type = 0;
     vdmabuf_evt_release release{};
     vdmabuf_evt_refresh refresh{};
+    vdmabuf_evt_input input{};
+    vdmabuf_evt_keymap keymap{};
+    vdmabuf_evt_mode mode{};
+    vdmabuf_evt_hotplug hotplug{};
 };
 
 // `guest`/`key`: this session's, from HELLO; a RELEASE naming another ID is invalid.
+// `features`: the negotiated VDMABUF_F_* bits; an interactive event whose feature
+// was not negotiated is `unknown` (ignored, as a driver without the feature would).
 [[nodiscard]] ParsedEvent parse_event(const uint8_t* bytes, uint32_t len, uint32_t guest,
-                                      uint64_t key);
+                                      uint64_t key, uint64_t features = 0);
 
 } // namespace vdmabuf::frontend

@@ -4,6 +4,7 @@
 #define VDM_LOG_SCOPE "guest"
 #include "guest/guest_session.hpp"
 
+#include <vdmabuf/shared/device_event.hpp>
 #include <vdmabuf/shared/format.hpp>
 #include <vdmabuf/shared/log.hpp>
 #include <vdmabuf/shared/time.hpp>
@@ -30,6 +31,9 @@ const char* request_name(uint32_t type) {
     case VDMABUF_CMD_EXPORT: return "EXPORT";
     case VDMABUF_CMD_PRESENT: return "PRESENT";
     case VDMABUF_CMD_UNEXPORT: return "UNEXPORT";
+    case VDMABUF_CMD_OUTPUT: return "OUTPUT";
+    case VDMABUF_CMD_CURSOR_SET: return "CURSOR_SET";
+    case VDMABUF_CMD_CURSOR_MOVE: return "CURSOR_MOVE";
     default: return "unknown request";
     }
 }
@@ -60,6 +64,16 @@ bool random_key(uint64_t& key) {
             return false;
     } while (key == 0);
     return true;
+}
+
+// The feature an interactive request needs (§2), or kNoFeature.
+uint32_t request_feature(uint32_t type) {
+    switch (type) {
+    case VDMABUF_CMD_OUTPUT: return VDMABUF_F_HOTPLUG;
+    case VDMABUF_CMD_CURSOR_SET:
+    case VDMABUF_CMD_CURSOR_MOVE: return VDMABUF_F_CURSOR;
+    default: return kNoFeature;
+    }
 }
 
 } // namespace
@@ -123,6 +137,7 @@ void GuestSession::handle_ctrl_chain(virtio::Chain& chain) {
     Presentation presentation;
     bool presented = false;
     bool hello_ok = false;
+    const uint32_t feature = request_feature(hdr.type);
 
     if (len < sizeof(vdmabuf_hdr)) {
         result = {VDMABUF_RESP_ERR_MALFORMED, 0};
@@ -133,7 +148,10 @@ void GuestSession::handle_ctrl_chain(virtio::Chain& chain) {
             hello_ok = true;
         }
     } else if (hdr.type != VDMABUF_CMD_EXPORT && hdr.type != VDMABUF_CMD_PRESENT &&
-               hdr.type != VDMABUF_CMD_UNEXPORT) {
+               hdr.type != VDMABUF_CMD_UNEXPORT && feature == kNoFeature) {
+        result = {VDMABUF_RESP_ERR_MALFORMED, 0};
+    } else if (feature != kNoFeature && !(features() & (1ull << feature))) {
+        // §2: a request of a feature that was not negotiated is an unknown type.
         result = {VDMABUF_RESP_ERR_MALFORMED, 0};
     } else if (!ready_) {
         result = {VDMABUF_RESP_ERR_NOT_READY, 0};
@@ -142,8 +160,10 @@ void GuestSession::handle_ctrl_chain(virtio::Chain& chain) {
     } else if (hdr.type == VDMABUF_CMD_PRESENT) {
         result = do_present(len, presentation);
         presented = result.ok();
-    } else {
+    } else if (hdr.type == VDMABUF_CMD_UNEXPORT) {
         result = do_unexport(len);
+    } else {
+        result = validate_session_request(hdr.type, len);
     }
 
     if (hello_ok) {
@@ -164,6 +184,8 @@ void GuestSession::handle_ctrl_chain(virtio::Chain& chain) {
         hub_.guest_added(*this);
     if (presented)
         hub_.presented(*this, presentation);
+    if (feature != kNoFeature && result.ok())
+        apply_session_request(hdr.type, len);
 }
 
 ValidationResult GuestSession::do_hello(size_t len, vdmabuf_resp_hello& resp) {

@@ -1,6 +1,7 @@
 // Device events waiting for eventq buffers, oldest first. Fixed capacity chosen at
-// construction (every pending RELEASE belongs to a live presentation, so the queue
-// is bounded by max_buffers plus a few REFRESHes); push/pop never allocate.
+// construction; push/pop never allocate. GuestSession keeps two: RELEASE/REFRESH
+// (bounded by max_buffers plus a few REFRESHes) and the interactive events
+// consumers ask for (bounded; MOTION coalescing edits its newest entries).
 #pragma once
 
 #include "vdmabuf_wire.h"
@@ -16,7 +17,7 @@ namespace vdmabuf::backend {
 class EventFifo {
 public:
     struct Event {
-        std::array<uint8_t, sizeof(vdmabuf_evt_release)> bytes{}; // the largest event
+        std::array<uint8_t, VDMABUF_EVENT_SIZE> bytes{}; // the largest event
         uint32_t len = 0;
     };
 
@@ -37,6 +38,12 @@ public:
         return true;
     }
     [[nodiscard]] const Event& front() const { return slots_[head_]; }
+    // The i-th oldest (i < size()); writable for in-place coalescing.
+    [[nodiscard]] Event& at(size_t i) { return slots_[(head_ + i) % slots_.size()]; }
+    void pop_back() {
+        if (count_ > 0)
+            --count_;
+    }
     void pop() {
         if (count_ == 0)
             return;

@@ -15,6 +15,10 @@ namespace {
 
 std::atomic<uint32_t> g_next_connection{1};
 
+// Interactive events waiting while the guest posts no eventq buffers: a few
+// seconds of typing; MOTION bursts coalesce and take one slot.
+constexpr size_t kHostEventCapacity = 1024;
+
 virtio::DeviceQueueLimits ctrl_limits() {
     virtio::DeviceQueueLimits limits;
     // §3.2: a longer readable part is a chain the device does not walk (used len 0).
@@ -75,7 +79,7 @@ GuestSession::GuestSession(UniqueFd&& sock, EventLoop& loop, Hub& hub, const Gue
       sock_(std::move(sock)), connection_(g_next_connection++),
       vrings_{Vring{event_limits()}, Vring{ctrl_limits()}},
       table_(opts.max_buffers == 0 ? 1 : opts.max_buffers),
-      events_(size_t{opts.max_buffers} * 2 + 16) {
+      events_(size_t{opts.max_buffers} * 2 + 16), host_events_(kHostEventCapacity) {
     if (opts_.max_buffers == 0)
         opts_.max_buffers = 1;
     request_.resize(VDMABUF_MAX_REQUEST_SIZE);
@@ -123,6 +127,8 @@ void GuestSession::end_session(const char* why) {
     ready_ = false;
     sequences_ = {};
     events_.clear(); // presentations are forgotten without RELEASE (§9)
+    host_events_.clear();
+    host_frame_boundary_ = true;
     hub_.guest_removed(*this); // the hub keeps the counters in its totals
     counters_ = {};
     VDM_INFO("guest %u '%s': session ended: %s", ids_.guest, name_.c_str(), why);

@@ -61,6 +61,13 @@ public:
     void release(const BufferId& id, uint64_t sequence, uint32_t output, uint32_t reason);
     // Queues a REFRESH event (an output index or VDMABUF_OUTPUT_ALL).
     void refresh(uint32_t output);
+    // The negotiated device features (bits 1 << VDMABUF_F_*).
+    [[nodiscard]] uint64_t features() const;
+    // Queues an interactive event (INPUT, KEYMAP, MODE, HOTPLUG) the hub validated,
+    // whose feature was negotiated. In order; while the guest posts no eventq buffers
+    // a MOTION may be merged into the queued one (§8.3) and, when the bounded queue
+    // is full, the event is dropped (counted, logged). Never blocks.
+    void queue_host_event(const void* event, size_t len);
     [[nodiscard]] const GuestCounters& counters() const { return counters_; }
     [[nodiscard]] size_t presentations_in_flight() const { return in_flight_; }
 
@@ -130,6 +137,9 @@ private:
     ValidationResult do_present(size_t len, Presentation& p);
     ValidationResult do_unexport(size_t len);
     void log_request_error(uint32_t type, uint64_t tag, const ValidationResult& r);
+    // session_requests.cpp: OUTPUT, CURSOR_SET, CURSOR_MOVE
+    [[nodiscard]] ValidationResult validate_session_request(uint32_t type, size_t len) const;
+    void apply_session_request(uint32_t type, size_t len);
 
     // event_sender.cpp
     // False when the FIFO was full and the event was dropped (counted, logged).
@@ -137,6 +147,7 @@ private:
     // An event was written to the eventq: a RELEASE frees its buffer for the driver.
     void delivered(const EventFifo::Event& ev);
     void flush_events();
+    [[nodiscard]] bool coalesce_motion(const void* event, size_t len);
     [[nodiscard]] bool queue_broken(Vring& vr, uint32_t index);
 
     EventLoop& loop_;
@@ -164,7 +175,9 @@ private:
     BufferTable table_;
     OutputSequences sequences_;
     size_t in_flight_ = 0;
-    EventFifo events_;
+    EventFifo events_;      // RELEASE, REFRESH
+    EventFifo host_events_; // INPUT, KEYMAP, MODE, HOTPLUG from consumers
+    bool host_frame_boundary_ = true; // the last host event delivered ended a pointer frame
     bool in_ctrl_ = false; // processing ctrlq: release() only queues
     GuestCounters counters_;
     uint64_t ignored_releases_ = 0;

@@ -1,5 +1,6 @@
 #include "guest/request_validator.hpp"
 
+#include <vdmabuf/shared/device_event.hpp>
 #include <vdmabuf/shared/format.hpp>
 
 #include <algorithm>
@@ -232,6 +233,81 @@ ValidationResult validate_unexport(const vdmabuf_cmd_unexport& cmd, size_t reque
         return r;
     if (table.find(cmd.id.counter)->busy())
         return fail(VDMABUF_RESP_ERR_IN_USE, id_base);
+    return {};
+}
+
+ValidationResult validate_output(const vdmabuf_cmd_output& cmd, size_t request_len,
+                                 uint32_t max_outputs) {
+    using C = vdmabuf_cmd_output;
+    if (request_len != sizeof(C))
+        return fail(VDMABUF_RESP_ERR_MALFORMED, 0);
+    if (cmd.hdr.flags != 0)
+        return fail(VDMABUF_RESP_ERR_MALFORMED, offsetof(vdmabuf_hdr, flags));
+    if (cmd.padding != 0)
+        return fail(VDMABUF_RESP_ERR_MALFORMED, offsetof(C, padding));
+    if (cmd.flags & ~VDMABUF_OUTPUT_CONNECTED)
+        return fail(VDMABUF_RESP_ERR_MALFORMED, offsetof(C, flags));
+    uint32_t at = 0;
+    if (!check_name(cmd.name, sizeof cmd.name, at))
+        return fail(VDMABUF_RESP_ERR_MALFORMED, offsetof(C, name) + at);
+    if (cmd.output >= max_outputs)
+        return fail(VDMABUF_RESP_ERR_INVALID_OUTPUT, offsetof(C, output));
+    if (cmd.flags & VDMABUF_OUTPUT_CONNECTED) {
+        if (cmd.width == 0 || cmd.width > VDMABUF_MAX_DIMENSION)
+            return fail(VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(C, width));
+        if (cmd.height == 0 || cmd.height > VDMABUF_MAX_DIMENSION)
+            return fail(VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(C, height));
+        return {};
+    }
+    // Gone: nothing to describe.
+    if (cmd.width != 0)
+        return fail(VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(C, width));
+    if (cmd.height != 0)
+        return fail(VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(C, height));
+    if (cmd.refresh_mhz != 0)
+        return fail(VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(C, refresh_mhz));
+    return {};
+}
+
+ValidationResult validate_cursor_set(const vdmabuf_cmd_cursor_set& cmd, size_t request_len,
+                                     uint32_t max_outputs) {
+    using C = vdmabuf_cmd_cursor_set;
+    if (request_len < sizeof(C))
+        return fail(VDMABUF_RESP_ERR_MALFORMED, 0);
+    if (cmd.hdr.flags != 0)
+        return fail(VDMABUF_RESP_ERR_MALFORMED, offsetof(vdmabuf_hdr, flags));
+    if (cmd.padding != 0)
+        return fail(VDMABUF_RESP_ERR_MALFORMED, offsetof(C, padding));
+    if (cmd.output >= max_outputs)
+        return fail(VDMABUF_RESP_ERR_INVALID_OUTPUT, offsetof(C, output));
+    const bool hidden = cmd.width == 0 && cmd.height == 0;
+    if (!hidden) {
+        if (cmd.width == 0 || cmd.width > VDMABUF_MAX_CURSOR)
+            return fail(VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(C, width));
+        if (cmd.height == 0 || cmd.height > VDMABUF_MAX_CURSOR)
+            return fail(VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(C, height));
+    }
+    // The pixels that follow: exactly width * height * 4 bytes.
+    if (request_len != sizeof(C) + size_t{cmd.width} * cmd.height * 4)
+        return fail(VDMABUF_RESP_ERR_MALFORMED, sizeof(C));
+    if (hidden ? cmd.hotspot_x != 0 : cmd.hotspot_x >= cmd.width)
+        return fail(VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(C, hotspot_x));
+    if (hidden ? cmd.hotspot_y != 0 : cmd.hotspot_y >= cmd.height)
+        return fail(VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(C, hotspot_y));
+    return {};
+}
+
+ValidationResult validate_cursor_move(const vdmabuf_cmd_cursor_move& cmd, size_t request_len,
+                                      uint32_t max_outputs) {
+    using C = vdmabuf_cmd_cursor_move;
+    if (request_len != sizeof(C))
+        return fail(VDMABUF_RESP_ERR_MALFORMED, 0);
+    if (cmd.hdr.flags != 0)
+        return fail(VDMABUF_RESP_ERR_MALFORMED, offsetof(vdmabuf_hdr, flags));
+    if (cmd.visible > 1)
+        return fail(VDMABUF_RESP_ERR_MALFORMED, offsetof(C, visible));
+    if (cmd.output >= max_outputs)
+        return fail(VDMABUF_RESP_ERR_INVALID_OUTPUT, offsetof(C, output));
     return {};
 }
 

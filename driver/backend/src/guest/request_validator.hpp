@@ -77,6 +77,18 @@ struct ExportContext {
                                                  size_t request_len, const SessionIds& ids,
                                                  const BufferTable& table);
 
+// OUTPUT (§6.5). `max_outputs`: from the HELLO response.
+[[nodiscard]] ValidationResult validate_output(const vdmabuf_cmd_output& cmd, size_t request_len,
+                                               uint32_t max_outputs);
+
+// CURSOR_SET (§6.6): the fixed part; request_len includes the pixels that follow.
+[[nodiscard]] ValidationResult validate_cursor_set(const vdmabuf_cmd_cursor_set& cmd,
+                                                   size_t request_len, uint32_t max_outputs);
+
+// CURSOR_MOVE (§6.7).
+[[nodiscard]] ValidationResult validate_cursor_move(const vdmabuf_cmd_cursor_move& cmd,
+                                                    size_t request_len, uint32_t max_outputs);
+
 // The ID rule shared by every request (§5.2): guest and key of this session, counter
 // of a live buffer. `base` is the offset of the ID in the request.
 [[nodiscard]] ValidationResult check_live_id(const vdmabuf_id& id, uint32_t base,

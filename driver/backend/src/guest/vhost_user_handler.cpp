@@ -23,7 +23,10 @@ namespace {
 constexpr uint64_t kOfferedFeatures = vu::bit(vu::feature::kVersion1) |
                                       vu::bit(vu::feature::kEventIdx) |
                                       vu::bit(vu::feature::kIndirectDesc) |
-                                      vu::bit(vu::feature::kProtocolFeatures);
+                                      vu::bit(vu::feature::kProtocolFeatures) |
+                                      // §2 device features: INPUT, MODE, CURSOR, HOTPLUG
+                                      vu::bit(VDMABUF_F_INPUT) | vu::bit(VDMABUF_F_MODE) |
+                                      vu::bit(VDMABUF_F_CURSOR) | vu::bit(VDMABUF_F_HOTPLUG);
 // Replies never wait for a full socket: a front-end that does not read them is broken,
 // and waiting would stall every other guest.
 constexpr bool kNoWait = false;

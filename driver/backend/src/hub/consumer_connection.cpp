@@ -60,6 +60,7 @@ ConsumerConnection::ConsumerConnection(UniqueFd&& fd, uint32_t id, unsigned slot
                                        Owner& owner, const Holders& holders)
     : fd_(std::move(fd)), id_(id), slot_(slot), loop_(loop), owner_(owner), holders_(holders) {
     outputs_.reserve(32);
+    cursors_.reserve(32);
     int size = 0;
     socklen_t len = sizeof size;
     if (::getsockopt(fd_.get(), SOL_SOCKET, SO_SNDBUF, &size, &len) == 0)
@@ -203,6 +204,7 @@ void ConsumerConnection::handle_packet(const uint8_t* data, size_t len, bool tru
     case VDMABUF_C_IMPORT:
     case VDMABUF_C_RELEASE:
     case VDMABUF_C_STATS:
+    case VDMABUF_C_GUEST_EVENT:
         break;
     default:
         return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "unknown request");
@@ -241,6 +243,17 @@ void ConsumerConnection::handle_packet(const uint8_t* data, size_t len, bool tru
             return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED,
                                   "STATS format or what");
         owner_.on_stats(*this, hdr.tag, m.format, m.what);
+        return;
+    }
+    case VDMABUF_C_GUEST_EVENT: {
+        if (len != sizeof(vdmabuf_c_guest_event))
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "GUEST_EVENT size");
+        vdmabuf_c_guest_event m;
+        std::memcpy(&m, data, sizeof(m));
+        if (m.padding != 0)
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED,
+                                  "GUEST_EVENT padding");
+        owner_.on_guest_event(*this, hdr.tag, m.guest, m.event);
         return;
     }
     default:
@@ -406,6 +419,76 @@ void ConsumerConnection::cancel_present(uint32_t record) {
 
 void ConsumerConnection::forget_guest(uint32_t guest) {
     std::erase_if(outputs_, [guest](const OutputState& s) { return s.guest == guest; });
+    for (uint32_t i = 0; i < cursors_.size(); ++i) {
+        CursorState& st = cursors_[i];
+        if (st.guest != guest)
+            continue;
+        if (st.queued)
+            queue_.cancel(OutQueue::Kind::cursor_move, i);
+        st = {};
+    }
+}
+
+int ConsumerConnection::send_cursor_move(CursorState& st) {
+    vdmabuf_c_cursor_move m{};
+    m.hdr.type = VDMABUF_C_CURSOR_MOVE;
+    m.hdr.size = sizeof(m);
+    m.guest = st.guest;
+    m.output = st.output;
+    m.x = static_cast<uint32_t>(st.x);
+    m.y = static_cast<uint32_t>(st.y);
+    m.visible = st.visible ? 1 : 0;
+    const int err = send_packet(&m, sizeof(m), {});
+    if (err == 0)
+        st.queued = false;
+    return err;
+}
+
+bool ConsumerConnection::push_cursor_move(uint32_t guest, uint32_t output, int32_t x, int32_t y,
+                                          bool visible) {
+    if (broken_)
+        return false;
+    uint32_t index = static_cast<uint32_t>(cursors_.size());
+    for (uint32_t i = 0; i < cursors_.size(); ++i) {
+        if (cursors_[i].guest == guest && cursors_[i].output == output) {
+            index = i;
+            break;
+        }
+        if (cursors_[i].guest == 0 && index == cursors_.size())
+            index = i; // first free entry, unless the pair has one
+    }
+    if (index == cursors_.size())
+        cursors_.push_back({}); // once per (guest, output), not per move
+    CursorState& st = cursors_[index];
+    const bool was_queued = st.guest == guest && st.output == output && st.queued;
+    st = {guest, output, x, y, visible, was_queued};
+    if (was_queued) {
+        // The queued entry renders the new position; keep order if it is not the newest.
+        if (!queue_.is_last(OutQueue::Kind::cursor_move, index)) {
+            queue_.cancel(OutQueue::Kind::cursor_move, index);
+            if (!queue_.push_record(OutQueue::Kind::cursor_move, index))
+                mark_broken("outbound queue full");
+        }
+        return true;
+    }
+    if (queue_.empty()) {
+        // A consumer that is behind gets moves queued, where newer ones supersede them.
+        const int err = behind() ? EAGAIN : send_cursor_move(st);
+        if (err == 0)
+            return false;
+        if (err != EAGAIN) {
+            send_failed(err);
+            return false;
+        }
+    }
+    if (!queue_.push_record(OutQueue::Kind::cursor_move, index)) {
+        VDM_WARN("consumer %u: outbound queue full, disconnecting", id_);
+        mark_broken("outbound queue full");
+        return false;
+    }
+    st.queued = true;
+    want_writable(true);
+    return false;
 }
 
 void ConsumerConnection::flush() {
@@ -421,6 +504,8 @@ void ConsumerConnection::flush() {
             err = send_present(e.record, output_state(p.id.guest, p.output));
             if (err == 0)
                 delivered = e.record;
+        } else if (e.kind == OutQueue::Kind::cursor_move) {
+            err = send_cursor_move(cursors_[e.record]);
         } else {
             int fds[VDMABUF_CONSUMER_MAX_FDS];
             size_t n = std::min<size_t>(e.fds.size(), VDMABUF_CONSUMER_MAX_FDS);

@@ -31,6 +31,10 @@ public:
                                 uint64_t sequence) = 0;
         virtual void on_stats(ConsumerConnection& c, uint64_t tag, uint32_t format,
                               uint32_t what) = 0;
+        // GUEST_EVENT with its size and padding checked; `event` is the
+        // VDMABUF_EVENT_SIZE bytes of the embedded device event.
+        virtual void on_guest_event(ConsumerConnection& c, uint64_t tag, uint32_t guest,
+                                    const uint8_t* event) = 0;
         // The PRESENT of record reached the socket.
         virtual void on_delivered(ConsumerConnection& c, uint32_t record) = 0;
         // An ERROR went out (for counting).
@@ -72,7 +76,10 @@ public:
     [[nodiscard]] uint32_t push_present(uint32_t record);
     // Drops a queued PRESENT (its hold timed out or its buffer is gone).
     void cancel_present(uint32_t record);
-    // Forgets coalescing state of a guest that went away.
+    // Sends or queues a CURSOR_MOVE. A move of the same (guest, output) still
+    // queued is superseded (the newest position is sent once); returns true then.
+    bool push_cursor_move(uint32_t guest, uint32_t output, int32_t x, int32_t y, bool visible);
+    // Forgets coalescing state of a guest that went away (queued moves are dropped).
     void forget_guest(uint32_t guest);
 
     void mark_broken(const char* why);
@@ -86,8 +93,18 @@ private:
         uint32_t dropped; // coalesced away since the last delivered one
     };
 
+    struct CursorState {
+        uint32_t guest; // 0: free entry
+        uint32_t output;
+        int32_t x;
+        int32_t y;
+        bool visible;
+        bool queued; // an undelivered CURSOR_MOVE renders this state when sent
+    };
+
     ConsumerConnection(UniqueFd&& fd, uint32_t id, unsigned slot, EventLoop& loop, Owner& owner,
                        const Holders& holders);
+    int send_cursor_move(CursorState& st);
 
     void on_events(uint32_t events);
     void read_packets();
@@ -113,6 +130,7 @@ private:
     const Holders& holders_;
     OutQueue queue_;
     std::vector<OutputState> outputs_; // small; linear search
+    std::vector<CursorState> cursors_; // small; linear search; indices are queue records
     bool ready_ = false;
     bool throttled_ = false;       // behind(): small send buffer until caught up
     int normal_send_buffer_ = 0; // SO_SNDBUF as set by the kernel

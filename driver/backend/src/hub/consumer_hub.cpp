@@ -23,6 +23,8 @@ public:
         s_.release(id, sequence, output, reason);
     }
     void refresh(uint32_t output) override { s_.refresh(output); }
+    uint64_t features() const override { return s_.features(); }
+    void queue_event(const void* event, size_t len) override { s_.queue_host_event(event, len); }
     const GuestCounters& counters() const override { return s_.counters(); }
     size_t presentations_in_flight() const override { return s_.presentations_in_flight(); }
 
@@ -82,6 +84,21 @@ void ConsumerHub::presented(GuestSession& guest, const Presentation& p) {
         VDM_WARN("guest %u: PRESENT before guest_added; released at once", guest.id());
         guest.release(p.id, p.sequence, p.output, VDMABUF_RELEASE_NO_CONSUMER);
     }
+}
+
+void ConsumerHub::output_changed(GuestSession& guest, const GuestOutput& output) {
+    if (SessionPort* p = port(guest))
+        core_->output_changed(*p, output);
+}
+
+void ConsumerHub::cursor_image(GuestSession& guest, const CursorImageRef& image) {
+    if (SessionPort* p = port(guest))
+        core_->cursor_image(*p, image);
+}
+
+void ConsumerHub::cursor_moved(GuestSession& guest, const CursorPosition& position) {
+    if (SessionPort* p = port(guest))
+        core_->cursor_moved(*p, position);
 }
 
 } // namespace vdmabuf::backend

@@ -31,6 +31,9 @@ public:
     void buffer_removed(GuestSession& guest, const Buffer& buffer) override;
     void presented(GuestSession& guest, const Presentation& p) override;
     void connection_counters(const GuestCounters& c) override { core_->connection_counters(c); }
+    void output_changed(GuestSession& guest, const GuestOutput& output) override;
+    void cursor_image(GuestSession& guest, const CursorImageRef& image) override;
+    void cursor_moved(GuestSession& guest, const CursorPosition& position) override;
 
 private:
     class SessionPort;

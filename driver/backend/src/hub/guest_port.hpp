@@ -25,6 +25,10 @@ public:
                          uint32_t reason) = 0;
     // Queues a REFRESH event (output or VDMABUF_OUTPUT_ALL).
     virtual void refresh(uint32_t output) = 0;
+    // Negotiated device features (bits 1 << VDMABUF_F_*).
+    [[nodiscard]] virtual uint64_t features() const = 0;
+    // Queues a validated INPUT/KEYMAP/MODE/HOTPLUG event of a negotiated feature.
+    virtual void queue_event(const void* event, size_t len) = 0;
     [[nodiscard]] virtual const GuestCounters& counters() const = 0;
     [[nodiscard]] virtual size_t presentations_in_flight() const = 0;
 };

@@ -65,6 +65,8 @@ HubCore::HubCore(EventLoop& loop, const HubOptions& opts, UniqueFd&& timer,
     guests_.reserve(16);
     import_packet_.reserve(sizeof(vdmabuf_c_import_reply) +
                            VDMABUF_MAX_EXTENTS * sizeof(vdmabuf_c_import_extent));
+    cursor_packet_.reserve(sizeof(vdmabuf_c_cursor_image) +
+                           VDMABUF_MAX_CURSOR * VDMABUF_MAX_CURSOR * 4);
 }
 
 HubCore::~HubCore() {
@@ -82,12 +84,6 @@ size_t HubCore::consumer_count() const {
 HubCore::GuestEntry* HubCore::find_guest(uint32_t id) {
     auto it = guests_.find(id);
     return it == guests_.end() ? nullptr : &it->second;
-}
-
-template <class Fn> void HubCore::for_each_viewer(Fn&& fn) {
-    for (auto& c : slots_)
-        if (c && c->is_viewer())
-            fn(*c);
 }
 
 // ---- consumer socket ----
@@ -161,6 +157,7 @@ void HubCore::reap_consumers() {
             return;
         uint32_t id = slots_[slot]->id();
         size_t n = release_all(slot);
+        leave_inputs(slot);
         VDM_INFO("consumer %u disconnected, released %zu held presentation%s", id, n,
                  n == 1 ? "" : "s");
         slots_[slot].reset();

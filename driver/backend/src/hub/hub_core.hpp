@@ -63,6 +63,11 @@ public:
     void buffer_removed(GuestPort& guest, const Buffer& buffer);
     void presented(GuestPort& guest, const Presentation& p);
     void connection_counters(const GuestCounters& c) { retired_ += c; }
+    // Interactive session (hub_session.cpp): remembered per guest for late viewers
+    // and forwarded to the viewers that watch that guest and output.
+    void output_changed(GuestPort& guest, const GuestOutput& output);
+    void cursor_image(GuestPort& guest, const CursorImageRef& image);
+    void cursor_moved(GuestPort& guest, const CursorPosition& position);
 
     [[nodiscard]] const HubCounters& counters() const { return counters_; }
     [[nodiscard]] size_t consumer_count() const;
@@ -73,11 +78,25 @@ public:
     void sweep_timeouts(uint64_t now_ns);
 
 private:
+    struct Cursor {
+        bool image_set = false; // a CURSOR_SET arrived
+        uint32_t width = 0, height = 0, hotspot_x = 0, hotspot_y = 0;
+        std::vector<uint8_t> pixels;
+        bool moved = false; // a CURSOR_MOVE arrived
+        int32_t x = 0, y = 0;
+        bool visible = false;
+    };
     struct GuestEntry {
         GuestPort* port = nullptr;
         // Buffer -> its presentation in flight (kNoRecord when none).
         std::unordered_map<BufferId, uint32_t, BufferIdHash> buffers;
         uint32_t outputs = 0; // bit per output it presented on
+        std::array<GuestOutput, VDMABUF_MAX_OUTPUTS> screens{}; // last OUTPUT of each
+        std::array<Cursor, VDMABUF_MAX_OUTPUTS> cursors;
+        // Consumers whose last INPUT was not a LEAVE, and the output it named:
+        // they owe the guest a LEAVE when they disconnect.
+        SlotMask input_from = 0;
+        std::array<uint8_t, kMaxConsumers> input_output{};
     };
 
     HubCore(EventLoop& loop, const HubOptions& opts, UniqueFd&& timer,
@@ -90,6 +109,8 @@ private:
                     uint64_t sequence) override;
     void on_stats(ConsumerConnection& c, uint64_t tag, uint32_t format, uint32_t what) override;
     void on_delivered(ConsumerConnection& c, uint32_t record) override;
+    void on_guest_event(ConsumerConnection& c, uint64_t tag, uint32_t guest,
+                        const uint8_t* event) override;
     void on_error(ConsumerConnection& c, uint32_t code) override;
     void on_broken(ConsumerConnection& c) override;
 
@@ -106,6 +127,13 @@ private:
     void send_guest(ConsumerConnection& c, uint32_t type, const GuestPort& guest);
     void send_buffer_new(ConsumerConnection& c, const Buffer& b);
     void send_buffer_gone(ConsumerConnection& c, const BufferId& id);
+    // hub_session.cpp
+    void send_output(ConsumerConnection& c, uint32_t guest, const GuestOutput& o);
+    void send_cursor_image(ConsumerConnection& c, uint32_t guest, uint32_t output,
+                           const CursorImageRef& image);
+    void replay_session(ConsumerConnection& c, const GuestEntry& e);
+    // Sends the guests a consumer was typing into an INPUT LEAVE (it disconnected).
+    void leave_inputs(unsigned slot);
     template <class Fn> void for_each_viewer(Fn&& fn);
     [[nodiscard]] GuestEntry* find_guest(uint32_t id);
 
@@ -133,6 +161,13 @@ private:
     // Reused for every IMPORT_REPLY.
     Importer::Result import_result_;
     std::vector<uint8_t> import_packet_;
+    std::vector<uint8_t> cursor_packet_; // reused for every CURSOR_IMAGE
 };
+
+template <class Fn> void HubCore::for_each_viewer(Fn&& fn) {
+    for (auto& c : slots_)
+        if (c && c->is_viewer())
+            fn(*c);
+}
 
 } // namespace vdmabuf::backend

@@ -41,6 +41,9 @@ void HubCore::on_hello(ConsumerConnection& c, uint64_t tag) {
         send_guest(c, VDMABUF_C_GUEST_NEW, g);
         g.for_each_buffer([&](const Buffer& b) { send_buffer_new(c, b); });
     }
+    for (auto& [id, e] : guests_)
+        if (c.watches_guest(e.port->name()))
+            replay_session(c, e);
     uint32_t refresh = c.output_filter() == VDMABUF_CONSUMER_ANY ? VDMABUF_OUTPUT_ALL : c.output_filter();
     for (auto& [id, e] : guests_)
         if (c.watches_guest(e.port->name()))
@@ -113,7 +116,7 @@ void HubCore::on_stats(ConsumerConnection& c, uint64_t tag, uint32_t format, uin
 }
 
 void HubCore::on_error(ConsumerConnection&, uint32_t code) {
-    ++counters_.consumer_errors[code < 8 ? code : 0];
+    ++counters_.consumer_errors[code < kConsumerErrorSlots ? code : 0];
 }
 
 StatsSnapshot HubCore::snapshot() const {

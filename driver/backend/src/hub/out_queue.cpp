@@ -38,19 +38,26 @@ bool OutQueue::push_bytes(const void* data, size_t len, std::span<const int> fds
     return true;
 }
 
-bool OutQueue::push_present(uint32_t record) {
+bool OutQueue::push_record(Kind kind, uint32_t record) {
     Entry* e = push_slot();
     if (!e)
         return false;
-    e->kind = Kind::present;
+    e->kind = kind;
     e->record = record;
     return true;
 }
 
-bool OutQueue::cancel_present(uint32_t record) {
+bool OutQueue::is_last(Kind kind, uint32_t record) const {
+    if (count_ == 0)
+        return false;
+    const Entry& e = ring_[at(count_ - 1)];
+    return e.kind == kind && e.record == record;
+}
+
+bool OutQueue::cancel(Kind kind, uint32_t record) {
     for (size_t i = 0; i < count_; ++i) {
         Entry& e = ring_[at(i)];
-        if (e.kind == Kind::present && e.record == record) {
+        if (e.kind == kind && e.record == record) {
             e.kind = Kind::dead;
             pop_dead();
             return true;

@@ -19,8 +19,10 @@ const char* const kDeviceErrorNames[16] = {
     "INVALID_ID",   "DUPLICATE_ID",   "INVALID_ADDRESS", "OVERLAP",
     "INVALID_SIZE", "INVALID_FORMAT", "INVALID_LAYOUT", "QUOTA",
     "IN_USE",       "INVALID_OUTPUT", "STALE_SEQUENCE", "INVALID_DAMAGE"};
-const char* const kConsumerErrorNames[8] = {"NONE",    "MALFORMED", "NOT_READY", "VERSION",
-                                            "UNKNOWN_BUFFER", "NOT_HELD", "ROLE", "IMPORT"};
+const char* const kConsumerErrorNames[kConsumerErrorSlots] = {
+    "NONE",     "MALFORMED", "NOT_READY", "VERSION",       "UNKNOWN_BUFFER",
+    "NOT_HELD", "ROLE",      "IMPORT",    "UNKNOWN_GUEST", "UNSUPPORTED"};
+const char* const kGuestEventNames[4] = {"input", "keymap", "mode", "hotplug"};
 
 __attribute__((format(printf, 2, 3))) void append(std::string& out, const char* fmt, ...) {
     char buf[512];
@@ -101,9 +103,14 @@ void guest_counters_json(std::string& o, const GuestCounters& c) {
         append(o, "%s\"%s\":%" PRIu64, e ? "," : "", kDeviceErrorNames[e], c.errors[e]);
     append(o, "},\"bad_chains\":%" PRIu64 ",\"broken_queues\":%" PRIu64
               ",\"bad_vhost_messages\":%" PRIu64 ",\"events_pending_max\":%" PRIu64
-              ",\"events_dropped\":%" PRIu64 ",\"kicks\":%" PRIu64 ",\"empty_kicks\":%" PRIu64 "}",
+              ",\"events_dropped\":%" PRIu64 ",\"kicks\":%" PRIu64 ",\"empty_kicks\":%" PRIu64,
            c.bad_chains, c.broken_queues, c.bad_vhost_messages, c.events_pending_max,
            c.events_dropped, c.kicks, c.empty_kicks);
+    append(o, ",\"outputs\":%" PRIu64 ",\"cursor_images\":%" PRIu64 ",\"cursor_moves\":%" PRIu64
+              ",\"host_events\":%" PRIu64 ",\"host_events_delivered\":%" PRIu64
+              ",\"motion_coalesced\":%" PRIu64 ",\"host_events_overflow\":%" PRIu64 "}",
+           c.outputs, c.cursor_images, c.cursor_moves, c.events_in, c.events_delivered,
+           c.motion_coalesced, c.events_overflow);
 }
 
 void guest_counters_text(std::string& o, const GuestCounters& c, const char* indent) {
@@ -125,6 +132,11 @@ void guest_counters_text(std::string& o, const GuestCounters& c, const char* ind
               ", events dropped %" PRIu64 ", kicks %" PRIu64 " (%" PRIu64 " empty)\n",
            indent, c.bad_chains, c.broken_queues, c.bad_vhost_messages, c.events_dropped, c.kicks,
            c.empty_kicks);
+    append(o, "%soutputs %" PRIu64 ", cursor images %" PRIu64 ", cursor moves %" PRIu64 "\n", indent,
+           c.outputs, c.cursor_images, c.cursor_moves);
+    append(o, "%shost events %" PRIu64 ", delivered %" PRIu64 ", motion coalesced %" PRIu64
+              ", overflow %" PRIu64 "\n",
+           indent, c.events_in, c.events_delivered, c.motion_coalesced, c.events_overflow);
 }
 
 std::string list_json(const StatsSnapshot& s) {
@@ -208,10 +220,18 @@ std::string stats_json(const StatsSnapshot& s) {
            t.bad_chains, t.broken_queues, t.bad_vhost_messages, t.events_dropped, t.kicks,
            t.empty_kicks, d.timeouts, d.coalesced);
     o += ",\"consumer_errors\":{";
-    for (int e = 1; e < 8; ++e)
+    for (int e = 1; e < kConsumerErrorSlots; ++e)
         append(o, "%s\"%s\":%" PRIu64, e > 1 ? "," : "", kConsumerErrorNames[e], d.consumer_errors[e]);
-    append(o, "},\"consumers_accepted\":%" PRIu64 ",\"consumers_refused\":%" PRIu64 "}",
+    append(o, "},\"consumers_accepted\":%" PRIu64 ",\"consumers_refused\":%" PRIu64,
            d.consumers_accepted, d.consumers_refused);
+    append(o, ",\"outputs\":%" PRIu64 ",\"cursor_images\":%" PRIu64 ",\"cursor_moves\":%" PRIu64
+              ",\"cursor_moves_coalesced\":%" PRIu64 ",\"leaves_sent\":%" PRIu64,
+           d.outputs, d.cursor_images, d.cursor_moves, d.cursor_moves_coalesced, d.leaves_sent);
+    o += ",\"guest_events\":{";
+    for (int e = 0; e < 4; ++e)
+        append(o, "%s\"%s\":%" PRIu64, e ? "," : "", kGuestEventNames[e], d.guest_events[e]);
+    append(o, "},\"motion_coalesced\":%" PRIu64 ",\"host_events_overflow\":%" PRIu64 "}",
+           s.guest_totals.motion_coalesced, s.guest_totals.events_overflow);
     append(o, ",\"import_mode\":\"%s\",\"heap_allocations\":%" PRIu64 ",\"rss_bytes\":%" PRIu64,
            s.import_mode == VDMABUF_IMPORT_DMABUF ? "dmabuf" : "memfd", s.heap_allocations, s.rss_bytes);
     o += ",\"latency_us\":{";
@@ -256,7 +276,7 @@ std::string stats_text(const StatsSnapshot& s) {
     append(o, "timeouts %" PRIu64 ", coalesced %" PRIu64 "\n", d.timeouts, d.coalesced);
     o += "consumer errors:";
     any = false;
-    for (int e = 1; e < 8; ++e)
+    for (int e = 1; e < kConsumerErrorSlots; ++e)
         if (d.consumer_errors[e]) {
             append(o, " %s %" PRIu64, kConsumerErrorNames[e], d.consumer_errors[e]);
             any = true;
@@ -264,6 +284,14 @@ std::string stats_text(const StatsSnapshot& s) {
     o += any ? "\n" : " none\n";
     append(o, "consumers accepted %" PRIu64 ", refused %" PRIu64 "\n", d.consumers_accepted,
            d.consumers_refused);
+    append(o, "session: outputs %" PRIu64 ", cursor images %" PRIu64 ", cursor moves %" PRIu64
+              " (coalesced %" PRIu64 ")\n",
+           d.outputs, d.cursor_images, d.cursor_moves, d.cursor_moves_coalesced);
+    append(o, "guest events: input %" PRIu64 ", keymap %" PRIu64 ", mode %" PRIu64
+              ", hotplug %" PRIu64 "; motion coalesced %" PRIu64 ", overflow %" PRIu64
+              ", leaves sent %" PRIu64 "\n",
+           d.guest_events[0], d.guest_events[1], d.guest_events[2], d.guest_events[3],
+           s.guest_totals.motion_coalesced, s.guest_totals.events_overflow, d.leaves_sent);
     append(o, "import mode: %s\n", s.import_mode == VDMABUF_IMPORT_DMABUF ? "dmabuf" : "memfd");
     append(o, "heap allocations: %" PRIu64 "\nrss: %" PRIu64 " KiB\n", s.heap_allocations,
            s.rss_bytes / 1024);

@@ -12,6 +12,8 @@
 
 namespace vdmabuf::backend {
 
+inline constexpr int kConsumerErrorSlots = 10; // 0 (other) .. VDMABUF_C_ERR_UNSUPPORTED
+
 // Daemon-wide counters kept by the hub.
 struct HubCounters {
     uint64_t exports = 0;
@@ -20,7 +22,14 @@ struct HubCounters {
     uint64_t releases[4] = {}; // by vdmabuf_release_reason
     uint64_t timeouts = 0;
     uint64_t coalesced = 0;
-    uint64_t consumer_errors[8] = {}; // by vdmabuf_consumer_error
+    uint64_t consumer_errors[kConsumerErrorSlots] = {}; // by vdmabuf_consumer_error
+    // Interactive session.
+    uint64_t outputs = 0;         // OUTPUT requests forwarded
+    uint64_t cursor_images = 0;
+    uint64_t cursor_moves = 0;
+    uint64_t cursor_moves_coalesced = 0; // superseded in a consumer's backlog
+    uint64_t guest_events[4] = {};       // queued for guests: input, keymap, mode, hotplug
+    uint64_t leaves_sent = 0;            // INPUT LEAVE for a viewer that disconnected
     uint64_t consumers_accepted = 0;
     uint64_t consumers_refused = 0;
 };

@@ -40,8 +40,19 @@ public:
             on_presented(g, p);
     }
 
+    void output_changed(GuestSession&, const GuestOutput& o) override { outputs.push_back(o); }
+    void cursor_image(GuestSession&, const CursorImageRef& c) override {
+        cursor_images.push_back(c);
+        cursor_pixels.assign(c.pixels, c.pixels + size_t{c.width} * c.height * 4);
+    }
+    void cursor_moved(GuestSession&, const CursorPosition& p) override { cursor_moves.push_back(p); }
+
     std::vector<std::string> log;
     std::vector<Buffer> buffers;
+    std::vector<GuestOutput> outputs;
+    std::vector<CursorImageRef> cursor_images;
+    std::vector<uint8_t> cursor_pixels;
+    std::vector<CursorPosition> cursor_moves;
     std::vector<Presentation> presentations;
     std::function<void(GuestSession&, const Presentation&)> on_presented;
 };
@@ -145,7 +156,8 @@ protected:
 TEST_F(GuestSessionTest, VhostUserQueries) {
     auto f = fe_->get_u64(vu::Request::get_features);
     ASSERT_TRUE(f);
-    EXPECT_EQ(*f, vu::bit(32) | vu::bit(29) | vu::bit(28) | vu::bit(30));
+    // VERSION_1, EVENT_IDX, INDIRECT_DESC, PROTOCOL_FEATURES and device bits 0-3.
+    EXPECT_EQ(*f, vu::bit(32) | vu::bit(29) | vu::bit(28) | vu::bit(30) | 0xfu);
     auto p = fe_->get_u64(vu::Request::get_protocol_features);
     ASSERT_TRUE(p);
     EXPECT_EQ(*p, vu::bit(vu::protocol_feature::kReplyAck) | vu::bit(vu::protocol_feature::kConfig));

@@ -35,6 +35,9 @@ struct Released {
 
 class FakeGuest final : public GuestPort {
 public:
+    uint64_t features_mask = 0xf; // every interactive feature
+    std::vector<std::vector<uint8_t>> events; // queue_event() calls, in order
+
     FakeGuest(uint32_t id, std::string name) : id_(id), name_(std::move(name)) {
         releases.reserve(4096);
         refreshes.reserve(64);
@@ -62,6 +65,11 @@ public:
             busy[id.counter] = false;
     }
     void refresh(uint32_t output) override { refreshes.push_back(output); }
+    uint64_t features() const override { return features_mask; }
+    void queue_event(const void* event, size_t len) override {
+        const auto* b = static_cast<const uint8_t*>(event);
+        events.emplace_back(b, b + len);
+    }
     const GuestCounters& counters() const override { return counters_; }
     size_t presentations_in_flight() const override { return 0; }
 

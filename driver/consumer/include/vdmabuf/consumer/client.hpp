@@ -17,10 +17,12 @@
 #include <vdmabuf_consumer.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vdmabuf::consumer {
 
@@ -66,6 +68,23 @@ public:
     [[nodiscard]] std::optional<std::string> stats(uint32_t format, uint32_t what,
                                                    int timeout_ms = 2000);
 
+    // Device events for one guest (GUEST_EVENT, consumer spec §8). Each sends one
+    // packet and returns false if it could not be sent (or the arguments cannot be
+    // encoded); the daemon answers only failures, through on_error (UNKNOWN_GUEST,
+    // UNSUPPORTED when the guest did not negotiate the feature, ROLE, MALFORMED).
+    // INPUT (viewer only): kind is enum vdmabuf_input_kind, a..d as device spec §8.3;
+    // stamped with CLOCK_MONOTONIC. Allocation-free.
+    bool send_input(uint32_t guest, uint32_t output, uint32_t kind, uint32_t a = 0,
+                    uint32_t b = 0, uint32_t c = 0, uint32_t d = 0);
+    // KEYMAP (viewer only): xkb RMLVO layout and variant, each < 24 bytes.
+    bool send_keymap(uint32_t guest, std::string_view layout, std::string_view variant);
+    // MODE: ask the guest to give an output this size (refresh 0: its choice).
+    bool request_mode(uint32_t guest, uint32_t output, uint32_t width, uint32_t height,
+                      uint32_t refresh_mhz = 0);
+    // HOTPLUG: ask the guest to add (connected, with a size) or remove an output.
+    bool request_hotplug(uint32_t guest, uint32_t output, bool connected, uint32_t width = 0,
+                         uint32_t height = 0, uint32_t refresh_mhz = 0);
+
     [[nodiscard]] uint32_t consumer_id() const noexcept { return consumer_id_; }
     [[nodiscard]] uint32_t import_mode() const noexcept { return import_mode_; }
     [[nodiscard]] bool connected() const noexcept { return !disconnected_; }
@@ -89,9 +108,13 @@ private:
     void handle_reply(Pending& pending, uint32_t type);
     void drop(uint32_t type, const char* why);
     [[nodiscard]] uint64_t next_tag() noexcept { return next_tag_++; }
+    // Wraps a device event of `size` bytes into GUEST_EVENT and sends it.
+    bool send_guest_event(uint32_t guest, const void* event, size_t size);
 
     std::unique_ptr<PacketSocket> sock_;
     std::unique_ptr<EventQueue> queue_;
+    // Pixels of queued CURSOR_IMAGE events, in queue order (rare; may allocate).
+    std::deque<std::vector<uint8_t>> cursor_pixels_;
     Callbacks callbacks_;
     uint32_t role_;
     uint32_t consumer_id_ = 0;

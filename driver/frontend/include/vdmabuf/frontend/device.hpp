@@ -18,8 +18,13 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace vdmabuf::frontend {
+
+// Every device feature this library knows (protocols/vdmabuf-device.md §2).
+inline constexpr uint64_t kAllFeatures = (1ull << VDMABUF_F_INPUT) | (1ull << VDMABUF_F_MODE) |
+                                         (1ull << VDMABUF_F_CURSOR) | (1ull << VDMABUF_F_HOTPLUG);
 
 struct DeviceOptions {
     std::string name = "guest0";      // HELLO name: printable ASCII, <= 32 bytes
@@ -27,6 +32,18 @@ struct DeviceOptions {
     bool scattered = false;           // virtio-user: buffers in many small extents (tests)
     uint32_t queue_size = 256;        // virtio-user: both queues, power of two
     int hello_timeout_ms = 2000;      // handshake + HELLO deadline
+    // Device features to request (bits 1 << VDMABUF_F_*); the device enables those it
+    // also offers (Device::features()). Unknown bits are not requested.
+    uint64_t features = kAllFeatures;
+};
+
+// INPUT event (§8.3), host byte order, validated. kind: enum vdmabuf_input_kind; a..d
+// as the spec says for that kind (AXIS c and d are int32 bit patterns).
+struct InputEvent {
+    uint32_t output = 0;
+    uint32_t kind = 0;
+    uint64_t time_ns = 0; // host CLOCK_MONOTONIC
+    uint32_t a = 0, b = 0, c = 0, d = 0;
 };
 
 struct Callbacks {
@@ -38,6 +55,15 @@ struct Callbacks {
     // response at all (chain returned with length 0, garbage, wrong tag).
     std::function<void(uint32_t request_type, uint32_t error_code, uint64_t tag)> on_error;
     std::function<void()> on_lost; // once; then every call fails with ENOTCONN
+    // Only for negotiated features (the device sends nothing else); each event was
+    // validated first (bad ones are counted in DeviceCounters::events_invalid and dropped).
+    std::function<void(const InputEvent&)> on_input;                              // F_INPUT
+    std::function<void(std::string_view layout, std::string_view variant)> on_keymap; // F_INPUT
+    std::function<void(uint32_t output, uint32_t width, uint32_t height, uint32_t refresh_mhz)>
+        on_mode; // F_MODE: answer with announce_output() (now or never)
+    std::function<void(uint32_t output, bool connected, uint32_t width, uint32_t height,
+                       uint32_t refresh_mhz)>
+        on_hotplug; // F_HOTPLUG: answer with announce_output()
 };
 
 struct BufferDesc {
@@ -59,6 +85,10 @@ struct DeviceCounters {
     uint64_t refreshes = 0;
     uint64_t events_unknown = 0; // well-formed, type not known: ignored
     uint64_t events_invalid = 0; // short, wrong length, bad fields: dropped
+    uint64_t inputs = 0;         // INPUT events delivered
+    uint64_t keymaps = 0;
+    uint64_t modes = 0;
+    uint64_t hotplugs = 0;
     uint64_t kicks = 0;
     uint64_t interrupts = 0;  // call-eventfd wakeups drained
     uint64_t ring_errors = 0; // bad used-ring entries (ids, lengths, index jumps)
@@ -107,11 +137,31 @@ public:
     // receives the request's own tag field (bytes 8..15), 0 if it is shorter.
     [[nodiscard]] virtual bool send_raw(std::span<const uint8_t> request, uint64_t* tag = nullptr) = 0;
 
+    // Interactive session requests. Each needs its feature negotiated, else false with
+    // errno ENOTSUP and nothing is sent; arguments past a limit are EINVAL.
+    // OUTPUT (F_HOTPLUG, §6.5): an output appeared, changed mode, or went away
+    // (connected = false: width, height, refresh must be 0). `name`: up to 32
+    // printable ASCII bytes.
+    [[nodiscard]] virtual bool announce_output(uint32_t output, bool connected, uint32_t width,
+                                               uint32_t height, uint32_t refresh_mhz,
+                                               std::string_view name, uint64_t* tag = nullptr) = 0;
+    // CURSOR_SET (F_CURSOR, §6.6): width x height premultiplied ARGB8888, rows tightly
+    // packed (argb_pixels.size() == width * height * 4); 0x0 with no pixels hides it.
+    [[nodiscard]] virtual bool set_cursor(uint32_t output, uint32_t width, uint32_t height,
+                                          uint32_t hotspot_x, uint32_t hotspot_y,
+                                          std::span<const uint8_t> argb_pixels,
+                                          uint64_t* tag = nullptr) = 0;
+    // CURSOR_MOVE (F_CURSOR, §6.7): the hotspot's position in output pixels.
+    [[nodiscard]] virtual bool move_cursor(uint32_t output, int32_t x, int32_t y, bool visible,
+                                           uint64_t* tag = nullptr) = 0;
+
     [[nodiscard]] virtual uint32_t guest_id() const = 0;
     [[nodiscard]] virtual uint32_t max_buffers() const = 0;
     [[nodiscard]] virtual const std::string& name() const = 0;
     [[nodiscard]] virtual bool connected() const = 0;
     [[nodiscard]] virtual DeviceCounters counters() const = 0;
+    // The negotiated device features (bits 1 << VDMABUF_F_*), fixed after open().
+    [[nodiscard]] virtual uint64_t features() const = 0;
 
 protected:
     Device() = default;
