@@ -288,4 +288,24 @@ int KernelDevice::dispatch() {
     return handled;
 }
 
+bool KernelDevice::announce_output(uint32_t, bool, uint32_t, uint32_t, uint32_t, std::string_view,
+                                   uint64_t*) {
+    if (usable())
+        errno = ENOTSUP;
+    return false;
+}
+
+bool KernelDevice::set_cursor(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
+                              std::span<const uint8_t>, uint64_t*) {
+    if (usable())
+        errno = ENOTSUP;
+    return false;
+}
+
+bool KernelDevice::move_cursor(uint32_t, int32_t, int32_t, bool, uint64_t*) {
+    if (usable())
+        errno = ENOTSUP;
+    return false;
+}
+
 } // namespace vdmabuf::frontend

@@ -34,6 +34,17 @@ public:
     [[nodiscard]] bool unexport(const vdmabuf_id& id, uint64_t* tag) override;
     // Not carried by the driver: false, errno ENOTSUP.
     [[nodiscard]] bool send_raw(std::span<const uint8_t> request, uint64_t* tag) override;
+    // The driver negotiates no interactive feature yet: features() is 0, and these
+    // return false with errno ENOTSUP (ENOTCONN once lost), as the API says.
+    [[nodiscard]] bool announce_output(uint32_t output, bool connected, uint32_t width,
+                                       uint32_t height, uint32_t refresh_mhz, std::string_view name,
+                                       uint64_t* tag) override;
+    [[nodiscard]] bool set_cursor(uint32_t output, uint32_t width, uint32_t height,
+                                  uint32_t hotspot_x, uint32_t hotspot_y,
+                                  std::span<const uint8_t> argb_pixels, uint64_t* tag) override;
+    [[nodiscard]] bool move_cursor(uint32_t output, int32_t x, int32_t y, bool visible,
+                                   uint64_t* tag) override;
+    [[nodiscard]] uint64_t features() const override { return 0; }
 
     [[nodiscard]] uint32_t guest_id() const override { return info_.guest; }
     [[nodiscard]] uint32_t max_buffers() const override { return info_.max_buffers; }
