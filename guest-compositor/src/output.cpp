@@ -89,16 +89,58 @@ std::unique_ptr<Output> Output::create(Server& server, wlr_output* wlr, uint32_t
                              [self](wlr_output_event_precommit*) { self->handle_precommit(); });
     self->commit_.connect(&wlr->events.commit,
                           [self](wlr_output_event_commit* e) { self->handle_commit(e); });
-    self->mode_.connect(&wlr->events.mode, [self](wlr_output*) {
-        self->layout_background(self->background_->node.state.x, self->background_->node.state.y);
-    });
+    self->mode_.connect(&wlr->events.mode, [self](wlr_output*) { self->handle_mode(); });
     self->destroy_.connect(&wlr->events.destroy, [self](wlr_output*) {
         VDM_INFO("output %u (%s) destroyed", self->index_, self->wlr_->name);
+        self->announce(false);
         self->server_.remove_output(self); // last statement: deletes self
     });
+    wlr->data = self;
     VDM_INFO("output %u: %s %dx%d@%.2f Hz", index, wlr->name, wlr->width, wlr->height,
              wlr->refresh / 1000.0);
+    self->announce(true);
     return output;
+}
+
+bool Output::set_mode(int32_t width, int32_t height, int32_t refresh_mhz) {
+    wlr_output_set_custom_mode(wlr_, width, height, refresh_mhz > 0 ? refresh_mhz : wlr_->refresh);
+    if (!wlr_output_commit(wlr_)) {
+        VDM_ERROR("output %u: mode %dx%d@%d mHz refused", index_, width, height, refresh_mhz);
+        wlr_output_rollback(wlr_);
+        return false;
+    }
+    return true;
+}
+
+void Output::handle_mode() {
+    VDM_INFO("output %u: mode %dx%d@%.2f Hz", index_, wlr_->width, wlr_->height,
+             wlr_->refresh / 1000.0);
+    layout_background(background_->node.state.x, background_->node.state.y);
+    // The old swapchain's buffers go (those the host holds once released); the
+    // next frame allocates a new one at the new size, so nothing is busy now.
+    busy_ = false;
+    announce(true);
+    server_.handle_output_mode(this);
+}
+
+void Output::follow_layout() {
+    const wlr_box* box = wlr_output_layout_get_box(server_.layout_.get(), wlr_);
+    if (box && background_)
+        wlr_scene_node_set_position(&background_->node, box->x, box->y);
+}
+
+void Output::announce(bool connected) {
+    frontend::Device* device = server_.link_.device();
+    if (!device || !(device->features() & (1ull << VDMABUF_F_HOTPLUG)))
+        return;
+    const bool ok = connected
+                        ? device->announce_output(index_, true, static_cast<uint32_t>(wlr_->width),
+                                                  static_cast<uint32_t>(wlr_->height),
+                                                  static_cast<uint32_t>(std::max(0, wlr_->refresh)),
+                                                  wlr_->name)
+                        : device->announce_output(index_, false, 0, 0, 0, wlr_->name);
+    if (!ok)
+        VDM_ERRNO("OUTPUT %u (%s) to the device", index_, wlr_->name);
 }
 
 int Output::refresh_interval_ms() const {

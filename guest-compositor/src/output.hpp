@@ -55,6 +55,16 @@ public:
     // A buffer of this output came back from the host: retry a skipped frame now.
     void handle_buffer_free();
 
+    // MODE (device spec §8.5): a custom mode; the swapchain is reallocated at the
+    // new size on the next frame (old buffers are UNEXPORTed once released).
+    // refresh_mhz 0 keeps the current rate. False (logged) if wlroots refused.
+    [[nodiscard]] bool set_mode(int32_t width, int32_t height, int32_t refresh_mhz);
+    // OUTPUT (§6.5): tells the host this output's name and mode (connected), or
+    // that it is gone. Nothing without a device or F_HOTPLUG.
+    void announce(bool connected);
+    // The layout moved this output: its background follows.
+    void follow_layout();
+
 private:
     Output(Server& server, wlr_output* wlr, uint32_t index);
     void handle_frame();
@@ -69,6 +79,7 @@ private:
     [[nodiscard]] bool damage_pending() const;
     [[nodiscard]] int refresh_interval_ms() const;
     void layout_background(int x, int y);
+    void handle_mode();
     static int handle_retry(void* data);
 
     Server& server_;

@@ -1,6 +1,8 @@
 #define VDM_LOG_SCOPE "server"
 #include "server.hpp"
 
+#include "input/host_cursor.hpp"
+#include "input/host_input.hpp"
 #include "output.hpp"
 #include "seat.hpp"
 #include "view.hpp"
@@ -15,7 +17,9 @@ namespace vdmabuf::compositor {
 namespace {
 
 // Guest memory for every output's full swapchain (wlroots keeps at most 4 buffers
-// per output), plus room for a resize, never below libvdmabuf-guest's default.
+// per output), twice over for a resize, plus room for a 4K output added or
+// resized to at run time (memfd pages are only used once touched), never below
+// libvdmabuf-guest's default.
 frontend::DeviceOptions device_options(const Options& options) {
     frontend::DeviceOptions device;
     device.name = "vdmabuf-compositor";
@@ -23,7 +27,8 @@ frontend::DeviceOptions device_options(const Options& options) {
     for (const OutputMode& mode : options.outputs)
         bytes += 4ull * ((static_cast<uint64_t>(mode.width) * 4 + 63) & ~63ull) *
                  static_cast<uint64_t>(mode.height);
-    const uint64_t want = bytes * 2 + (16ull << 20);
+    const uint64_t uhd = 4ull * 3840 * 4 * 2160;
+    const uint64_t want = bytes * 2 + 2 * uhd + (16ull << 20);
     device.memory_size = std::max<uint64_t>(device.memory_size, (want + 0xfffff) & ~0xfffffull);
     device.hello_timeout_ms = 1000;
     return device;
@@ -44,6 +49,17 @@ DeviceLink::Events link_events(Server& server) {
         for (auto& output : server.outputs_)
             if (index == VDMABUF_OUTPUT_ALL || output->index() == index)
                 output->repaint_all();
+    };
+    events.on_input = [&server](const frontend::InputEvent& e) { server.input_->handle(e); };
+    events.on_keymap = [&server](std::string_view layout, std::string_view variant) {
+        server.input_->handle_keymap(layout, variant);
+    };
+    events.on_mode = [&server](uint32_t output, uint32_t w, uint32_t h, uint32_t mhz) {
+        server.handle_mode_request(output, w, h, mhz);
+    };
+    events.on_hotplug = [&server](uint32_t output, bool connected, uint32_t w, uint32_t h,
+                                  uint32_t mhz) {
+        server.handle_hotplug_request(output, connected, w, h, mhz);
     };
     return events;
 }
@@ -67,6 +83,7 @@ Server::~Server() {
         wl_display_destroy_clients(display_.get());
     xwayland_.reset();
     views_.clear();
+    input_.reset();
     seat_.reset();
     // Outputs go with the backend; their swapchains drop buffers (unexported once
     // released). Then nothing renders any more and in-flight frames can be let go.
@@ -120,6 +137,11 @@ bool Server::start() {
         [this](wlr_xdg_toplevel_decoration_v1* d) { handle_new_decoration(d); });
 
     seat_ = std::make_unique<Seat>(*this);
+    input_ = std::make_unique<HostInput>(*this);
+    layout_change_.connect(&layout_->events.change, [this](void*) {
+        for (auto& output : outputs_)
+            output->follow_layout();
+    });
     new_output_.connect(&backend_->events.new_output,
                         [this](wlr_output* o) { handle_new_output(o); });
 
@@ -169,26 +191,126 @@ void Server::handle_connected(bool first) {
         for (auto& output : outputs_)
             output->reset_swapchain();
     }
+    // The host learns every output and the cursor again from this session.
+    for (auto& output : outputs_)
+        output->announce(true);
+    if (seat_)
+        seat_->cursor().resend();
     maybe_ready();
 }
 
 void Server::handle_new_output(wlr_output* wlr) {
     uint32_t index = 0;
-    while (output_by_index(index))
-        ++index;
-    if (index >= VDMABUF_MAX_OUTPUTS) {
+    OutputMode mode;
+    if (hotplug_) {
+        index = hotplug_->index;
+        mode = hotplug_->mode;
+    } else {
+        while (output_by_index(index))
+            ++index;
+        mode = index < options_.outputs.size() ? options_.outputs[index] : OutputMode{};
+    }
+    if (index >= VDMABUF_MAX_OUTPUTS || output_by_index(index)) {
         VDM_ERROR("output %s: no free vdmabuf output index", wlr->name);
         return;
     }
-    const OutputMode mode = index < options_.outputs.size() ? options_.outputs[index]
-                                                             : OutputMode{};
     auto output = Output::create(*this, wlr, index, mode);
     if (output)
         outputs_.push_back(std::move(output));
 }
 
 void Server::remove_output(Output* output) {
+    const uint32_t index = output->index();
     std::erase_if(outputs_, [output](const auto& o) { return o.get() == output; });
+    if (seat_)
+        seat_->cursor().forget_output(index);
+    rescue_views();
+}
+
+void Server::rescue_views() {
+    // A view left on no output (its output went away) comes back to the first one.
+    for (auto& view : views_) {
+        if (!view->mapped())
+            continue;
+        view->output_gone();
+        int x = 0, y = 0;
+        wlr_scene_node_coords(&view->tree()->node, &x, &y);
+        if (!outputs_.empty() && !wlr_output_layout_output_at(layout_.get(), x, y)) {
+            next_cascade_position(x, y);
+            view->move_to(x + View::kBorder, y + View::kTitleHeight);
+        }
+    }
+}
+
+wlr_output* Server::output_for(double lx, double ly) {
+    if (wlr_output* wlr = wlr_output_layout_output_at(layout_.get(), lx, ly))
+        return wlr;
+    return outputs_.empty() ? nullptr : outputs_.front()->wlr();
+}
+
+void Server::handle_output_mode(Output* output) {
+    for (auto& view : views_)
+        view->output_resized(output->wlr());
+}
+
+void Server::handle_mode_request(uint32_t index, uint32_t width, uint32_t height,
+                                 uint32_t refresh_mhz) {
+    Output* output = output_by_index(index);
+    if (!output) {
+        VDM_WARN("MODE for output %u, which does not exist: ignored", index);
+        return;
+    }
+    if (width == 0 || height == 0 || width > VDMABUF_MAX_DIMENSION ||
+        height > VDMABUF_MAX_DIMENSION || refresh_mhz > 1000000) {
+        VDM_WARN("MODE %ux%u@%u mHz for output %u out of range: ignored", width, height,
+                 refresh_mhz, index);
+        return;
+    }
+    const int32_t w = output->wlr()->width, h = output->wlr()->height;
+    const int32_t mhz = output->wlr()->refresh;
+    const bool changed = output->set_mode(static_cast<int32_t>(width), static_cast<int32_t>(height),
+                                          static_cast<int32_t>(refresh_mhz));
+    // A mode event announces a change; answer a request that changed nothing too.
+    if (!changed || (w == output->wlr()->width && h == output->wlr()->height &&
+                     mhz == output->wlr()->refresh))
+        output->announce(true);
+}
+
+void Server::handle_hotplug_request(uint32_t index, bool connected, uint32_t width,
+                                    uint32_t height, uint32_t refresh_mhz) {
+    if (index >= VDMABUF_MAX_OUTPUTS) {
+        VDM_WARN("HOTPLUG for output %u: out of range, ignored", index);
+        return;
+    }
+    Output* output = output_by_index(index);
+    if (!connected) {
+        if (!output) {
+            VDM_WARN("HOTPLUG removes output %u, which does not exist", index);
+            return;
+        }
+        VDM_INFO("HOTPLUG: removing output %u (%s)", index, output->wlr()->name);
+        wlr_output_destroy(output->wlr()); // announces and removes it
+        return;
+    }
+    if (output) {
+        handle_mode_request(index, width, height, refresh_mhz);
+        return;
+    }
+    if (width == 0 || height == 0 || width > VDMABUF_MAX_DIMENSION ||
+        height > VDMABUF_MAX_DIMENSION || refresh_mhz > 1000000) {
+        VDM_WARN("HOTPLUG %ux%u@%u mHz for output %u out of range: ignored", width, height,
+                 refresh_mhz, index);
+        return;
+    }
+    OutputMode mode{static_cast<int32_t>(width), static_cast<int32_t>(height),
+                    refresh_mhz ? static_cast<int32_t>(refresh_mhz) : 60000};
+    hotplug_ = PendingOutput{index, mode};
+    wlr_output* wlr = wlr_headless_add_output(backend_.get(), width, height);
+    hotplug_.reset();
+    if (!wlr || !output_by_index(index))
+        VDM_ERROR("HOTPLUG: adding output %u (%ux%u) failed", index, width, height);
+    else
+        VDM_INFO("HOTPLUG: added output %u (%s)", index, wlr->name);
 }
 
 Output* Server::output_by_index(uint32_t index) {

@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ class Output;
 class View;
 class Seat;
 class XwaylandShell;
+class HostInput;
 
 class Server {
 public:
@@ -52,6 +54,16 @@ public:
     void next_cascade_position(int& x, int& y);
     void remove_output(Output* output);
     [[nodiscard]] Output* output_by_index(uint32_t index);
+    // An output changed size: maximized and fullscreen views follow it.
+    void handle_output_mode(Output* output);
+    // The output a view should fill: the one under (lx, ly), else the first.
+    [[nodiscard]] wlr_output* output_for(double lx, double ly);
+
+    // Device events of the interactive session (device spec §8.5, §8.6).
+    void handle_mode_request(uint32_t index, uint32_t width, uint32_t height,
+                             uint32_t refresh_mhz);
+    void handle_hotplug_request(uint32_t index, bool connected, uint32_t width, uint32_t height,
+                                uint32_t refresh_mhz);
 
     // Everything below is shared with the Output/View/Seat objects (tinywl style).
     Options options_;
@@ -71,6 +83,7 @@ public:
     wlr_xdg_decoration_manager_v1* decoration_manager_ = nullptr;
     wlr_presentation* presentation_ = nullptr;
     std::unique_ptr<Seat> seat_;
+    std::unique_ptr<HostInput> input_;
     std::unique_ptr<XwaylandShell> xwayland_;
     std::vector<std::unique_ptr<Output>> outputs_;
     std::vector<std::unique_ptr<View>> views_;
@@ -81,15 +94,24 @@ private:
     void handle_new_decoration(wlr_xdg_toplevel_decoration_v1* decoration);
     void handle_connected(bool first);
     void maybe_ready();
+    void rescue_views();
 
     std::string socket_;
     bool ready_ = false;
     bool listening_ = false;
     unsigned cascade_ = 0;
+    // Set while wlr_headless_add_output runs for a HOTPLUG: the new output's
+    // index and mode (handle_new_output is called from inside it).
+    struct PendingOutput {
+        uint32_t index;
+        OutputMode mode;
+    };
+    std::optional<PendingOutput> hotplug_;
 
     Listener<wlr_output> new_output_;
     Listener<wlr_xdg_surface> new_xdg_surface_;
     Listener<wlr_xdg_toplevel_decoration_v1> new_decoration_;
+    Listener<void> layout_change_;
 };
 
 } // namespace vdmabuf::compositor

@@ -66,12 +66,17 @@ void View::set_decorated(bool decorated) {
     update_decoration();
 }
 
+void View::set_filled(bool filled) {
+    filled_ = filled;
+    update_decoration();
+}
+
 void View::update_decoration() {
     // The tree sits at the content's layout position; the frame reaches out of it.
     wlr_scene_node_set_position(&tree_->node, x_, y_);
     if (content_)
         wlr_scene_node_set_position(content_, -geo_x_, -geo_y_);
-    const bool show = decorated_ && width_ > 0 && height_ > 0;
+    const bool show = decorated_ && !filled_ && width_ > 0 && height_ > 0;
     wlr_scene_node_set_enabled(&frame_->node, show);
     if (show) {
         wlr_scene_rect_set_size(frame_, width_ + 2 * kBorder, height_ + kTitleHeight + kBorder);

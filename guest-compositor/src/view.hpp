@@ -26,6 +26,10 @@ public:
     // Keyboard focus changes: the client's activated state.
     virtual void set_activated(bool activated) = 0;
     virtual void close() = 0;
+    // Outputs changed: a view that fills an output (maximized, fullscreen) follows
+    // its size, or moves to another output when its own went away.
+    virtual void output_resized(wlr_output* /*output*/) {}
+    virtual void output_gone() {}
 
     // Raises the view to the top of the stack and updates the decoration colour.
     void raise();
@@ -43,6 +47,8 @@ protected:
     // First map: picks the cascade slot; later maps keep the position.
     void place_and_show();
     void hide();
+    // Maximized or fullscreen: the content covers the output, no decoration.
+    void set_filled(bool filled);
 
     Server& server_;
     wlr_scene_tree* tree_ = nullptr;
@@ -59,6 +65,7 @@ private:
     bool decorated_ = false;
     bool focused_ = false;
     bool mapped_ = false;
+    bool filled_ = false;
 };
 
 } // namespace vdmabuf::compositor

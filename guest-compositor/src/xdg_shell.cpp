@@ -1,4 +1,5 @@
 #define VDM_LOG_SCOPE "xdg"
+#include "output.hpp"
 #include "seat.hpp"
 #include "server.hpp"
 #include "xdg_view.hpp"
@@ -14,6 +15,9 @@ XdgView::XdgView(Server& server, wlr_xdg_surface* xdg) : View(server), xdg_(xdg)
 
     map_.connect(&xdg->events.map, [this](void*) {
         place_and_show();
+        // A client may ask for maximized or fullscreen before its first commit.
+        if (xdg_->toplevel->requested.maximized || xdg_->toplevel->requested.fullscreen)
+            apply_requested_state();
         server_.seat_->focus_view(this, xdg_->surface);
     });
     unmap_.connect(&xdg->events.unmap, [this](void*) {
@@ -21,12 +25,10 @@ XdgView::XdgView(Server& server, wlr_xdg_surface* xdg) : View(server), xdg_(xdg)
         server_.seat_->forget_view(this);
     });
     commit_.connect(&xdg->surface->events.commit, [this](void*) { handle_commit(); });
-    request_maximize_.connect(&xdg->toplevel->events.request_maximize, [this](void*) {
-        // Floating only: answer with a configure so the client is not left waiting.
-        wlr_xdg_surface_schedule_configure(xdg_);
-    });
+    request_maximize_.connect(&xdg->toplevel->events.request_maximize,
+                              [this](void*) { apply_requested_state(); });
     request_fullscreen_.connect(&xdg->toplevel->events.request_fullscreen,
-                                [this](void*) { wlr_xdg_surface_schedule_configure(xdg_); });
+                                [this](void*) { apply_requested_state(); });
     request_move_.connect(&xdg->toplevel->events.request_move,
                           [this](void*) { server_.seat_->begin_move(this); });
     destroy_.connect(&xdg->events.destroy, [this](void*) {
@@ -40,6 +42,62 @@ void XdgView::handle_commit() {
     wlr_box geo{};
     wlr_xdg_surface_get_geometry(xdg_, &geo);
     set_content(content_, geo.x, geo.y, geo.width, geo.height);
+}
+
+void XdgView::apply_requested_state() {
+    if (!xdg_->added)
+        return; // before the initial commit: applied on map
+    const wlr_xdg_toplevel_requested& want = xdg_->toplevel->requested;
+    wlr_xdg_toplevel_set_maximized(xdg_, want.maximized);
+    wlr_xdg_toplevel_set_fullscreen(xdg_, want.fullscreen);
+    if (!want.maximized && !want.fullscreen) {
+        fill(nullptr);
+        wlr_xdg_surface_schedule_configure(xdg_); // answer even when nothing changed
+        return;
+    }
+    wlr_output* output = want.fullscreen && want.fullscreen_output
+                             ? want.fullscreen_output
+                             : server_.output_for(x_, y_);
+    fill(output);
+}
+
+void XdgView::fill(wlr_output* output) {
+    const wlr_box* box = output ? wlr_output_layout_get_box(server_.layout_.get(), output) : nullptr;
+    if (!box) {
+        if (fill_output_) {
+            fill_output_ = nullptr;
+            set_filled(false);
+            wlr_xdg_toplevel_set_size(xdg_, 0, 0); // the client's own size again
+            move_to(saved_x_, saved_y_);
+        }
+        return;
+    }
+    if (!fill_output_) {
+        saved_x_ = x_;
+        saved_y_ = y_;
+    }
+    fill_output_ = output;
+    set_filled(true);
+    wlr_xdg_toplevel_set_size(xdg_, static_cast<uint32_t>(box->width),
+                              static_cast<uint32_t>(box->height));
+    move_to(box->x, box->y);
+}
+
+void XdgView::output_resized(wlr_output* output) {
+    if (output == fill_output_)
+        fill(output);
+}
+
+void XdgView::output_gone() {
+    if (!fill_output_)
+        return;
+    for (auto& output : server_.outputs_)
+        if (output->wlr() == fill_output_) {
+            fill(fill_output_); // still there; the layout may have moved it
+            return;
+        }
+    // Gone (the pointer is only compared): fill the output the view is over now.
+    fill(server_.output_for(x_, y_));
 }
 
 void XdgView::set_activated(bool activated) { wlr_xdg_toplevel_set_activated(xdg_, activated); }

@@ -15,6 +15,8 @@ public:
     [[nodiscard]] wlr_xdg_surface* xdg() const { return xdg_; }
     void set_activated(bool activated) override;
     void close() override;
+    void output_resized(wlr_output* output) override;
+    void output_gone() override;
 
     // xdg-decoration: the compositor always answers server-side.
     void attach_decoration(wlr_xdg_toplevel_decoration_v1* decoration);
@@ -23,6 +25,13 @@ public:
 
 private:
     void handle_commit();
+    // Maximized / fullscreen as the client asked (xdg_toplevel.set_maximized ...).
+    void apply_requested_state();
+    // Covers `output` (configure with its size); nullptr: back to floating.
+    void fill(wlr_output* output);
+
+    wlr_output* fill_output_ = nullptr;
+    int saved_x_ = 0, saved_y_ = 0;
 
     wlr_xdg_surface* xdg_;
     wlr_xdg_toplevel_decoration_v1* decoration_ = nullptr;

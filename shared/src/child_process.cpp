@@ -88,6 +88,31 @@ bool ChildProcess::wait_for_line(const std::string& line, int timeout_ms) {
     }
 }
 
+bool ChildProcess::read_line(std::string& line, int timeout_ms) {
+    const uint64_t deadline = now_ns() + uint64_t(timeout_ms) * 1000000;
+    while (true) {
+        if (const size_t nl = pending_.find('\n'); nl != std::string::npos) {
+            line = pending_.substr(0, nl);
+            pending_.erase(0, nl + 1);
+            return true;
+        }
+        if (!stdout_)
+            return false;
+        const uint64_t now = now_ns();
+        pollfd pfd{stdout_.get(), POLLIN, 0};
+        const int r = poll(&pfd, 1, now >= deadline ? 0 : int((deadline - now) / 1000000) + 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        char buf[512];
+        const ssize_t n = read(stdout_.get(), buf, sizeof buf);
+        if (n <= 0)
+            return false;
+        pending_.append(buf, size_t(n));
+    }
+}
+
 bool ChildProcess::exited(int* status) {
     if (pid_ <= 0)
         return true;

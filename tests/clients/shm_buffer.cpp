@@ -19,7 +19,8 @@ const wl_buffer_listener kBufferListener = {handle_release};
 
 } // namespace
 
-std::unique_ptr<ShmBuffer> ShmBuffer::create(wl_shm* shm, uint32_t width, uint32_t height) {
+std::unique_ptr<ShmBuffer> ShmBuffer::create(wl_shm* shm, uint32_t width, uint32_t height,
+                                             uint32_t format) {
     const uint32_t stride = width * 4;
     const size_t size = size_t(stride) * height;
     UniqueFd fd{memfd_create("vdmabuf-pattern-client", MFD_CLOEXEC | MFD_ALLOW_SEALING)};
@@ -39,7 +40,7 @@ std::unique_ptr<ShmBuffer> ShmBuffer::create(wl_shm* shm, uint32_t width, uint32
         return nullptr;
     wl_shm_pool* pool = wl_shm_create_pool(shm, fd.get(), int32_t(size));
     b->buffer_ = wl_shm_pool_create_buffer(pool, 0, int32_t(width), int32_t(height),
-                                           int32_t(stride), WL_SHM_FORMAT_XRGB8888);
+                                           int32_t(stride), format);
     wl_shm_pool_destroy(pool);
     b->stride_ = stride;
     wl_buffer_add_listener(b->buffer_, &kBufferListener, b.get());

@@ -1,4 +1,4 @@
-// One wl_shm XRGB8888 buffer in its own memfd, with the busy flag that
+// One wl_shm XRGB8888 (or ARGB8888) buffer in its own memfd, with the busy flag that
 // wl_buffer.release clears.
 #pragma once
 
@@ -14,8 +14,9 @@ namespace vdmabuf::testclient {
 class ShmBuffer {
 public:
     // nullptr (logged) when the memfd, the mapping or the pool cannot be made.
-    [[nodiscard]] static std::unique_ptr<ShmBuffer> create(wl_shm* shm, uint32_t width,
-                                                           uint32_t height);
+    [[nodiscard]] static std::unique_ptr<ShmBuffer>
+    create(wl_shm* shm, uint32_t width, uint32_t height,
+           uint32_t format = WL_SHM_FORMAT_XRGB8888);
     ~ShmBuffer();
     ShmBuffer(const ShmBuffer&) = delete;
     ShmBuffer& operator=(const ShmBuffer&) = delete;

@@ -59,11 +59,26 @@ std::unique_ptr<Viewer> Viewer::connect(const std::string& socket) {
         return nullptr;
     Viewer* self = v.get();
     consumer::Callbacks cb;
+    cb.on_guest_new = [self](uint32_t guest, std::string_view) { self->guest = guest; };
+    cb.on_output = [self](const consumer::OutputInfo& o) {
+        self->outputs.push_back(OutputEvent{o.output, o.flags, o.width, o.height, o.refresh_mhz,
+                                            std::string(o.name)});
+    };
+    cb.on_cursor_image = [self](const consumer::CursorImage& c) {
+        self->cursor_images.push_back(CursorImageEvent{
+            c.output, c.width, c.height, c.hotspot_x, c.hotspot_y,
+            std::vector<uint8_t>(c.pixels.begin(), c.pixels.end())});
+    };
+    cb.on_cursor_move = [self](const consumer::CursorMove& m) {
+        self->cursor_moves.push_back(CursorMoveEvent{m.output, m.x, m.y, m.visible});
+    };
     cb.on_buffer_new = [self](const consumer::BufferInfo& b) {
         ++self->buffers_new;
+        self->buffers_seen.push_back(b);
         self->buffers_[key(b.id)] = b;
     };
     cb.on_buffer_gone = [self](const vdmabuf_id& id) {
+        self->buffers_gone.push_back(id);
         self->imports_.erase(key(id));
         self->buffers_.erase(key(id));
         // The daemon released whatever we held of it.
@@ -72,6 +87,7 @@ std::unique_ptr<Viewer> Viewer::connect(const std::string& socket) {
     };
     cb.on_present = [self](const consumer::PresentEvent& p) {
         ++self->presents;
+        ++self->presents_on[p.output];
         self->last_present_ns = now_ns();
         if (self->on_present)
             self->on_present(p);

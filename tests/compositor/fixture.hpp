@@ -32,9 +32,32 @@ namespace vdmabuf::compositor_test {
 // Prints why and exits 77 (meson's "skipped") unless `program` is on $PATH.
 std::string require_program(const std::string& program, const std::string& package);
 
+// What the daemon forwarded of a guest's OUTPUT, CURSOR_SET and CURSOR_MOVE.
+struct OutputEvent {
+    uint32_t output = 0, flags = 0, width = 0, height = 0, refresh_mhz = 0;
+    std::string name;
+};
+struct CursorImageEvent {
+    uint32_t output = 0, width = 0, height = 0, hotspot_x = 0, hotspot_y = 0;
+    std::vector<uint8_t> pixels;
+};
+struct CursorMoveEvent {
+    uint32_t output = 0;
+    int32_t x = 0, y = 0;
+    bool visible = false;
+};
+
 class Viewer {
 public:
     [[nodiscard]] static std::unique_ptr<Viewer> connect(const std::string& socket);
+
+    std::optional<uint32_t> guest; // the newest GUEST_NEW
+    std::vector<OutputEvent> outputs;
+    std::vector<CursorImageEvent> cursor_images;
+    std::vector<CursorMoveEvent> cursor_moves;
+    std::map<uint32_t, uint64_t> presents_on; // PRESENTs by output
+    std::vector<consumer::BufferInfo> buffers_seen; // every BUFFER_NEW
+    std::vector<vdmabuf_id> buffers_gone;           // every BUFFER_GONE
 
     // Presentations received and not yet released, oldest first.
     std::deque<consumer::PresentEvent> held;

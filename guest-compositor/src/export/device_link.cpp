@@ -59,6 +59,23 @@ bool DeviceLink::try_connect() {
             events_.on_error(type, code, tag);
     };
     callbacks.on_lost = [this] { lose(); };
+    callbacks.on_input = [this](const frontend::InputEvent& e) {
+        if (events_.on_input)
+            events_.on_input(e);
+    };
+    callbacks.on_keymap = [this](std::string_view layout, std::string_view variant) {
+        if (events_.on_keymap)
+            events_.on_keymap(layout, variant);
+    };
+    callbacks.on_mode = [this](uint32_t output, uint32_t w, uint32_t h, uint32_t mhz) {
+        if (events_.on_mode)
+            events_.on_mode(output, w, h, mhz);
+    };
+    callbacks.on_hotplug = [this](uint32_t output, bool connected, uint32_t w, uint32_t h,
+                                  uint32_t mhz) {
+        if (events_.on_hotplug)
+            events_.on_hotplug(output, connected, w, h, mhz);
+    };
     device->set_callbacks(std::move(callbacks));
     fd_source_.reset(wl_event_loop_add_fd(loop_, device->fd(), WL_EVENT_READABLE,
                                           &DeviceLink::handle_fd, this));
@@ -68,8 +85,9 @@ bool DeviceLink::try_connect() {
     }
     device_ = std::move(device);
     ++generation_;
-    VDM_INFO("connected to %s (session %llu, guest %u)", path_.c_str(),
-             static_cast<unsigned long long>(generation_), device_->guest_id());
+    VDM_INFO("connected to %s (session %llu, guest %u, features 0x%llx)", path_.c_str(),
+             static_cast<unsigned long long>(generation_), device_->guest_id(),
+             static_cast<unsigned long long>(device_->features()));
     if (events_.on_connected)
         events_.on_connected(generation_ == 1);
     return true;

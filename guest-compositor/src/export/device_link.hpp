@@ -31,6 +31,15 @@ public:
         std::function<void(uint32_t output)> on_refresh;
         std::function<void(uint32_t request_type, uint32_t error_code, uint64_t tag)> on_error;
         std::function<void()> on_dispatched; // after every dispatch that handled something
+        // The interactive session (device spec §8.3-§8.6), when negotiated.
+        std::function<void(const frontend::InputEvent&)> on_input;
+        std::function<void(std::string_view layout, std::string_view variant)> on_keymap;
+        std::function<void(uint32_t output, uint32_t width, uint32_t height,
+                           uint32_t refresh_mhz)>
+            on_mode;
+        std::function<void(uint32_t output, bool connected, uint32_t width, uint32_t height,
+                           uint32_t refresh_mhz)>
+            on_hotplug;
     };
 
     DeviceLink(wl_event_loop* loop, std::string path, frontend::DeviceOptions options,

@@ -27,6 +27,9 @@ public:
 
     // Reads stdout until a line equal to `line` arrives; false on EOF or timeout.
     [[nodiscard]] bool wait_for_line(const std::string& line, int timeout_ms);
+    // The next line of stdout (without the newline); false on EOF or when none
+    // is complete within timeout_ms (0: only what is already readable).
+    [[nodiscard]] bool read_line(std::string& line, int timeout_ms);
     // Sends `signo`, waits up to timeout_ms, then SIGKILLs. Returns the wait status.
     int stop(int signo = 15, int timeout_ms = 3000);
     // Non-blocking: true (and the status) if the child has exited.
