@@ -34,6 +34,17 @@ frontend::DeviceOptions device_options(const Options& options) {
     return device;
 }
 
+// libvdmabuf-guest checked the limits of the wire; these are the compositor's
+// own (sizes the --output option accepts, at most 1000 Hz).
+bool mode_in_range(const char* what, uint32_t index, uint32_t width, uint32_t height,
+                   uint32_t refresh_mhz) {
+    if (width >= 1 && height >= 1 && width <= 16384 && height <= 16384 && refresh_mhz <= 1000000)
+        return true;
+    VDM_WARN("%s %ux%u@%u mHz for output %u out of range: ignored", what, width, height,
+             refresh_mhz, index);
+    return false;
+}
+
 DeviceLink::Events link_events(Server& server) {
     DeviceLink::Events events;
     events.on_release = [&server](const vdmabuf_id& id, uint64_t seq, uint32_t output,
@@ -260,19 +271,15 @@ void Server::handle_mode_request(uint32_t index, uint32_t width, uint32_t height
         VDM_WARN("MODE for output %u, which does not exist: ignored", index);
         return;
     }
-    if (width == 0 || height == 0 || width > VDMABUF_MAX_DIMENSION ||
-        height > VDMABUF_MAX_DIMENSION || refresh_mhz > 1000000) {
-        VDM_WARN("MODE %ux%u@%u mHz for output %u out of range: ignored", width, height,
-                 refresh_mhz, index);
+    if (!mode_in_range("MODE", index, width, height, refresh_mhz))
         return;
-    }
     const int32_t w = output->wlr()->width, h = output->wlr()->height;
     const int32_t mhz = output->wlr()->refresh;
-    const bool changed = output->set_mode(static_cast<int32_t>(width), static_cast<int32_t>(height),
-                                          static_cast<int32_t>(refresh_mhz));
+    const bool ok = output->set_mode(static_cast<int32_t>(width), static_cast<int32_t>(height),
+                                     static_cast<int32_t>(refresh_mhz));
     // A mode event announces a change; answer a request that changed nothing too.
-    if (!changed || (w == output->wlr()->width && h == output->wlr()->height &&
-                     mhz == output->wlr()->refresh))
+    if (!ok || (w == output->wlr()->width && h == output->wlr()->height &&
+                mhz == output->wlr()->refresh))
         output->announce(true);
 }
 
@@ -296,12 +303,8 @@ void Server::handle_hotplug_request(uint32_t index, bool connected, uint32_t wid
         handle_mode_request(index, width, height, refresh_mhz);
         return;
     }
-    if (width == 0 || height == 0 || width > VDMABUF_MAX_DIMENSION ||
-        height > VDMABUF_MAX_DIMENSION || refresh_mhz > 1000000) {
-        VDM_WARN("HOTPLUG %ux%u@%u mHz for output %u out of range: ignored", width, height,
-                 refresh_mhz, index);
+    if (!mode_in_range("HOTPLUG", index, width, height, refresh_mhz))
         return;
-    }
     OutputMode mode{static_cast<int32_t>(width), static_cast<int32_t>(height),
                     refresh_mhz ? static_cast<int32_t>(refresh_mhz) : 60000};
     hotplug_ = PendingOutput{index, mode};

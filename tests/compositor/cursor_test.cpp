@@ -14,13 +14,6 @@ namespace {
 
 constexpr int kTimeoutMs = 20000;
 
-std::unique_ptr<Session> start_session(std::vector<std::string> outputs = {"640x480"}) {
-    std::string error;
-    auto s = Session::start(std::move(outputs), error);
-    EXPECT_TRUE(s) << error;
-    return s;
-}
-
 // Waits until no PRESENT has come for `quiet_ms`.
 bool wait_until_idle(Session& s, int quiet_ms) {
     return s.f->pump_until(
@@ -72,10 +65,8 @@ TEST(Cursor, MotionOverAClientSendsNoPresent) {
     ASSERT_TRUE(s);
     auto client = InputClient::start(*s->f, {"--size", "400x300"});
     ASSERT_TRUE(client);
-    std::optional<std::pair<uint32_t, uint32_t>> at;
-    ASSERT_TRUE(s->f->pump_until(
-        [&] { return (at = find_colour(s->pictures[0].view(), 0x3366cc)).has_value(); },
-        kTimeoutMs));
+    const auto at = s->wait_for_colour(0x3366cc);
+    ASSERT_TRUE(at);
     const size_t from = client->mark();
     expect_motion_sends_no_frame(*s, at->first, at->second);
     EXPECT_FALSE(client->since(from, "motion ").empty()) << client->dump();
@@ -84,14 +75,9 @@ TEST(Cursor, MotionOverAClientSendsNoPresent) {
 TEST(Cursor, ClientCursorImageArrives) {
     auto s = start_session();
     ASSERT_TRUE(s);
-    auto client = InputClient::start(*s->f, {"--size", "300x200", "--cursor", "square",
-                                             "--cursor-size", "24"});
+    auto client = start_pointed_client(
+        *s, {"--size", "300x200", "--cursor", "square", "--cursor-size", "24"});
     ASSERT_TRUE(client);
-    std::optional<std::pair<uint32_t, uint32_t>> at;
-    ASSERT_TRUE(s->f->pump_until(
-        [&] { return (at = find_colour(s->pictures[0].view(), 0x3366cc)).has_value(); },
-        kTimeoutMs));
-    ASSERT_TRUE(s->move(at->first, at->second));
     auto is_square = [](const CursorImageEvent& c, uint32_t n) {
         if (c.width != n || c.height != n || c.hotspot_x != 1 || c.hotspot_y != 1)
             return false;
@@ -120,14 +106,9 @@ TEST(Cursor, ClientCursorImageArrives) {
 TEST(Cursor, LargeClientCursorIsClippedTo128) {
     auto s = start_session();
     ASSERT_TRUE(s);
-    auto client = InputClient::start(*s->f, {"--size", "300x200", "--cursor", "square",
-                                             "--cursor-size", "200"});
+    auto client = start_pointed_client(
+        *s, {"--size", "300x200", "--cursor", "square", "--cursor-size", "200"});
     ASSERT_TRUE(client);
-    std::optional<std::pair<uint32_t, uint32_t>> at;
-    ASSERT_TRUE(s->f->pump_until(
-        [&] { return (at = find_colour(s->pictures[0].view(), 0x3366cc)).has_value(); },
-        kTimeoutMs));
-    ASSERT_TRUE(s->move(at->first, at->second));
     ASSERT_TRUE(s->f->pump_until(
         [&] {
             const auto& images = s->viewer().cursor_images;
@@ -144,13 +125,8 @@ TEST(Cursor, LargeClientCursorIsClippedTo128) {
 TEST(Cursor, HiddenCursorAndOtherOutputs) {
     auto s = start_session({"640x480", "320x240"});
     ASSERT_TRUE(s);
-    auto client = InputClient::start(*s->f, {"--size", "300x200", "--cursor", "none"});
+    auto client = start_pointed_client(*s, {"--size", "300x200", "--cursor", "none"});
     ASSERT_TRUE(client);
-    std::optional<std::pair<uint32_t, uint32_t>> at;
-    ASSERT_TRUE(s->f->pump_until(
-        [&] { return (at = find_colour(s->pictures[0].view(), 0x3366cc)).has_value(); },
-        kTimeoutMs));
-    ASSERT_TRUE(s->move(at->first, at->second));
     // wl_pointer.set_cursor(NULL): a 0x0 image, moves with visible = 0.
     ASSERT_TRUE(s->f->pump_until(
         [&] {

@@ -10,31 +10,12 @@ namespace {
 
 constexpr int kTimeoutMs = 20000;
 
-std::unique_ptr<Session> start_session(std::vector<std::string> outputs = {"640x480"}) {
-    std::string error;
-    auto s = Session::start(std::move(outputs), error);
-    EXPECT_TRUE(s) << error;
-    return s;
-}
-
 uint64_t count_colour(const FrameView& v, uint32_t rgb) {
     uint64_t n = 0;
     for (uint32_t y = 0; y < v.height; ++y)
         for (uint32_t x = 0; x < v.width; ++x)
             n += v.rgb(x, y) == rgb;
     return n;
-}
-
-// Waits until output 0 shows `rgb`; a point inside it.
-std::optional<std::pair<uint32_t, uint32_t>> wait_for_colour(Session& s, uint32_t rgb) {
-    std::optional<std::pair<uint32_t, uint32_t>> at;
-    s.f->pump_until(
-        [&] {
-            at = find_colour(s.pictures[0].view(), rgb);
-            return at.has_value();
-        },
-        kTimeoutMs);
-    return at;
 }
 
 // Pixels of `rgb` on output 0 now.
@@ -110,8 +91,8 @@ TEST(Input, ClickFocusesTheWindowUnderThePointer) {
     ASSERT_TRUE(green);
     // The newest window has the focus; the red one is partly under it.
     ASSERT_TRUE(green->wait_for_line(*s->f, "keyboard-enter", kTimeoutMs)) << green->dump();
-    ASSERT_TRUE(wait_for_colour(*s, kGreen));
-    const auto red_at = wait_for_colour(*s, kRed);
+    ASSERT_TRUE(s->wait_for_colour(kGreen));
+    const auto red_at = s->wait_for_colour(kRed);
     ASSERT_TRUE(red_at) << "the red window is not visible";
 
     const uint64_t red_pixels = count_now(*s, kRed);
@@ -140,16 +121,9 @@ TEST(Input, ClickFocusesTheWindowUnderThePointer) {
 TEST(Input, ScrollReachesTheClient) {
     auto s = start_session();
     ASSERT_TRUE(s);
-    constexpr uint32_t kBlue = 0x3366cc;
-    auto client = InputClient::start(*s->f, {"--size", "300x200"});
+    auto client = start_pointed_client(*s, {"--size", "300x200"});
     ASSERT_TRUE(client);
-    const auto at = wait_for_colour(*s, kBlue);
-    ASSERT_TRUE(at);
     const size_t from = client->mark();
-    ASSERT_TRUE(s->move(at->first, at->second));
-    ASSERT_TRUE(client->wait_for(
-        *s->f, [](const std::string& l) { return l.rfind("enter ", 0) == 0; }, kTimeoutMs, from))
-        << client->dump();
     // One wheel notch down (15 units, 1 step), then two-finger scrolling left.
     ASSERT_TRUE(s->input(VDMABUF_INPUT_AXIS, 0, 0, 15 * 256, 1));
     ASSERT_TRUE(s->input(VDMABUF_INPUT_FRAME));
@@ -168,7 +142,7 @@ TEST(Input, PointerPositionIsOutputPixels) {
     ASSERT_TRUE(s);
     auto client = InputClient::start(*s->f, {"--size", "300x200"});
     ASSERT_TRUE(client);
-    const auto at = wait_for_colour(*s, 0x3366cc);
+    const auto at = s->wait_for_colour(0x3366cc);
     ASSERT_TRUE(at);
     const size_t from = client->mark();
     ASSERT_TRUE(s->move(at->first, at->second));
@@ -196,13 +170,9 @@ TEST(Input, PointerPositionIsOutputPixels) {
 TEST(Input, LeaveReleasesHeldKeysAndButtons) {
     auto s = start_session();
     ASSERT_TRUE(s);
-    auto client = InputClient::start(*s->f, {"--size", "300x200"});
+    auto client = start_pointed_client(*s, {"--size", "300x200"});
     ASSERT_TRUE(client);
-    const auto at = wait_for_colour(*s, 0x3366cc);
-    ASSERT_TRUE(at);
-    ASSERT_TRUE(client->wait_for_line(*s->f, "keyboard-enter", kTimeoutMs)) << client->dump();
     const size_t from = client->mark();
-    ASSERT_TRUE(s->move(at->first, at->second));
     ASSERT_TRUE(s->key(KEY_A, true));
     ASSERT_TRUE(s->button(BTN_RIGHT, true));
     ASSERT_TRUE(client->wait_for_line(*s->f, "button 273 pressed", kTimeoutMs, from))
@@ -217,15 +187,8 @@ TEST(Input, LeaveReleasesHeldKeysAndButtons) {
 TEST(Input, OutOfRangeValuesAreDropped) {
     auto s = start_session();
     ASSERT_TRUE(s);
-    auto client = InputClient::start(*s->f, {"--size", "300x200"});
+    auto client = start_pointed_client(*s, {"--size", "300x200"});
     ASSERT_TRUE(client);
-    const auto at = wait_for_colour(*s, 0x3366cc);
-    ASSERT_TRUE(at);
-    ASSERT_TRUE(client->wait_for_line(*s->f, "keyboard-enter", kTimeoutMs)) << client->dump();
-    ASSERT_TRUE(s->move(at->first, at->second));
-    ASSERT_TRUE(client->wait_for(
-        *s->f, [](const std::string& l) { return l.rfind("enter ", 0) == 0; }, kTimeoutMs))
-        << client->dump();
     const size_t from = client->mark();
     // Past the output, on an output that does not exist, a key past KEY_MAX, a
     // button below BTN_MISC, a modifier mask the keymap lacks, an absurd scroll.

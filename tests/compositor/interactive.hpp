@@ -6,12 +6,27 @@
 #include "fixture.hpp"
 #include "input_client.hpp"
 
+#include <gtest/gtest.h>
+
 #include <linux/input-event-codes.h>
 
 #include <optional>
 #include <string>
 
 namespace vdmabuf::compositor_test {
+
+// A point well inside the visible part of the window drawn in `rgb` in a frame
+// (every pixel within 4 of it has that colour); nullopt if none.
+[[nodiscard]] inline std::optional<std::pair<uint32_t, uint32_t>>
+find_colour(const FrameView& v, uint32_t rgb) {
+    constexpr uint32_t r = 4;
+    for (uint32_t y = r; y + r < v.height; ++y)
+        for (uint32_t x = r; x + r < v.width; ++x)
+            if (v.rgb(x, y) == rgb && v.rgb(x - r, y - r) == rgb && v.rgb(x + r, y + r) == rgb &&
+                v.rgb(x + r, y - r) == rgb && v.rgb(x - r, y + r) == rgb)
+                return std::make_pair(x, y);
+    return std::nullopt;
+}
 
 class Session {
 public:
@@ -79,19 +94,51 @@ public:
     bool click(double x, double y) {
         return move(x, y) && button(BTN_LEFT, true) && button(BTN_LEFT, false);
     }
+    // Waits until `output` shows the colour `rgb`; a point well inside it.
+    std::optional<std::pair<uint32_t, uint32_t>> wait_for_colour(uint32_t rgb,
+                                                                 uint32_t output = 0,
+                                                                 int timeout_ms = 20000) {
+        std::optional<std::pair<uint32_t, uint32_t>> at;
+        f->pump_until(
+            [&] {
+                at = find_colour(pictures[output].view(), rgb);
+                return at.has_value();
+            },
+            timeout_ms);
+        return at;
+    }
 };
 
-// A point well inside the visible part of the window drawn in `rgb` in a frame
-// (every pixel within 4 of it has that colour); nullopt if none.
-[[nodiscard]] inline std::optional<std::pair<uint32_t, uint32_t>>
-find_colour(const FrameView& v, uint32_t rgb) {
-    constexpr uint32_t r = 4;
-    for (uint32_t y = r; y + r < v.height; ++y)
-        for (uint32_t x = r; x + r < v.width; ++x)
-            if (v.rgb(x, y) == rgb && v.rgb(x - r, y - r) == rgb && v.rgb(x + r, y + r) == rgb &&
-                v.rgb(x + r, y - r) == rgb && v.rgb(x - r, y + r) == rgb)
-                return std::make_pair(x, y);
-    return std::nullopt;
+// Starts an input client (its default colour, 0x3366cc, unless args say
+// otherwise), waits until it shows and has the keyboard, and moves the pointer
+// into it; nullptr (a test failure recorded) if any step does not happen.
+inline std::unique_ptr<InputClient> start_pointed_client(Session& s,
+                                                         const std::vector<std::string>& args,
+                                                         uint32_t rgb = 0x3366cc) {
+    auto client = InputClient::start(*s.f, args);
+    EXPECT_TRUE(client) << "the input client did not start";
+    if (!client)
+        return nullptr;
+    const auto at = s.wait_for_colour(rgb);
+    EXPECT_TRUE(at) << "the input client's window is not visible";
+    if (!at || !client->wait_for_line(*s.f, "keyboard-enter", 20000))
+        return nullptr;
+    const size_t from = client->mark();
+    EXPECT_TRUE(s.move(at->first, at->second));
+    const bool entered =
+        client->wait_for(*s.f, [](const std::string& l) { return l.rfind("enter ", 0) == 0; },
+                         20000, from)
+            .has_value();
+    EXPECT_TRUE(entered) << "no pointer enter\n" << client->dump();
+    return entered ? std::move(client) : nullptr;
+}
+
+// A Session on `outputs`, or a test failure saying why not.
+inline std::unique_ptr<Session> start_session(std::vector<std::string> outputs = {"640x480"}) {
+    std::string error;
+    auto s = Session::start(std::move(outputs), error);
+    EXPECT_TRUE(s) << error;
+    return s;
 }
 
 } // namespace vdmabuf::compositor_test

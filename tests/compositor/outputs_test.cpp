@@ -13,13 +13,6 @@ namespace {
 
 constexpr int kTimeoutMs = 20000;
 
-std::unique_ptr<Session> start_session(std::vector<std::string> outputs) {
-    std::string error;
-    auto s = Session::start(std::move(outputs), error);
-    EXPECT_TRUE(s) << error;
-    return s;
-}
-
 // The newest OUTPUT of `index` the viewer heard, if any.
 const OutputEvent* last_output(Session& s, uint32_t index) {
     const OutputEvent* last = nullptr;
@@ -148,8 +141,7 @@ TEST(Outputs, HotplugAddsAndRemovesAnOutput) {
     const uint64_t on_1 = s->viewer().presents_on[1];
     auto client = InputClient::start(*s->f, {"--size", "100x100"});
     ASSERT_TRUE(client);
-    ASSERT_TRUE(s->f->pump_until(
-        [&] { return find_colour(s->pictures[0].view(), 0x3366cc).has_value(); }, kTimeoutMs));
+    ASSERT_TRUE(s->wait_for_colour(0x3366cc));
     s->f->pump_for(300);
     EXPECT_EQ(s->viewer().presents_on[1], on_1);
     EXPECT_FALSE(s->f->compositor_exited());
