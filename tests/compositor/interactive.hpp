@@ -40,13 +40,9 @@ public:
         if (!f)
             return nullptr;
         f->viewer().release_on_arrival = true;
-        if (!f->pump_until([&] { return f->viewer().guest.has_value(); }, 10000)) {
-            error = "no GUEST_NEW for the compositor";
-            return nullptr;
-        }
         auto s = std::unique_ptr<Session>(new Session);
-        s->guest = *f->viewer().guest;
         Session* self = s.get();
+        // Installed before anything is dispatched, so no frame goes unseen.
         f->viewer().on_present = [self](const consumer::PresentEvent& p) {
             const FrameView v = self->f->viewer().frame(p);
             if (!v.pixels)
@@ -58,6 +54,11 @@ public:
             ++pic.frames;
         };
         s->f = std::move(f);
+        if (!s->f->pump_until([self] { return self->f->viewer().guest.has_value(); }, 10000)) {
+            error = "no GUEST_NEW for the compositor";
+            return nullptr;
+        }
+        s->guest = *s->f->viewer().guest;
         return s;
     }
 

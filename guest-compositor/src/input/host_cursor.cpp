@@ -100,6 +100,8 @@ void HostCursor::set_image(CursorImage image) {
         return; // e.g. the same theme arrow again
     image_ = std::move(image);
     ++serial_;
+    VDM_DEBUG("cursor image %ux%u hotspot %u,%u (serial %llu)", image_.width, image_.height,
+              image_.hotspot_x, image_.hotspot_y, static_cast<unsigned long long>(serial_));
     sync();
 }
 
