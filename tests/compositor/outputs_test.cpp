@@ -86,6 +86,31 @@ TEST(Outputs, ModeChangesTheOutputSize) {
     EXPECT_EQ(s->viewer().outputs.back().width, 800u);
 }
 
+TEST(Outputs, FullscreenWindowFollowsTheMode) {
+    auto s = start_session({"640x480"});
+    ASSERT_TRUE(s);
+    auto client = InputClient::start(*s->f, {"--size", "200x100", "--fullscreen"});
+    ASSERT_TRUE(client);
+    auto fullscreen_at = [](uint32_t w, uint32_t h) {
+        const std::string want = "configure " + std::to_string(w) + " " + std::to_string(h);
+        return [want](const std::string& l) {
+            return l.rfind(want + " ", 0) == 0 && l.find(" fullscreen") != std::string::npos;
+        };
+    };
+    ASSERT_TRUE(client->wait_for(*s->f, fullscreen_at(640, 480), kTimeoutMs)) << client->dump();
+    const size_t from = client->mark();
+    ASSERT_TRUE(s->viewer().client().request_mode(s->guest, 0, 1024, 768, 0));
+    ASSERT_TRUE(client->wait_for(*s->f, fullscreen_at(1024, 768), kTimeoutMs, from))
+        << client->dump();
+    // The window covers the whole new output.
+    ASSERT_TRUE(s->f->pump_until(
+        [&] {
+            const auto& pic = s->pictures[0];
+            return pic.width == 1024 && pic.rgb.front() == 0x3366cc && pic.rgb.back() == 0x3366cc;
+        },
+        kTimeoutMs));
+}
+
 TEST(Outputs, ResizedAwayBuffersAreRetired) {
     auto s = start_session({"640x480"});
     ASSERT_TRUE(s);
