@@ -150,8 +150,12 @@ bool Server::start() {
     seat_ = std::make_unique<Seat>(*this);
     input_ = std::make_unique<HostInput>(*this);
     layout_change_.connect(&layout_->events.change, [this](void*) {
-        for (auto& output : outputs_)
+        // Outputs moved (one was added, removed or resized): backgrounds and
+        // the views that fill an output follow.
+        for (auto& output : outputs_) {
             output->follow_layout();
+            handle_output_mode(output.get());
+        }
     });
     new_output_.connect(&backend_->events.new_output,
                         [this](wlr_output* o) { handle_new_output(o); });
@@ -246,15 +250,26 @@ void Server::rescue_views() {
         view->output_gone();
         int x = 0, y = 0;
         wlr_scene_node_coords(&view->tree()->node, &x, &y);
-        if (!outputs_.empty() && !wlr_output_layout_output_at(layout_.get(), x, y)) {
+        if (!outputs_.empty() && !live_output_at(x, y)) {
             next_cascade_position(x, y);
             view->move_to(x + View::kBorder, y + View::kTitleHeight);
         }
     }
 }
 
+wlr_output* Server::live_output_at(double lx, double ly) {
+    // Only outputs that still have an Output: while one is being destroyed the
+    // layout may still hold it.
+    for (auto& output : outputs_) {
+        const wlr_box* box = wlr_output_layout_get_box(layout_.get(), output->wlr());
+        if (box && wlr_box_contains_point(box, lx, ly))
+            return output->wlr();
+    }
+    return nullptr;
+}
+
 wlr_output* Server::output_for(double lx, double ly) {
-    if (wlr_output* wlr = wlr_output_layout_output_at(layout_.get(), lx, ly))
+    if (wlr_output* wlr = live_output_at(lx, ly))
         return wlr;
     return outputs_.empty() ? nullptr : outputs_.front()->wlr();
 }

@@ -58,6 +58,8 @@ public:
     void handle_output_mode(Output* output);
     // The output a view should fill: the one under (lx, ly), else the first.
     [[nodiscard]] wlr_output* output_for(double lx, double ly);
+    // The output at (lx, ly) among those that are alive, or nullptr.
+    [[nodiscard]] wlr_output* live_output_at(double lx, double ly);
 
     // Device events of the interactive session (device spec §8.5, §8.6).
     void handle_mode_request(uint32_t index, uint32_t width, uint32_t height,

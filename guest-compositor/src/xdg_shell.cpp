@@ -77,6 +77,7 @@ void XdgView::fill(wlr_output* output) {
         saved_y_ = y_;
     }
     fill_output_ = output;
+    fill_box_ = *box;
     set_filled(true);
     wlr_xdg_toplevel_set_size(xdg_, static_cast<uint32_t>(box->width),
                               static_cast<uint32_t>(box->height));
@@ -84,7 +85,12 @@ void XdgView::fill(wlr_output* output) {
 }
 
 void XdgView::output_resized(wlr_output* output) {
-    if (output == fill_output_)
+    if (output != fill_output_)
+        return;
+    const wlr_box* box = wlr_output_layout_get_box(server_.layout_.get(), output);
+    // Only a real change configures the client again.
+    if (box && (box->x != fill_box_.x || box->y != fill_box_.y ||
+                box->width != fill_box_.width || box->height != fill_box_.height))
         fill(output);
 }
 

@@ -31,6 +31,7 @@ private:
     void fill(wlr_output* output);
 
     wlr_output* fill_output_ = nullptr;
+    wlr_box fill_box_{}; // its layout box when last filled
     int saved_x_ = 0, saved_y_ = 0;
 
     wlr_xdg_surface* xdg_;

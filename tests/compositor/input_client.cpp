@@ -58,7 +58,8 @@ std::vector<std::string> InputClient::since(size_t from, const std::string& pref
     return out;
 }
 
-std::string InputClient::dump() const {
+std::string InputClient::dump() {
+    poll();
     std::string out;
     for (const auto& l : lines)
         out += "  | " + l + "\n";

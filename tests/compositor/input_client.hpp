@@ -42,8 +42,8 @@ public:
     }
     // Lines from `from` on that start with `prefix`.
     [[nodiscard]] std::vector<std::string> since(size_t from, const std::string& prefix = "");
-    // Every line, for failure messages.
-    [[nodiscard]] std::string dump() const;
+    // Every line so far (read first), for failure messages.
+    [[nodiscard]] std::string dump();
 
 private:
     ChildProcess process_;

@@ -177,6 +177,33 @@ TEST(Outputs, HotplugAddsAndRemovesAnOutput) {
     ASSERT_TRUE(s->f->pump_until([&] { return s->pictures[1].width == 256; }, kTimeoutMs));
 }
 
+TEST(Outputs, MaximizedWindowMovesWhenItsOutputGoes) {
+    auto s = start_session({"640x480", "320x240"});
+    ASSERT_TRUE(s);
+    auto client = InputClient::start(*s->f, {"--size", "200x100", "--maximize"});
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(client->wait_for(
+        *s->f, [](const std::string& l) { return l.rfind("configure 640 480 maximized", 0) == 0; },
+        kTimeoutMs))
+        << client->dump();
+    const size_t from = client->mark();
+    ASSERT_TRUE(s->viewer().client().request_hotplug(s->guest, 0, false));
+    ASSERT_TRUE(wait_for_output(*s, 0, 0, 0, 0));
+    // It fills the output that is left, and shows there.
+    ASSERT_TRUE(client->wait_for(
+        *s->f, [](const std::string& l) { return l.rfind("configure 320 240 maximized", 0) == 0; },
+        kTimeoutMs, from))
+        << client->dump();
+    ASSERT_TRUE(s->f->pump_until(
+        [&] {
+            const auto& pic = s->pictures[1];
+            return pic.width == 320 && !pic.rgb.empty() && pic.rgb.front() == 0x3366cc &&
+                   pic.rgb.back() == 0x3366cc;
+        },
+        kTimeoutMs));
+    EXPECT_FALSE(s->f->compositor_exited());
+}
+
 TEST(Outputs, RequestsForMissingOutputsAreIgnored) {
     auto s = start_session({"640x480"});
     ASSERT_TRUE(s);
