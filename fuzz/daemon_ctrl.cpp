@@ -46,7 +46,8 @@ public:
         if (!rig_.reply_u64(features))
             return false;
         const uint64_t want = vu::bit(vu::feature::kVersion1) | vu::bit(vu::feature::kProtocolFeatures) |
-                              vu::bit(vu::feature::kIndirectDesc) |
+                              vu::bit(vu::feature::kIndirectDesc) | vu::bit(VDMABUF_F_INPUT) |
+                              vu::bit(VDMABUF_F_MODE) | vu::bit(VDMABUF_F_CURSOR) | vu::bit(VDMABUF_F_HOTPLUG) |
                               (event_idx_ ? vu::bit(vu::feature::kEventIdx) : 0);
         set_u64(vu::Request::set_features, want & features);
         set_u64(vu::Request::set_protocol_features, vu::bit(vu::protocol_feature::kReplyAck));

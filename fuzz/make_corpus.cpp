@@ -299,7 +299,8 @@ struct Ram {
 VhostProgram handshake(const Ram& ram, bool event_idx) {
     VhostProgram p;
     const uint64_t features = vu::bit(vu::feature::kVersion1) | vu::bit(vu::feature::kProtocolFeatures) |
-                              vu::bit(vu::feature::kIndirectDesc) |
+                              vu::bit(vu::feature::kIndirectDesc) | vu::bit(VDMABUF_F_INPUT) |
+                              vu::bit(VDMABUF_F_MODE) | vu::bit(VDMABUF_F_CURSOR) | vu::bit(VDMABUF_F_HOTPLUG) |
                               (event_idx ? vu::bit(vu::feature::kEventIdx) : 0);
     p.msg(vu::Request::get_features, {});
     p.msg(vu::Request::set_features, u64b(features));
