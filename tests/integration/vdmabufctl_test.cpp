@@ -83,5 +83,58 @@ TEST(Vdmabufctl, UnreachableDaemonAndBadUsage) {
     EXPECT_EQ(run("frobnicate").status, 2);
 }
 
+
+TEST(Vdmabufctl, ModeHotplugAndConnectedOutputs) {
+    auto daemon = DaemonProcess::start();
+    ASSERT_TRUE(daemon);
+    frontend::DeviceOptions opts;
+    opts.name = "ctl-desk";
+    auto guest = GuestActor::open(daemon->guest_socket(), opts);
+    ASSERT_TRUE(guest);
+    const std::string sock = "--connect " + daemon->consumer_socket() + " ";
+
+    Output mode = run(sock + "mode ctl-desk 1 1280x720@59.94");
+    EXPECT_EQ(mode.status, 0) << mode.text;
+    Output add = run(sock + "hotplug " + std::to_string(guest->device->guest_id()) +
+                     " 2 add 800x600");
+    EXPECT_EQ(add.status, 0) << add.text;
+    Output remove = run(sock + "hotplug ctl-desk 3 remove");
+    EXPECT_EQ(remove.status, 0) << remove.text;
+    ASSERT_TRUE(pump_until([&] { return guest->modes.size() == 1 && guest->hotplugs.size() == 2; },
+                           5000, {guest.get()}, {}));
+    EXPECT_EQ(guest->modes[0].output, 1u);
+    EXPECT_EQ(guest->modes[0].width, 1280u);
+    EXPECT_EQ(guest->modes[0].refresh_mhz, 59940u);
+    EXPECT_EQ(guest->hotplugs[0].output, 2u);
+    EXPECT_TRUE(guest->hotplugs[0].connected);
+    EXPECT_EQ(guest->hotplugs[0].height, 600u);
+    EXPECT_FALSE(guest->hotplugs[1].connected);
+
+    EXPECT_NE(run(sock + "mode nobody 0 640x480").status, 0);
+    EXPECT_EQ(run(sock + "mode ctl-desk 0 640").status, 2);
+    EXPECT_EQ(run(sock + "hotplug ctl-desk 16 remove").status, 2);
+
+    ASSERT_TRUE(guest->device->announce_output(2, true, 800, 600, 60000, "HEADLESS-3"));
+    ASSERT_TRUE(pump_until([&] { return guest->device->counters().responses_ok >= 2; }, 5000,
+                           {guest.get()}, {}));
+    Output list = run(sock + "list");
+    EXPECT_NE(list.text.find("output 2 \"HEADLESS-3\" 800x600@60.000 Hz"), std::string::npos)
+        << list.text;
+    Output json = run(sock + "list --json");
+    EXPECT_TRUE(valid_json(json.text)) << json.text;
+    EXPECT_NE(json.text.find("\"connected_outputs\":[{\"output\":2,\"name\":\"HEADLESS-3\""),
+              std::string::npos)
+        << json.text;
+
+    frontend::DeviceOptions old = opts;
+    old.name = "ctl-old";
+    old.features = 0;
+    auto legacy = GuestActor::open(daemon->guest_socket(), old);
+    ASSERT_TRUE(legacy);
+    Output refused = run(sock + "mode ctl-old 0 640x480");
+    EXPECT_NE(refused.status, 0);
+    EXPECT_NE(refused.text.find("does not support"), std::string::npos) << refused.text;
+}
+
 } // namespace
 } // namespace vdmabuf::harness

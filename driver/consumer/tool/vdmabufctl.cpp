@@ -1,12 +1,15 @@
 // vdmabufctl: asks a running vdmabufd for its state over the consumer socket
-// (as a CONTROL consumer) and prints the STATS_REPLY text.
+// (as a CONTROL consumer) and prints the STATS_REPLY text; asks a guest for an
+// output mode or hotplug (GUEST_EVENT MODE / HOTPLUG).
 #include <vdmabuf/consumer/client.hpp>
 
 #include <vdmabuf/shared/log.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -17,9 +20,16 @@ constexpr int kExitUsage = 2;
 void usage(FILE* out) {
     std::fprintf(out,
                  "usage: vdmabufctl [--connect PATH] list|stats [--json]\n"
+                 "       vdmabufctl [--connect PATH] mode GUEST OUTPUT WxH[@Hz]\n"
+                 "       vdmabufctl [--connect PATH] hotplug GUEST OUTPUT add WxH[@Hz] | remove\n"
                  "\n"
-                 "  list       guests, buffers and their holders, consumers\n"
+                 "  list       guests with their connected outputs, buffers and their holders,\n"
+                 "             consumers\n"
                  "  stats      counters, import mode, memory and latency percentiles\n"
+                 "  mode       ask a guest to give OUTPUT (an index) this size (e.g. 1280x720@60)\n"
+                 "  hotplug    ask a guest to add or remove an output\n"
+                 "             GUEST is a guest id or name; the guest answers, if at all, with\n"
+                 "             an OUTPUT that 'list' shows. Needs the guest's MODE/HOTPLUG feature.\n"
                  "  --json     machine-readable output\n"
                  "  --connect  the daemon's consumer socket (default %s)\n"
                  "  --help     this text\n",
@@ -34,6 +44,108 @@ int usage_error(const char* fmt, const char* arg) {
     return kExitUsage;
 }
 
+struct Mode {
+    uint32_t width = 0, height = 0, refresh_mhz = 0;
+};
+
+// "WxH" or "WxH@Hz" (Hz may have decimals: 59.94).
+bool parse_mode(const char* text, Mode& out) {
+    char* end = nullptr;
+    const unsigned long w = std::strtoul(text, &end, 10);
+    if (end == text || *end != 'x')
+        return false;
+    const char* h_text = end + 1;
+    const unsigned long h = std::strtoul(h_text, &end, 10);
+    if (end == h_text || w == 0 || h == 0 || w > VDMABUF_MAX_DIMENSION || h > VDMABUF_MAX_DIMENSION)
+        return false;
+    out = {static_cast<uint32_t>(w), static_cast<uint32_t>(h), 0};
+    if (*end == '\0')
+        return true;
+    if (*end != '@')
+        return false;
+    const char* hz_text = end + 1;
+    const double hz = std::strtod(hz_text, &end);
+    if (end == hz_text || *end != '\0' || !(hz > 0 && hz < 1000))
+        return false;
+    out.refresh_mhz = static_cast<uint32_t>(hz * 1000 + 0.5);
+    return true;
+}
+
+bool parse_u32(const char* text, uint32_t& out) {
+    char* end = nullptr;
+    const unsigned long v = std::strtoul(text, &end, 10);
+    if (end == text || *end != '\0' || v > 0xffffffffu)
+        return false;
+    out = static_cast<uint32_t>(v);
+    return true;
+}
+
+// A guest id, or the id of the guest with that name (from the text LIST:
+// `  guest ID "NAME": ...`). 0 when there is none.
+uint32_t resolve_guest(vdmabuf::consumer::Client& client, const std::string& guest) {
+    uint32_t id = 0;
+    if (parse_u32(guest.c_str(), id))
+        return id;
+    auto list = client.stats(VDMABUF_C_STATS_TEXT, VDMABUF_C_WHAT_LIST);
+    if (!list)
+        return 0;
+    const std::string key = " \"" + guest + "\":";
+    for (size_t at = list->find(key); at != std::string::npos; at = list->find(key, at + 1)) {
+        const size_t line = list->rfind("guest ", at);
+        if (line != std::string::npos &&
+            std::sscanf(list->c_str() + line, "guest %u", &id) == 1)
+            return id;
+    }
+    return 0;
+}
+
+// mode / hotplug: sends the request, then a STATS round trip so an ERROR (sent
+// before its reply, in order) is seen.
+int guest_request(vdmabuf::consumer::Client& client, const std::vector<std::string>& args) {
+    const std::string& command = args[0];
+    const bool hotplug = command == "hotplug";
+    const size_t need = hotplug ? (args.size() > 3 && args[3] == "add" ? 5 : 4) : 4;
+    if (args.size() != need || (hotplug && args[3] != "add" && args[3] != "remove"))
+        return usage_error("%s: wrong arguments", command.c_str());
+    uint32_t output = 0;
+    if (!parse_u32(args[2].c_str(), output) || output >= VDMABUF_MAX_OUTPUTS)
+        return usage_error("output '%s' is not an index 0..15", args[2].c_str());
+    Mode mode;
+    const std::string* mode_text = hotplug ? (need == 5 ? &args[4] : nullptr) : &args[3];
+    if (mode_text && !parse_mode(mode_text->c_str(), mode))
+        return usage_error("mode '%s' is not WxH or WxH@Hz", mode_text->c_str());
+    const uint32_t guest = resolve_guest(client, args[1]);
+    if (guest == 0) {
+        std::fprintf(stderr, "vdmabufctl: no guest '%s'\n", args[1].c_str());
+        return kExitUnreachable;
+    }
+    uint32_t refused = 0;
+    vdmabuf::consumer::Callbacks cb;
+    cb.on_error = [&refused](uint32_t request, uint32_t code, uint64_t) {
+        if (request == VDMABUF_C_GUEST_EVENT)
+            refused = code;
+    };
+    client.set_callbacks(std::move(cb));
+    const bool sent = hotplug ? client.request_hotplug(guest, output, need == 5, mode.width,
+                                                       mode.height, mode.refresh_mhz)
+                              : client.request_mode(guest, output, mode.width, mode.height,
+                                                    mode.refresh_mhz);
+    if (!sent || !client.stats(VDMABUF_C_STATS_TEXT, VDMABUF_C_WHAT_STATS)) {
+        std::fprintf(stderr, "vdmabufctl: the request did not reach vdmabufd\n");
+        return kExitUnreachable;
+    }
+    (void)client.dispatch();
+    if (refused) {
+        std::fprintf(stderr, "vdmabufctl: vdmabufd refused it: %s\n",
+                     refused == VDMABUF_C_ERR_UNSUPPORTED   ? "the guest does not support it"
+                     : refused == VDMABUF_C_ERR_UNKNOWN_GUEST ? "no such guest"
+                                                              : "invalid request");
+        return kExitUnreachable;
+    }
+    std::printf("asked guest %u: %s\n", guest, hotplug ? "hotplug" : "mode");
+    return kExitOk;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -41,6 +153,7 @@ int main(int argc, char** argv) {
 
     std::string path;
     const char* command = nullptr;
+    std::vector<std::string> words; // mode / hotplug and their arguments
     bool json = false;
     for (int i = 1; i < argc; ++i) {
         const char* arg = argv[i];
@@ -55,8 +168,13 @@ int main(int argc, char** argv) {
             path = argv[++i];
         } else if (!std::strncmp(arg, "--connect=", 10)) {
             path = arg + 10;
+        } else if (!words.empty()) {
+            words.push_back(arg); // may start with '-' (no negative values are valid anyway)
         } else if (arg[0] == '-') {
             return usage_error("unknown option '%s'", arg);
+        } else if (!command && (!std::strcmp(arg, "mode") || !std::strcmp(arg, "hotplug"))) {
+            command = arg;
+            words.push_back(arg);
         } else if (command) {
             return usage_error("unexpected argument '%s'", arg);
         } else if (!std::strcmp(arg, "list") || !std::strcmp(arg, "stats")) {
@@ -75,6 +193,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "vdmabufctl: cannot reach vdmabufd at %s\n", path.c_str());
         return kExitUnreachable;
     }
+    if (!words.empty())
+        return guest_request(*client, words);
     const uint32_t what =
         !std::strcmp(command, "list") ? VDMABUF_C_WHAT_LIST : VDMABUF_C_WHAT_STATS;
     auto text = client->stats(json ? VDMABUF_C_STATS_JSON : VDMABUF_C_STATS_TEXT, what);

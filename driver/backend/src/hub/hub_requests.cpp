@@ -130,6 +130,9 @@ StatsSnapshot HubCore::snapshot() const {
         g.name = e.port->name();
         g.in_flight = e.port->presentations_in_flight();
         g.outputs = e.outputs;
+        for (const GuestOutput& o : e.screens)
+            if (o.flags)
+                g.screens.push_back(o);
         g.counters = e.port->counters();
         e.port->for_each_buffer([&](const Buffer& b) {
             StatsSnapshot::BufferRow row;

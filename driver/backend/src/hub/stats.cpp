@@ -3,6 +3,7 @@
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <unistd.h>
 
 #include <vdmabuf/shared/format.hpp>
@@ -139,6 +140,11 @@ void guest_counters_text(std::string& o, const GuestCounters& c, const char* ind
            indent, c.events_in, c.events_delivered, c.motion_coalesced, c.events_overflow);
 }
 
+std::string screen_name(const GuestOutput& o) {
+    return std::string(reinterpret_cast<const char*>(o.name.data()),
+                       strnlen(reinterpret_cast<const char*>(o.name.data()), o.name.size()));
+}
+
 std::string list_json(const StatsSnapshot& s) {
     std::string o = "{\"guests\":[";
     for (size_t g = 0; g < s.guests.size(); ++g) {
@@ -147,7 +153,15 @@ std::string list_json(const StatsSnapshot& s) {
         o += json_string(gr.name);
         append(o, ",\"buffers\":%zu,\"in_flight\":%zu,\"outputs\":", gr.buffers.size(), gr.in_flight);
         outputs_json(o, gr.outputs);
-        o += '}';
+        o += ",\"connected_outputs\":[";
+        for (size_t i = 0; i < gr.screens.size(); ++i) {
+            const GuestOutput& sc = gr.screens[i];
+            append(o, "%s{\"output\":%u,\"name\":", i ? "," : "", sc.output);
+            o += json_string(screen_name(sc));
+            append(o, ",\"width\":%u,\"height\":%u,\"refresh_mhz\":%u}", sc.width, sc.height,
+                   sc.refresh_mhz);
+        }
+        o += "]}";
     }
     o += "],\"buffers\":[";
     bool first = true;
@@ -187,6 +201,10 @@ std::string list_text(const StatsSnapshot& s) {
             if (g.outputs & (1u << i))
                 append(o, " %u", i);
         o += '\n';
+        for (const GuestOutput& sc : g.screens)
+            append(o, "    output %u \"%s\" %ux%u@%u.%03u Hz\n", sc.output,
+                   printable(screen_name(sc)).c_str(), sc.width, sc.height, sc.refresh_mhz / 1000,
+                   sc.refresh_mhz % 1000);
     }
     o += "buffers:\n";
     for (const auto& g : s.guests)

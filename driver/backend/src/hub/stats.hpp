@@ -48,6 +48,7 @@ struct StatsSnapshot {
         std::string name;
         size_t in_flight = 0;
         uint32_t outputs = 0; // bit per output index it presented on
+        std::vector<GuestOutput> screens; // connected outputs, by their last OUTPUT
         GuestCounters counters;
         std::vector<BufferRow> buffers;
     };
