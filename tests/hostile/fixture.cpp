@@ -149,7 +149,9 @@ bool HonestTraffic::wait_frames(uint64_t more, int timeout_ms) const {
 
 void Hostile::SetUpTestSuite() {
     daemon_ = DaemonProcess::start(
-        {"--max-buffers-per-guest", std::to_string(kQuota), "--release-timeout", "1000"}, true);
+        {"--max-buffers-per-guest", std::to_string(kQuota), "--max-guests",
+         std::to_string(kMaxGuests), "--release-timeout", "1000"},
+        true);
     ASSERT_TRUE(daemon_);
     honest_ = HonestTraffic::start(*daemon_);
     ASSERT_TRUE(honest_);

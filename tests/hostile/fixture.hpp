@@ -26,7 +26,8 @@
 
 namespace vdmabuf::hostile {
 
-inline constexpr uint32_t kQuota = 8; // --max-buffers-per-guest
+inline constexpr uint32_t kQuota = 8;      // --max-buffers-per-guest
+inline constexpr uint32_t kMaxGuests = 40; // --max-guests
 
 // The honest guest and its viewer, driven by their own thread.
 class HonestTraffic {

@@ -4,6 +4,9 @@
 
 #include <vdmabuf/shared/time.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace vdmabuf::hostile {
 namespace {
 
@@ -177,6 +180,61 @@ TEST_F(Floods, ManyHostileConnectionsAtOnce) {
     expect_log("peer closed mid-");
     expect_counter({"daemon", "bad_vhost_messages"}, 20);
     expect_counter({"daemon", "exports"}, 8 * kQuota);
+}
+
+TEST_F(Floods, MoreConnectionsThanMaxGuests) {
+    // Each session reserves memory for the largest request; connections past
+    // --max-guests are closed at once.
+    std::vector<RawGuest*> conns;
+    for (uint32_t i = 0; i < kMaxGuests + 8; ++i) {
+        RawGuest* c = connection({.memory_size = 256 << 10});
+        ASSERT_TRUE(c);
+        conns.push_back(c);
+    }
+    size_t refused = 0;
+    for (RawGuest* c : conns)
+        refused += c->closed_by_peer(50);
+    EXPECT_GE(refused, 8u);
+    EXPECT_LE(refused, 9u); // the honest guest holds one slot
+    EXPECT_TRUE(honest().wait_frames(3, 10000));
+    expect_log("guest connection refused: already 40 (--max-guests)");
+    expect_counter({"daemon", "guests_refused"}, 8);
+}
+
+TEST_F(Floods, FdLimitDoesNotSpin) {
+    // vdmabufd at its fd limit with connections waiting: it must pause accepting,
+    // not spin on the listener logging a line per loop.
+    const pid_t pid = daemon().pid();
+    rlimit old{};
+    ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, nullptr, &old), 0);
+    rlimit low = old;
+    low.rlim_cur = daemon_fds() + 4;
+    const size_t offset = log_size();
+    ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &low, nullptr), 0);
+    std::vector<RawGuest*> conns;
+    for (int i = 0; i < 12; ++i) {
+        RawGuest* c = connection({.memory_size = 256 << 10});
+        ASSERT_TRUE(c);
+        conns.push_back(c);
+    }
+    const uint64_t until = now_ns() + 800'000'000ull;
+    while (now_ns() < until)
+        ::usleep(20000);
+    EXPECT_TRUE(honest().wait_frames(3, 10000)) << "frames stopped at the fd limit";
+    const std::string log = log_since(offset);
+    ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &old, nullptr), 0);
+    size_t lines = 0;
+    for (const char* needle : {"accept4(", "not accepting"})
+        for (size_t p = log.find(needle); p != std::string::npos; p = log.find(needle, p + 1))
+            ++lines;
+    EXPECT_GE(lines, 1u);
+    EXPECT_LE(lines, 3u) << log.substr(0, 2000);
+    // With the limit back, the waiting connections are taken: a GET_FEATURES on
+    // the last one is answered.
+    ASSERT_TRUE(conns.back()->send(vu::Request::get_features, nullptr, 0));
+    EXPECT_TRUE(conns.back()->reply_u64(vu::Request::get_features, 10000));
+    expect_log("not accepting for 100 ms");
+    expect_counter({"daemon", "accept_pauses"}, 1);
 }
 
 } // namespace

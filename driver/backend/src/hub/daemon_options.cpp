@@ -43,6 +43,7 @@ void print_usage(FILE* to) {
                  "                               (default $XDG_RUNTIME_DIR/vdmabuf/consumer.sock)\n"
                  "  --release-timeout MS         drop a consumer's hold after MS (default 2000)\n"
                  "  --max-buffers-per-guest N    export quota per guest (default 64)\n"
+                 "  --max-guests N               guest connections at once (default 64)\n"
                  "  --udmabuf auto|off           dma-buf imports via /dev/udmabuf (default auto)\n"
                  "  --log LEVEL                  error|warn|info|debug|trace\n"
                  "  --no-seccomp                 no system-call filter (debugging; see\n"
@@ -70,12 +71,14 @@ std::string default_runtime_dir() {
 }
 
 ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
-    enum { kGuest = 1, kConsumer, kTimeout, kMaxBuffers, kUdmabuf, kLog, kNoSeccomp, kHelp };
+    enum { kGuest = 1, kConsumer, kTimeout, kMaxBuffers, kMaxGuests, kUdmabuf, kLog, kNoSeccomp,
+           kHelp };
     static const option longopts[] = {
         {"guest-socket", required_argument, nullptr, kGuest},
         {"consumer-socket", required_argument, nullptr, kConsumer},
         {"release-timeout", required_argument, nullptr, kTimeout},
         {"max-buffers-per-guest", required_argument, nullptr, kMaxBuffers},
+        {"max-guests", required_argument, nullptr, kMaxGuests},
         {"udmabuf", required_argument, nullptr, kUdmabuf},
         {"log", required_argument, nullptr, kLog},
         {"no-seccomp", no_argument, nullptr, kNoSeccomp},
@@ -104,6 +107,12 @@ ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
         case kMaxBuffers:
             if (!parse_u32(optarg, 1, 65536, out.max_buffers_per_guest)) {
                 std::fprintf(stderr, "vdmabufd: --max-buffers-per-guest wants 1..65536\n");
+                return ParseStatus::error;
+            }
+            break;
+        case kMaxGuests:
+            if (!parse_u32(optarg, 1, 4096, out.max_guests)) {
+                std::fprintf(stderr, "vdmabufd: --max-guests wants 1..4096\n");
                 return ParseStatus::error;
             }
             break;

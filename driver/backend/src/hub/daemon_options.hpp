@@ -12,6 +12,8 @@ struct DaemonOptions {
     std::string consumer_socket; // default <runtime dir>/consumer.sock
     uint32_t release_timeout_ms = 2000;
     uint32_t max_buffers_per_guest = 64;
+    uint32_t max_guests = 64; // guest connections at once; more are refused
+
     bool try_udmabuf = true;
     bool seccomp = true; // --no-seccomp: for debugging only
     std::string log_level; // empty: VDMABUF_LOG or the default

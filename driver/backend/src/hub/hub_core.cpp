@@ -106,10 +106,18 @@ void HubCore::accept_consumers() {
     for (;;) {
         UniqueFd fd{::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)};
         if (!fd) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                VDM_ERRNO("accept4(consumer socket) failed");
             if (errno == EINTR)
                 continue;
+            if (pause_on_resource_limit(loop_, listen_fd_.get(), errno, "consumer",
+                                        counters_.accept_pauses, [this] {
+                                            if (listen_fd_ && !shut_down_ &&
+                                                loop_.add(listen_fd_.get(), EPOLLIN,
+                                                          [this](uint32_t) { accept_consumers(); }))
+                                                accept_consumers();
+                                        }))
+                return;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                VDM_ERRNO("accept4(consumer socket) failed");
             return;
         }
         adopt_consumer(std::move(fd));

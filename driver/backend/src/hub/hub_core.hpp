@@ -70,6 +70,8 @@ public:
     void cursor_moved(GuestPort& guest, const CursorPosition& position);
 
     [[nodiscard]] const HubCounters& counters() const { return counters_; }
+    // For the guest listener: accept pauses and refused connections are counted here.
+    [[nodiscard]] HubCounters& listener_counters() { return counters_; }
     [[nodiscard]] size_t consumer_count() const;
     [[nodiscard]] size_t in_flight() const { return holders_.live(); }
     [[nodiscard]] uint32_t import_mode() const { return importer_->mode(); }

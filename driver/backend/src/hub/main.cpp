@@ -36,12 +36,14 @@ log::Level level_from(const std::string& s) {
 // Accepts guest connections and owns their sessions.
 class GuestListener {
 public:
-    GuestListener(EventLoop& loop, Hub& hub, GuestOptions opts) : loop_(loop), hub_(hub), opts_(opts) {}
+    GuestListener(EventLoop& loop, Hub& hub, GuestOptions opts, uint32_t max_guests,
+                  HubCounters& counters)
+        : loop_(loop), hub_(hub), opts_(opts), max_guests_(max_guests), counters_(counters) {}
     ~GuestListener() { close(); }
 
     [[nodiscard]] bool listen(const std::string& path) {
         fd_ = listen_unix(path, SOCK_STREAM);
-        if (!fd_ || !loop_.add(fd_.get(), EPOLLIN, [this](uint32_t) { accept_all(); }))
+        if (!fd_ || !watch())
             return false;
         path_ = path;
         VDM_INFO("guest socket %s", path.c_str());
@@ -59,15 +61,35 @@ public:
     }
 
 private:
+    [[nodiscard]] bool watch() {
+        return loop_.add(fd_.get(), EPOLLIN, [this](uint32_t) { accept_all(); });
+    }
+
     void accept_all() {
         for (;;) {
             UniqueFd fd{::accept4(fd_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)};
             if (!fd) {
                 if (errno == EINTR)
                     continue;
+                if (pause_on_resource_limit(loop_, fd_.get(), errno, "guest",
+                                            counters_.accept_pauses, [this] {
+                                                if (fd_ && watch())
+                                                    accept_all();
+                                            }))
+                    return;
                 if (errno != EAGAIN && errno != EWOULDBLOCK)
                     VDM_ERRNO("accept4(guest socket) failed");
                 return;
+            }
+            // Every session reserves about 200 KiB for the largest request: a local
+            // process opening connections by the thousand must not eat the host.
+            if (sessions_.size() >= max_guests_) {
+                ++counters_.guests_refused;
+                if (counters_.guests_refused <= 10 || counters_.guests_refused % 1000 == 0)
+                    VDM_WARN("guest connection refused: already %zu (--max-guests); %llu refused",
+                             sessions_.size(),
+                             static_cast<unsigned long long>(counters_.guests_refused));
+                continue; // fd closes here
             }
             int raw = fd.get();
             auto session = GuestSession::create(std::move(fd), loop_, hub_, opts_,
@@ -89,6 +111,8 @@ private:
     EventLoop& loop_;
     Hub& hub_;
     GuestOptions opts_;
+    uint32_t max_guests_;
+    HubCounters& counters_;
     UniqueFd fd_;
     std::string path_;
     std::unordered_map<GuestSession*, std::unique_ptr<GuestSession>> sessions_;
@@ -134,7 +158,8 @@ int main(int argc, char** argv) {
         return 1;
     GuestOptions guest_opts;
     guest_opts.max_buffers = opts.max_buffers_per_guest;
-    auto guests = std::make_unique<GuestListener>(*loop, *hub, guest_opts);
+    auto guests = std::make_unique<GuestListener>(*loop, *hub, guest_opts, opts.max_guests,
+                                                  hub->core().listener_counters());
     if (!guests->listen(opts.guest_socket)) {
         hub->shutdown();
         return 1;

@@ -240,8 +240,9 @@ std::string stats_json(const StatsSnapshot& s) {
     o += ",\"consumer_errors\":{";
     for (int e = 1; e < kConsumerErrorSlots; ++e)
         append(o, "%s\"%s\":%" PRIu64, e > 1 ? "," : "", kConsumerErrorNames[e], d.consumer_errors[e]);
-    append(o, "},\"consumers_accepted\":%" PRIu64 ",\"consumers_refused\":%" PRIu64,
-           d.consumers_accepted, d.consumers_refused);
+    append(o, "},\"consumers_accepted\":%" PRIu64 ",\"consumers_refused\":%" PRIu64
+              ",\"guests_refused\":%" PRIu64 ",\"accept_pauses\":%" PRIu64,
+           d.consumers_accepted, d.consumers_refused, d.guests_refused, d.accept_pauses);
     append(o, ",\"outputs\":%" PRIu64 ",\"cursor_images\":%" PRIu64 ",\"cursor_moves\":%" PRIu64
               ",\"cursor_moves_coalesced\":%" PRIu64 ",\"leaves_sent\":%" PRIu64,
            d.outputs, d.cursor_images, d.cursor_moves, d.cursor_moves_coalesced, d.leaves_sent);
@@ -302,6 +303,8 @@ std::string stats_text(const StatsSnapshot& s) {
     o += any ? "\n" : " none\n";
     append(o, "consumers accepted %" PRIu64 ", refused %" PRIu64 "\n", d.consumers_accepted,
            d.consumers_refused);
+    append(o, "guest connections refused %" PRIu64 ", accept pauses at the fd limit %" PRIu64 "\n",
+           d.guests_refused, d.accept_pauses);
     append(o, "session: outputs %" PRIu64 ", cursor images %" PRIu64 ", cursor moves %" PRIu64
               " (coalesced %" PRIu64 ")\n",
            d.outputs, d.cursor_images, d.cursor_moves, d.cursor_moves_coalesced);

@@ -32,6 +32,8 @@ struct HubCounters {
     uint64_t leaves_sent = 0;            // INPUT LEAVE for a viewer that disconnected
     uint64_t consumers_accepted = 0;
     uint64_t consumers_refused = 0;
+    uint64_t accept_pauses = 0; // a listener paused at the fd limit (both sockets)
+    uint64_t guests_refused = 0; // guest connections over --max-guests
 };
 
 struct StatsSnapshot {

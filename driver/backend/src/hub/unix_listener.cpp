@@ -92,4 +92,17 @@ UniqueFd listen_unix(const std::string& path, int type) {
     return fd;
 }
 
+bool pause_on_resource_limit(EventLoop& loop, int listen_fd, int err, const char* what,
+                             uint64_t& pauses, std::function<void()> resume) {
+    if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+        return false;
+    ++pauses;
+    if (pauses == 1 || pauses % 100 == 0)
+        VDM_WARN("accept on the %s socket: %s; not accepting for 100 ms (%llu pauses so far)",
+                 what, std::strerror(err), static_cast<unsigned long long>(pauses));
+    loop.remove(listen_fd);
+    loop.add_timer_ms(100, std::move(resume));
+    return true;
+}
+
 } // namespace vdmabuf::backend

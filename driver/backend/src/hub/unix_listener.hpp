@@ -1,9 +1,12 @@
 // A listening AF_UNIX socket file for the daemon's two sockets.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include <vdmabuf/shared/event_loop.hpp>
 #include <vdmabuf/shared/unique_fd.hpp>
 
 namespace vdmabuf::backend {
@@ -20,5 +23,14 @@ void unlink_socket(const std::string& path);
 
 // The directory descriptors kept by listen_unix, for the seccomp filter.
 [[nodiscard]] std::vector<int> socket_dir_fds();
+
+// Call when accept4() on listen_fd failed with errno err. For a resource limit
+// (EMFILE, ENFILE, ENOBUFS, ENOMEM) the pending connection stays readable, so
+// level-triggered epoll would spin (and log) until an fd frees up: this stops
+// watching listen_fd and runs resume() after 100 ms (it should watch the listener
+// again if it is still open). Logs the first pause and every 100th; `pauses`
+// counts them. True when it paused; false for any other error (not logged).
+bool pause_on_resource_limit(EventLoop& loop, int listen_fd, int err, const char* what,
+                             uint64_t& pauses, std::function<void()> resume);
 
 } // namespace vdmabuf::backend
