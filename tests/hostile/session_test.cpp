@@ -1,0 +1,76 @@
+// Hostile interactive-session requests (device spec §6.5-§6.7): bad output
+// indices, cursors over 128x128, pixel counts that disagree, hotspots outside,
+// and the requests of features that were not negotiated.
+#include "fixture.hpp"
+
+namespace vdmabuf::hostile {
+namespace {
+
+constexpr uint64_t kSessionFeatures = (1ull << VDMABUF_F_CURSOR) | (1ull << VDMABUF_F_HOTPLUG);
+
+std::vector<uint8_t> cursor(uint32_t output, uint32_t w, uint32_t h, uint32_t hx, uint32_t hy,
+                            size_t pixel_bytes) {
+    vdmabuf_cmd_cursor_set c{};
+    c.hdr.type = VDMABUF_CMD_CURSOR_SET;
+    c.hdr.tag = 5;
+    c.output = output;
+    c.width = w;
+    c.height = h;
+    c.hotspot_x = hx;
+    c.hotspot_y = hy;
+    std::vector<uint8_t> out(sizeof c + pixel_bytes, 0x7f);
+    std::memcpy(out.data(), &c, sizeof c);
+    return out;
+}
+
+using Session = Hostile;
+
+TEST_F(Session, OutputAbuse) {
+    RawGuest* g = attacker({.device_features = kSessionFeatures});
+    ASSERT_TRUE(g);
+    vdmabuf_cmd_output o{};
+    o.hdr.type = VDMABUF_CMD_OUTPUT;
+    o.output = VDMABUF_MAX_OUTPUTS;
+    o.flags = VDMABUF_OUTPUT_CONNECTED;
+    o.width = 640;
+    o.height = 480;
+    expect_error(*g, o, VDMABUF_RESP_ERR_INVALID_OUTPUT, offsetof(vdmabuf_cmd_output, output));
+    o.output = 0;
+    o.width = 0;
+    expect_error(*g, o, VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(vdmabuf_cmd_output, width));
+    o.width = 640;
+    o.flags = 2;
+    expect_error(*g, o, VDMABUF_RESP_ERR_MALFORMED, offsetof(vdmabuf_cmd_output, flags));
+    o.flags = 0; // gone, but with a size
+    expect_error(*g, o, VDMABUF_RESP_ERR_INVALID_SIZE, offsetof(vdmabuf_cmd_output, width));
+    expect_log("ERR_INVALID_OUTPUT");
+    expect_counter({"daemon", "errors", "INVALID_OUTPUT"}, 1);
+    expect_counter({"daemon", "errors", "INVALID_SIZE"}, 2);
+}
+
+TEST_F(Session, CursorAbuse) {
+    RawGuest* g = attacker({.device_features = kSessionFeatures});
+    ASSERT_TRUE(g);
+    expect_error(*g, cursor(0, 129, 1, 0, 0, 0), VDMABUF_RESP_ERR_INVALID_SIZE,
+                 offsetof(vdmabuf_cmd_cursor_set, width));
+    expect_error(*g, cursor(0, 2, 2, 0, 0, 12), VDMABUF_RESP_ERR_MALFORMED,
+                 sizeof(vdmabuf_cmd_cursor_set));
+    expect_error(*g, cursor(0, 2, 2, 2, 0, 16), VDMABUF_RESP_ERR_INVALID_SIZE,
+                 offsetof(vdmabuf_cmd_cursor_set, hotspot_x));
+    expect_error(*g, cursor(99, 2, 2, 0, 0, 16), VDMABUF_RESP_ERR_INVALID_OUTPUT,
+                 offsetof(vdmabuf_cmd_cursor_set, output));
+    vdmabuf_cmd_cursor_move m{};
+    m.hdr.type = VDMABUF_CMD_CURSOR_MOVE;
+    m.visible = 2;
+    expect_error(*g, m, VDMABUF_RESP_ERR_MALFORMED, offsetof(vdmabuf_cmd_cursor_move, visible));
+    // A guest that did not negotiate the feature: the request type is unknown.
+    RawGuest* plain = attacker({.name = "plain"});
+    ASSERT_TRUE(plain);
+    expect_error(*plain, cursor(0, 2, 2, 0, 0, 16), VDMABUF_RESP_ERR_MALFORMED, 0);
+    expect_log("ERR_INVALID_SIZE");
+    expect_counter({"daemon", "errors", "INVALID_SIZE"}, 2);
+    expect_counter({"daemon", "errors", "MALFORMED"}, 3);
+}
+
+} // namespace
+} // namespace vdmabuf::hostile
