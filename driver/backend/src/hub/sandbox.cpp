@@ -21,8 +21,9 @@
 #include "hub/unix_listener.hpp"
 
 // Sanitizer runtimes make system calls of their own (LeakSanitizer stops the
-// world with clone + ptrace at exit, reports open /proc files): such builds
-// get those added to the list (kSanitizerCalls).
+// world with clone + ptrace at exit, reports read /proc): a widened list still
+// left an ASan vdmabufd spinning at exit, so such builds skip the filter
+// (no_new_privs stays) and say so. Tests expect Seccomp: 0 there.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define VDMABUF_SANITIZED 1
 #elif defined(__has_feature)
@@ -58,17 +59,6 @@ constexpr int kCalls[] = {
     SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(tgkill), // abort()
 };
 
-#ifdef VDMABUF_SANITIZED
-constexpr int kSanitizerCalls[] = {
-    SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(prctl),
-    SCMP_SYS(sched_yield), SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction), SCMP_SYS(getrlimit),
-    SCMP_SYS(prlimit64), SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(open),
-    SCMP_SYS(getdents64), SCMP_SYS(getppid), SCMP_SYS(kill), SCMP_SYS(tkill), SCMP_SYS(pipe2),
-    SCMP_SYS(sched_getaffinity), SCMP_SYS(uname), SCMP_SYS(mincore), SCMP_SYS(stat),
-    SCMP_SYS(lstat), SCMP_SYS(access), SCMP_SYS(getuid), SCMP_SYS(geteuid),
-    SCMP_SYS(process_vm_readv), SCMP_SYS(mprotect), SCMP_SYS(mmap), SCMP_SYS(openat),
-};
-#endif
 
 // SIGSYS from SCMP_ACT_TRAP: say which call it was, then end the process as
 // SCMP_ACT_KILL_PROCESS would. Async-signal-safe: no stdio, no allocation.
@@ -96,11 +86,6 @@ bool build_rules(scmp_filter_ctx ctx) {
     for (int nr : kCalls)
         if (!add(ctx, nr))
             return false;
-#ifdef VDMABUF_SANITIZED
-    for (int nr : kSanitizerCalls)
-        if (!add(ctx, nr))
-            return false;
-#else
     // Files are opened read-only after start-up (the memfd import reopens a
     // guest-memory fd through /proc/self/fd with O_RDONLY; stats read
     // /proc/self/statm): no write, create or truncate of any file.
@@ -111,7 +96,6 @@ bool build_rules(scmp_filter_ctx ctx) {
     if (!add(ctx, SCMP_SYS(mmap), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}) ||
         !add(ctx, SCMP_SYS(mprotect), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}))
         return false;
-#endif
     // udmabuf imports (the device was opened before the filter); SIOCOUTQ,
     // how far a consumer is behind; TCGETS, stdio asking whether stdout is a
     // terminal on its first write.
@@ -174,6 +158,10 @@ bool enter_sandbox(bool seccomp) {
         VDM_WARN("seccomp filter disabled (--no-seccomp)");
         return true;
     }
+#ifdef VDMABUF_SANITIZED
+    VDM_INFO("seccomp filter skipped: sanitizer build (see docs/security.md)");
+    return true;
+#endif
     struct sigaction sa {};
     sa.sa_sigaction = on_sigsys;
     sa.sa_flags = SA_SIGINFO;
@@ -193,11 +181,7 @@ bool enter_sandbox(bool seccomp) {
         VDM_ERROR("seccomp filter not installed: %s", ok ? strerror(-rc) : "rule setup failed");
         return false;
     }
-#ifdef VDMABUF_SANITIZED
-    VDM_INFO("seccomp filter installed (widened for the sanitizer runtime)");
-#else
     VDM_INFO("seccomp filter installed");
-#endif
     return true;
 }
 
