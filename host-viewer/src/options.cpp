@@ -9,10 +9,21 @@ namespace {
 
 void usage(FILE* f) {
     std::fprintf(f,
-                 "usage: vdmabuf-viewer [--connect PATH] [--guest NAME] [--output N]\n"
-                 "       [--presenter auto|wayland|x11|headless] [--screenshot FILE.png]\n"
-                 "       [--frames N] [--fullscreen] [--hud] [--stats-json FILE] [--no-reconnect]\n"
-                 "Shows one output of a guest. Keys: F12 screenshot, F11 fullscreen, H HUD.\n");
+                 "usage: vdmabuf-viewer [--connect PATH] [--guest NAME] [--output N|NAME]\n"
+                 "       [--all-outputs] [--presenter auto|wayland|x11|headless]\n"
+                 "       [--screenshot FILE.png] [--screenshot-cursor] [--frames N]\n"
+                 "       [--fullscreen] [--hud] [--stats-json FILE] [--no-reconnect]\n"
+                 "       [--no-resize] [--keymap LAYOUT[:VARIANT]] [--commands FILE|-]\n"
+                 "Shows one output of a guest (--all-outputs: one window per output; headless\n"
+                 "screenshots then go to FILE-NAME.png per output) and forwards keyboard and\n"
+                 "pointer to it. Resizing the window asks the guest for that mode (debounced\n"
+                 "200 ms) unless --no-resize. Keys the viewer keeps (never forwarded):\n"
+                 "  Ctrl+Alt+G  grab / release the keyboard   Ctrl+Alt+F  toggle fullscreen\n"
+                 "  Ctrl+Alt+S  screenshot (vdmabuf-DATE.png) Ctrl+Alt+H  toggle the HUD\n"
+                 "--commands: a test input script, one command a line, run after the first\n"
+                 "frame: keymap L[:V], type TEXT, key NAME|CODE [press|release], move X Y,\n"
+                 "click X Y [left|right|middle], scroll DX DY, resize WxH, wait-frames N,\n"
+                 "wait-size WxH, wait-ms N, screenshot PATH, quit (host-viewer/README.md).\n");
 }
 
 bool parse_u64(const char* s, uint64_t* out) {
@@ -51,6 +62,12 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
             o.hud = true;
         } else if (!std::strcmp(a, "--no-reconnect")) {
             o.no_reconnect = true;
+        } else if (!std::strcmp(a, "--no-resize")) {
+            o.no_resize = true;
+        } else if (!std::strcmp(a, "--all-outputs")) {
+            o.all_outputs = true;
+        } else if (!std::strcmp(a, "--screenshot-cursor")) {
+            o.screenshot_cursor = true;
         } else if (!(v = value())) {
             return std::nullopt;
         } else if (!std::strcmp(a, "--connect")) {
@@ -63,8 +80,14 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
             o.screenshot = v;
         } else if (!std::strcmp(a, "--stats-json")) {
             o.stats_json = v;
+        } else if (!std::strcmp(a, "--keymap") && *v && *v != ':') {
+            o.keymap = v;
+        } else if (!std::strcmp(a, "--commands")) {
+            o.commands = v;
         } else if (!std::strcmp(a, "--output") && parse_u64(v, &n) && n < 0xffffffffu) {
             o.output = uint32_t(n);
+        } else if (!std::strcmp(a, "--output") && *v && std::strlen(v) < 32) {
+            o.output_name = v; // not a number: a name from the guest's OUTPUT messages
         } else if (!std::strcmp(a, "--frames") && parse_u64(v, &n)) {
             o.frames = n;
         } else {

@@ -10,7 +10,9 @@ namespace vdmabuf::viewer {
 struct Options {
     std::string connect;             // consumer socket; default Client::default_path()
     std::string guest;               // guest-name filter; empty: any
-    uint32_t output = 0;             // output index
+    uint32_t output = 0;             // output index (--output N)
+    std::string output_name;         // --output NAME: the output the guest names so
+    bool all_outputs = false;        // one window (headless: one screenshot) per output
     std::string presenter = "auto";  // auto|wayland|x11|headless
     std::string screenshot;          // PNG written after --frames frames (or at exit)
     uint64_t frames = 0;             // exit after this many presented frames; 0: run on
@@ -18,6 +20,10 @@ struct Options {
     bool hud = false;
     std::string stats_json;          // counters written here at exit (tests, scripts)
     bool no_reconnect = false;       // exit when vdmabufd goes away
+    bool no_resize = false;          // window resizes scale; never ask the guest for a mode
+    std::string keymap;              // LAYOUT[:VARIANT]; empty: the host's
+    bool screenshot_cursor = false;  // headless screenshots include the guest's cursor
+    std::string commands;            // test input script (- = stdin), see README.md
 };
 
 // nullopt after printing usage (or an error) to stderr; *exit_code says how to exit.

@@ -1,6 +1,7 @@
 // The consumer loop: connects to vdmabufd, imports each buffer once (cached by
-// ID), shows the latest PRESENT of one output through a Presenter, and
-// releases what it holds by the rules of ARCHITECTURE.md:
+// ID) and shows the latest PRESENT of each output it shows in an OutputPane
+// (one output, or one window per output with --all-outputs). Releases follow
+// ARCHITECTURE.md:
 //  - copy path: right after the upload's EGL fence signals;
 //  - zero-copy path: once the frame showing its successor has been swapped
 //    and the fence after that swap has signalled, and, where the presenter
@@ -9,20 +10,22 @@
 //  - never more than two held per output (waits for the oldest fence).
 // On disconnect it keeps the last frame dimmed ("waiting") and reconnects
 // with backoff.
+//
+// The other direction: window input (and the --commands script) goes to the
+// guest as INPUT events, the keymap first; a resized window asks for a new
+// mode (debounced); the guest's cursor is kept per output and handed to the
+// window system (or drawn) without needing a frame.
 #pragma once
 
-#include "egl/fence.hpp"
-#include "egl/renderer.hpp"
 #include "import/buffer_key.hpp"
-#include "import/copy_importer.hpp"
-#include "import/dmabuf_importer.hpp"
+#include "input/commands.hpp"
+#include "input/keys.hpp"
 #include "options.hpp"
-#include "present/presenter.hpp"
+#include "output_pane.hpp"
 
 #include <vdmabuf/consumer/client.hpp>
 #include <vdmabuf/shared/time.hpp>
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,61 +36,79 @@
 namespace vdmabuf::viewer {
 
 struct ViewerStats {
-    uint64_t frames = 0;        // PRESENTs shown (uploaded or imported)
-    uint64_t draws = 0;         // frames rendered by the presenter
+    uint64_t frames = 0;        // PRESENTs shown (uploaded or imported), all outputs
+    uint64_t draws = 0;         // frames rendered by the presenters
     uint64_t releases = 0;      // RELEASEs sent
     uint64_t bytes_total = 0;   // copy path: bytes uploaded
     int64_t bytes_last = 0;     // copy path: bytes uploaded for the last frame
     std::vector<int64_t> bytes_per_frame; // first 4096 frames
     uint64_t reconnects = 0;
+    uint64_t cursor_moves = 0;   // CURSOR_MOVEs received
+    uint64_t cursor_images = 0;  // CURSOR_IMAGEs received
+    uint64_t input_events = 0;   // INPUT events sent
+    uint64_t mode_requests = 0;  // MODE requests sent
     std::string import_path = "none"; // of the last frame: "copy" or "dmabuf"
     Percentiles latency_us{4096};     // daemon accepted PRESENT -> our swap
 };
 
 class Viewer {
 public:
+    // presenter: the first output's (more of the same kind are made for
+    // --all-outputs). nullptr (logged) on failure.
     [[nodiscard]] static std::unique_ptr<Viewer> create(const Options& options,
                                                         std::unique_ptr<Presenter> presenter);
     ~Viewer();
     Viewer(const Viewer&) = delete;
     Viewer& operator=(const Viewer&) = delete;
 
-    // Runs until --frames are done, the window closes or SIGINT/SIGTERM
-    // (stop_flag). Returns the process exit code.
+    // Runs until --frames are done, the window closes, the script quits or
+    // SIGINT/SIGTERM (stop_flag). Returns the process exit code.
     int run(const volatile int* stop_flag);
     [[nodiscard]] const ViewerStats& stats() const noexcept { return stats_; }
 
 private:
-    struct BufferState {
-        consumer::BufferInfo info;
-        std::optional<consumer::Import> import;
-        const uint8_t* map = nullptr; // copy path: mapped once, reused
-        bool dmabuf_failed = false;
+    struct OutputState {
+        std::string name;
+        bool connected = false;
+        uint32_t width = 0, height = 0;
     };
-    struct Held {
-        vdmabuf_id id;
-        uint64_t sequence;
-        bool zero_copy;
-        bool superseded = false; // zero copy: a later frame was queued
-        bool fenced = false;     // zero copy: a swap showing the successor was fenced
-        EglFence fence;          // release once signalled
-        uint64_t swap = 0;       // zero copy + wp_presentation: ...and this swap was shown
-        uint64_t fenced_ns = 0;
+    struct PendingResize {
+        uint32_t width = 0, height = 0;
+        uint64_t since_ns = 0;
+    };
+    struct Motion {
+        uint32_t output, x, y;
     };
 
-    Viewer(const Options& options, std::unique_ptr<Presenter> presenter);
+    explicit Viewer(const Options& options);
     bool connect();
     void handle_disconnect();
     void handle_present(const consumer::PresentEvent& p);
     void handle_buffer_gone(const vdmabuf_id& id);
-    // Shows the PRESENT's buffer: true if shown; the caller releases on false.
-    bool show(BufferState& b, const consumer::PresentEvent& p, bool* zero_copy);
-    void render();
-    // Releases every held presentation whose fence has signalled; wait: block.
-    void reap(bool wait);
-    void enforce_hold_limit();
+    void handle_output(const consumer::OutputInfo& o);
+    void handle_cursor_image(const consumer::CursorImage& c);
+    void handle_cursor_move(const consumer::CursorMove& c);
+    // The pane showing `output`, made on demand where this viewer shows it.
+    OutputPane* pane_for(uint32_t output, bool create);
+    bool open_pane(uint32_t output);
+    void close_pane(uint32_t output);
+    [[nodiscard]] OutputPane* primary();
     bool release(const vdmabuf_id& id, uint64_t sequence);
-    bool screenshot(const std::string& path);
+
+    // Input to the guest.
+    void forward_window_input(OutputPane& pane);
+    void send(uint32_t output, uint32_t kind, uint32_t a = 0, uint32_t b = 0, uint32_t c = 0,
+              uint32_t d = 0);
+    void send_key(uint32_t output, uint32_t code, bool pressed);
+    void flush_motion();
+    void check_resize(OutputPane& pane);
+    void request_mode(uint32_t output, uint32_t width, uint32_t height);
+
+    // The --commands script; false when it failed (logged, exit code 1).
+    bool step_commands();
+    bool run_command(const Command& c);
+    bool screenshot_all(const std::string& path);
+
     void log_once(const std::string& message);
     // Prints "vdmabuf-viewer: waiting" / "showing" on stdout when it changes.
     void set_waiting(bool waiting);
@@ -95,29 +116,38 @@ private:
     void hud_tick();
 
     Options options_;
-    std::unique_ptr<Presenter> presenter_;
-    std::unique_ptr<Renderer> renderer_;
-    std::unique_ptr<CopyImporter> copy_;
-    std::unique_ptr<DmabufImporter> dmabuf_;
+    PresenterOptions presenter_options_;
+    std::string presenter_kind_;
     std::unique_ptr<consumer::Client> client_;
     std::map<BufferKey, BufferState> buffers_;
-    std::deque<Held> held_;
+    std::map<uint32_t, std::unique_ptr<OutputPane>> panes_;
+    std::map<uint32_t, OutputState> outputs_;
+    std::map<uint32_t, CursorPixels> cursors_;
+    std::map<uint32_t, PendingResize> resizes_;
     std::set<std::string> logged_;
     ViewerStats stats_;
 
-    // What is on screen.
-    GLuint shown_texture_ = 0;
-    uint32_t shown_width_ = 0, shown_height_ = 0;
-    bool shown_opaque_ = true;
-    bool dirty_ = false;
-    bool waiting_ = true; // no guest frame live: draw the last one dimmed
-    bool done_ = false;   // --frames reached
+    static constexpr uint32_t kNoGuest = 0xffffffffu;
+    uint32_t guest_ = kNoGuest; // the guest whose outputs are shown
+    std::string guest_name_;
+    KeymapName keymap_;
+    bool keymap_sent_ = false;
+    std::optional<Motion> motion_;     // coalesced, sent once per loop turn
+    bool pointer_group_open_ = false;  // events sent since the last FRAME
+
+    std::vector<Command> commands_;
+    size_t next_command_ = 0;
+    uint64_t wait_until_ns_ = 0, wait_deadline_ns_ = 0, wait_frames_ = 0;
+    bool waiting_command_ = false;
+
+    bool waiting_ = true; // no live guest frame on any output
+    bool done_ = false;   // --frames reached or the script quit
+    bool failed_ = false; // the script failed
     bool disconnected_ = false;
     bool ready_printed_ = false;
     bool hud_ = false;
     uint64_t pending_latency_ns_ = 0; // host_time_ns of the newest unswapped frame
     uint64_t hud_last_ns_ = 0, hud_frames_ = 0;
-    std::string guest_name_;
 };
 
 } // namespace vdmabuf::viewer

@@ -100,27 +100,44 @@ void Renderer::draw(const DrawParams& p) const {
     if (!p.texture)
         return;
     Rect r = fit(p.tex_width, p.tex_height, p.target_width, p.target_height);
-    auto ndc_x = [&](int x) { return 2.0f * float(x) / float(p.target_width) - 1.0f; };
-    auto ndc_y = [&](int y) { return 2.0f * float(y) / float(p.target_height) - 1.0f; };
+    // Nearest at 1:1 keeps pixels exact; linear when scaled reads better.
+    bool exact = uint32_t(r.w) == p.tex_width && uint32_t(r.h) == p.tex_height;
+    quad(p.texture, r, p.target_width, p.target_height, p.flip_y, p.opaque, p.dim,
+         exact ? GL_NEAREST : GL_LINEAR);
+}
+
+void Renderer::draw_overlay(GLuint texture, Rect dst, uint32_t target_width,
+                            uint32_t target_height, bool flip_y) const {
+    glViewport(0, 0, GLsizei(target_width), GLsizei(target_height));
+    glEnable(GL_BLEND);
+    glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA); // premultiplied
+    quad(texture, dst, target_width, target_height, flip_y, false, 1.0f, GL_NEAREST);
+    glDisable(GL_BLEND);
+}
+
+void Renderer::quad(GLuint texture, Rect r, uint32_t target_width, uint32_t target_height,
+                    bool flip_y, bool opaque, float dim, GLint filter) const {
+    auto ndc_x = [&](int x) { return 2.0f * float(x) / float(target_width) - 1.0f; };
+    auto ndc_y = [&](int y) { return 2.0f * float(y) / float(target_height) - 1.0f; };
     float x0 = ndc_x(r.x), x1 = ndc_x(r.x + r.w);
     float y0 = ndc_y(r.y), y1 = ndc_y(r.y + r.h);
-    if (p.flip_y)
-        std::swap(y0, y1);
-    static const GLfloat quad[] = {0, 0, 1, 0, 0, 1, 1, 1};
+    if (flip_y) {
+        // Window framebuffers are y-up: mirror the rectangle, then the texture.
+        y0 = -y0;
+        y1 = -y1;
+    }
+    static const GLfloat kQuad[] = {0, 0, 1, 0, 0, 1, 1, 1};
     glUseProgram(program_.get());
     glUniform4f(u_dst_, x0, y0, x1, y1);
     glUniform1i(u_tex_, 0);
-    glUniform1f(u_dim_, p.dim);
-    glUniform1f(u_opaque_, p.opaque ? 1.0f : 0.0f);
+    glUniform1f(u_dim_, dim);
+    glUniform1f(u_opaque_, opaque ? 1.0f : 0.0f);
     glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, p.texture);
-    // Nearest at 1:1 keeps pixels exact; linear when scaled reads better.
-    bool exact = uint32_t(r.w) == p.tex_width && uint32_t(r.h) == p.tex_height;
-    GLint filter = exact ? GL_NEAREST : GL_LINEAR;
+    glBindTexture(GL_TEXTURE_2D, texture);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
     glBindBuffer(GL_ARRAY_BUFFER, 0);
-    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, quad);
+    glVertexAttribPointer(0, 2, GL_FLOAT, GL_FALSE, 0, kQuad);
     glEnableVertexAttribArray(0);
     glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
     glDisableVertexAttribArray(0);

@@ -27,9 +27,15 @@ public:
     void draw(const DrawParams& p) const;
     // Where the frame lands in the target (letterbox), in target pixels.
     struct Rect { int x, y, w, h; };
+    // Blends a premultiplied RGBA texture (the guest's cursor) over what is
+    // in the bound target at dst (target pixels, row 0 at the top).
+    void draw_overlay(GLuint texture, Rect dst, uint32_t target_width, uint32_t target_height,
+                      bool flip_y) const;
     [[nodiscard]] static Rect fit(uint32_t tw, uint32_t th, uint32_t vw, uint32_t vh);
 
 private:
+    void quad(GLuint texture, Rect r, uint32_t target_width, uint32_t target_height, bool flip_y,
+              bool opaque, float dim, GLint filter) const;
     GlProgram program_;
     GLint u_dst_ = -1, u_tex_ = -1, u_dim_ = -1, u_opaque_ = -1;
 };

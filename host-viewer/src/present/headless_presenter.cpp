@@ -11,13 +11,27 @@ namespace {
 
 class HeadlessPresenter final : public Presenter {
 public:
-    HeadlessPresenter(std::unique_ptr<EglDisplay> display, std::unique_ptr<EglContext> ctx)
+    HeadlessPresenter(std::shared_ptr<EglDisplay> display, std::unique_ptr<EglContext> ctx)
         : display_(std::move(display)), ctx_(std::move(ctx)) {}
     ~HeadlessPresenter() override {
         if (ctx_->make_current())
             fb_.reset(); // GL names go while their context is current
     }
     const char* name() const override { return "headless"; }
+    bool is_window() const override { return false; }
+    std::pair<uint32_t, uint32_t> target_size() const override {
+        return fb_ ? std::pair(fb_->width(), fb_->height()) : std::pair(0u, 0u);
+    }
+    static std::unique_ptr<EglContext> make_context(const std::shared_ptr<EglDisplay>& display) {
+        // No surface, so no config is needed where EGL_KHR_no_config_context exists.
+        EGLConfig config = display->has("EGL_KHR_no_config_context")
+                               ? EGL_NO_CONFIG_KHR
+                               : display->choose_config(false);
+        auto ctx = EglContext::create(*display, config);
+        if (!ctx || !ctx->make_current())
+            return nullptr;
+        return ctx;
+    }
     const EglContext& context() const override { return *ctx_; }
     void set_content_size(uint32_t width, uint32_t height) override {
         if (fb_ && fb_->width() == width && fb_->height() == height)
@@ -45,7 +59,7 @@ public:
 
 private:
     // Order matters: the FBO, then the context, then the display go.
-    std::unique_ptr<EglDisplay> display_;
+    std::shared_ptr<EglDisplay> display_;
     std::unique_ptr<EglContext> ctx_;
     std::unique_ptr<Framebuffer> fb_;
 };
@@ -53,7 +67,14 @@ private:
 } // namespace
 
 std::unique_ptr<Presenter> create_headless_presenter(std::string* why) {
-    auto display = EglDisplay::create(EGL_PLATFORM_SURFACELESS_MESA, nullptr);
+    // One EglDisplay for every headless presenter (one per output): the
+    // surfaceless platform has a single EGLDisplay, and terminating it for
+    // one would end the others' contexts.
+    static std::weak_ptr<EglDisplay> shared;
+    std::shared_ptr<EglDisplay> display = shared.lock();
+    if (!display)
+        display = EglDisplay::create(EGL_PLATFORM_SURFACELESS_MESA, nullptr);
+    shared = display;
     if (!display) {
         *why = "no EGL surfaceless platform (EGL_MESA_platform_surfaceless)";
         return nullptr;
@@ -62,11 +83,8 @@ std::unique_ptr<Presenter> create_headless_presenter(std::string* why) {
         *why = "EGL_KHR_surfaceless_context is missing";
         return nullptr;
     }
-    // No surface, so no config is needed where EGL_KHR_no_config_context exists.
-    EGLConfig config = display->has("EGL_KHR_no_config_context") ? EGL_NO_CONFIG_KHR
-                                                                  : display->choose_config(false);
-    auto ctx = EglContext::create(*display, config);
-    if (!ctx || !ctx->make_current()) {
+    auto ctx = HeadlessPresenter::make_context(display);
+    if (!ctx) {
         *why = "cannot create a GLES2 context";
         return nullptr;
     }

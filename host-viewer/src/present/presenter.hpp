@@ -12,6 +12,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace vdmabuf::viewer {
 
@@ -23,6 +25,22 @@ struct PresenterOptions {
 struct TargetSize {
     uint32_t width = 0, height = 0;
     bool flip_y = false; // window framebuffers are y-up
+};
+
+// One input event from the window, as the wire's INPUT event
+// (enum vdmabuf_input_kind, a..d as there) except that MOTION and ENTER carry
+// the pointer in target pixels (x, y: TargetSize's space, row 0 at the top);
+// the viewer maps them onto the guest output.
+struct WindowInput {
+    uint32_t kind = 0;
+    uint32_t a = 0, b = 0, c = 0, d = 0;
+    double x = 0, y = 0;
+};
+
+// The guest's cursor: premultiplied ARGB8888 (bytes B, G, R, A), rows packed.
+struct CursorPixels {
+    uint32_t width = 0, height = 0, hotspot_x = 0, hotspot_y = 0;
+    std::vector<uint8_t> argb;
 };
 
 class Presenter {
@@ -53,6 +71,18 @@ public:
     virtual bool take_hud_key() { return false; }
     // The window was exposed or resized: draw again.
     virtual bool take_redraw() { return false; }
+    // Window input since the last call, in order.
+    std::vector<WindowInput> take_input() { return std::exchange(input_, {}); }
+    // The user resized the window (not our own sizing to the first frame).
+    virtual bool take_resized() { return false; }
+    // The window's drawable size in pixels (headless: the FBO's).
+    [[nodiscard]] virtual std::pair<uint32_t, uint32_t> target_size() const { return {0, 0}; }
+    [[nodiscard]] virtual bool is_window() const { return true; }
+    // Hands the guest's cursor to the window system as this window's cursor
+    // (nullptr: hide it). False when it cannot: the viewer draws it instead.
+    virtual bool set_cursor(const CursorPixels*) { return false; }
+    // The host's xkb layout as "LAYOUT[:VARIANT]" where the window system says.
+    [[nodiscard]] virtual std::optional<std::string> host_keymap() const { return std::nullopt; }
     // Wayland wp_presentation: swaps are numbered 1, 2, ... and reported
     // presented (or discarded). Without it the viewer releases after an EGL
     // fence placed after the swap; with it, after that fence and the report.
@@ -61,6 +91,12 @@ public:
     [[nodiscard]] virtual uint64_t swap_count() const { return 0; }
     // The highest swap number reported presented or discarded (feedback only).
     [[nodiscard]] virtual uint64_t presented_count() const { return 0; }
+
+protected:
+    void push_input(const WindowInput& in) { input_.push_back(in); }
+
+private:
+    std::vector<WindowInput> input_;
 };
 
 // name: "auto", "wayland", "x11" or "headless". nullptr (logged) when the

@@ -32,6 +32,10 @@ struct ProxyDeleter {
     VDM_WL_DESTROY(wl_output, wl_output_destroy)
     VDM_WL_DESTROY(wl_seat, wl_seat_destroy)
     VDM_WL_DESTROY(wl_keyboard, wl_keyboard_destroy)
+    VDM_WL_DESTROY(wl_pointer, wl_pointer_destroy)
+    VDM_WL_DESTROY(wl_shm, wl_shm_destroy)
+    VDM_WL_DESTROY(wl_shm_pool, wl_shm_pool_destroy)
+    VDM_WL_DESTROY(wl_buffer, wl_buffer_destroy)
     VDM_WL_DESTROY(xdg_wm_base, xdg_wm_base_destroy)
     VDM_WL_DESTROY(xdg_surface, xdg_surface_destroy)
     VDM_WL_DESTROY(xdg_toplevel, xdg_toplevel_destroy)
@@ -53,6 +57,10 @@ using Region = Proxy<wl_region>;
 using Output = Proxy<wl_output>;
 using Seat = Proxy<wl_seat>;
 using Keyboard = Proxy<wl_keyboard>;
+using Pointer = Proxy<wl_pointer>;
+using Shm = Proxy<wl_shm>;
+using ShmPool = Proxy<wl_shm_pool>;
+using Buffer = Proxy<wl_buffer>;
 using WmBase = Proxy<xdg_wm_base>;
 using XdgSurface = Proxy<xdg_surface>;
 using Toplevel = Proxy<xdg_toplevel>;

@@ -4,6 +4,8 @@
 #include <vdmabuf/shared/log.hpp>
 #include <vdmabuf/shared/unique_fd.hpp>
 
+#include <vdmabuf_wire.h>
+
 #include <algorithm>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -24,13 +26,15 @@ const wl_keyboard_listener WaylandKeyboard::keyboard_listener_ = {
     .repeat_info = on_repeat_info,
 };
 
-WaylandKeyboard::WaylandKeyboard() : xkb_(xkb_context_new(XKB_CONTEXT_NO_FLAGS)) {}
+WaylandKeyboard::WaylandKeyboard(std::vector<WindowInput>* queue, WaylandPointer* pointer)
+    : xkb_(xkb_context_new(XKB_CONTEXT_NO_FLAGS)), queue_(queue), pointer_(pointer) {}
 
 void WaylandKeyboard::bind_seat(wl_registry* registry, uint32_t name, uint32_t version) {
     if (seat_)
         return;
+    seat_version_ = std::min<uint32_t>(version, 5);
     seat_.reset(static_cast<wl_seat*>(
-        wl_registry_bind(registry, name, &wl_seat_interface, std::min<uint32_t>(version, 5))));
+        wl_registry_bind(registry, name, &wl_seat_interface, seat_version_)));
     wl_seat_add_listener(seat_.get(), &seat_listener_, this);
 }
 
@@ -42,6 +46,11 @@ void WaylandKeyboard::on_capabilities(void* data, wl_seat* seat, uint32_t caps) 
         wl_keyboard_add_listener(self->keyboard_.get(), &keyboard_listener_, self);
     } else if (!has) {
         self->keyboard_.reset();
+    }
+    bool pointer = caps & WL_SEAT_CAPABILITY_POINTER;
+    if (pointer != self->has_pointer_) {
+        self->has_pointer_ = pointer;
+        self->pointer_->attach(pointer ? wl_seat_get_pointer(seat) : nullptr, self->seat_version_);
     }
 }
 
@@ -69,15 +78,35 @@ void WaylandKeyboard::on_keymap(void* data, wl_keyboard*, uint32_t format, int32
 void WaylandKeyboard::on_key(void* data, wl_keyboard*, uint32_t, uint32_t, uint32_t key,
                              uint32_t state) {
     auto* self = static_cast<WaylandKeyboard*>(data);
-    if (state != WL_KEYBOARD_KEY_STATE_PRESSED || !self->state_)
+    const bool pressed = state == WL_KEYBOARD_KEY_STATE_PRESSED;
+    if (!pressed && self->shortcut_keys_.erase(key))
         return;
-    // evdev codes are xkb keycodes minus 8.
-    switch (xkb_keysym_to_lower(xkb_state_key_get_one_sym(self->state_.get(), key + 8))) {
-    case XKB_KEY_F11: self->fullscreen_ = true; break;
-    case XKB_KEY_F12: self->screenshot_ = true; break;
-    case XKB_KEY_h: self->hud_ = true; break;
-    default: break;
+    xkb_state* st = self->state_.get();
+    if (pressed && st &&
+        xkb_state_mod_name_is_active(st, XKB_MOD_NAME_CTRL, XKB_STATE_MODS_EFFECTIVE) > 0 &&
+        xkb_state_mod_name_is_active(st, XKB_MOD_NAME_ALT, XKB_STATE_MODS_EFFECTIVE) > 0) {
+        bool ours = true;
+        // evdev codes are xkb keycodes minus 8.
+        switch (xkb_keysym_to_lower(xkb_state_key_get_one_sym(st, key + 8))) {
+        case XKB_KEY_f: self->fullscreen_ = true; break;
+        case XKB_KEY_g: self->grab_ = true; break;
+        case XKB_KEY_s: self->screenshot_ = true; break;
+        case XKB_KEY_h: self->hud_ = true; break;
+        default: ours = false; break;
+        }
+        if (ours) {
+            self->shortcut_keys_.insert(key);
+            return;
+        }
     }
+    self->queue_->push_back({VDMABUF_INPUT_KEY, key, pressed ? 1u : 0u});
+}
+
+void WaylandKeyboard::on_leave(void* data, wl_keyboard*, uint32_t, wl_surface*) {
+    // Focus went elsewhere: the guest must not keep our keys pressed.
+    auto* self = static_cast<WaylandKeyboard*>(data);
+    self->shortcut_keys_.clear();
+    self->queue_->push_back({VDMABUF_INPUT_LEAVE});
 }
 
 void WaylandKeyboard::on_modifiers(void* data, wl_keyboard*, uint32_t, uint32_t depressed,

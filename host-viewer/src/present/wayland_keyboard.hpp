@@ -1,20 +1,27 @@
-// wl_seat + wl_keyboard + xkbcommon: turns key presses into the viewer's
-// three actions (F11 fullscreen, F12 screenshot, H HUD). Keysyms, not raw
-// keycodes, so the user's layout decides which key is "h".
+// wl_seat + wl_keyboard + xkbcommon: forwards keys (evdev codes as the
+// compositor sends them) and keeps the viewer's own Ctrl+Alt combinations
+// (F fullscreen, G keyboard grab, S screenshot, H HUD), never forwarded.
+// Keysyms, not raw keycodes, so the user's layout decides which key is "h".
+// The seat's pointer goes to a WaylandPointer.
 #pragma once
 
+#include "present/presenter.hpp"
 #include "present/wayland_handles.hpp"
+#include "present/wayland_pointer.hpp"
 
 #include <xkbcommon/xkbcommon.h>
 
 #include <cstdint>
+#include <set>
 #include <utility>
+#include <vector>
 
 namespace vdmabuf::viewer {
 
 class WaylandKeyboard {
 public:
-    WaylandKeyboard();
+    // Forwarded keys go to *queue; the seat's pointer to *pointer.
+    WaylandKeyboard(std::vector<WindowInput>* queue, WaylandPointer* pointer);
     WaylandKeyboard(const WaylandKeyboard&) = delete;
     WaylandKeyboard& operator=(const WaylandKeyboard&) = delete;
 
@@ -24,13 +31,14 @@ public:
     bool take_fullscreen() { return std::exchange(fullscreen_, false); }
     bool take_screenshot() { return std::exchange(screenshot_, false); }
     bool take_hud() { return std::exchange(hud_, false); }
+    bool take_grab() { return std::exchange(grab_, false); }
 
 private:
     static void on_capabilities(void* data, wl_seat* seat, uint32_t caps);
     static void on_seat_name(void*, wl_seat*, const char*) {}
     static void on_keymap(void* data, wl_keyboard*, uint32_t format, int32_t fd, uint32_t size);
     static void on_enter(void*, wl_keyboard*, uint32_t, wl_surface*, wl_array*) {}
-    static void on_leave(void*, wl_keyboard*, uint32_t, wl_surface*) {}
+    static void on_leave(void* data, wl_keyboard*, uint32_t, wl_surface*);
     static void on_key(void* data, wl_keyboard*, uint32_t serial, uint32_t time, uint32_t key,
                        uint32_t state);
     static void on_modifiers(void* data, wl_keyboard*, uint32_t serial, uint32_t depressed,
@@ -45,9 +53,14 @@ private:
     CHandle<xkb_context, &xkb_context_unref> xkb_;
     CHandle<xkb_keymap, &xkb_keymap_unref> keymap_;
     CHandle<xkb_state, &xkb_state_unref> state_;
+    std::vector<WindowInput>* queue_;
+    WaylandPointer* pointer_;
     wl::Seat seat_;
     wl::Keyboard keyboard_;
-    bool fullscreen_ = false, screenshot_ = false, hud_ = false;
+    uint32_t seat_version_ = 1;
+    bool has_pointer_ = false;
+    std::set<uint32_t> shortcut_keys_; // pressed as a viewer combination: release not forwarded
+    bool fullscreen_ = false, screenshot_ = false, hud_ = false, grab_ = false;
 };
 
 } // namespace vdmabuf::viewer

@@ -112,6 +112,17 @@ public:
         window_->dispatch(readable);
         if (window_->keyboard().take_fullscreen())
             window_->toggle_fullscreen();
+        if (window_->keyboard().take_grab())
+            VDM_INFO("Ctrl+Alt+G: Wayland windows get every key while focused; no grab to toggle");
+        for (const WindowInput& in : window_->take_input())
+            push_input(in);
+    }
+    bool take_resized() override { return window_->take_resized(); }
+    std::pair<uint32_t, uint32_t> target_size() const override {
+        return {window_->buffer_width(), window_->buffer_height()};
+    }
+    bool set_cursor(const CursorPixels* image) override {
+        return window_->pointer().set_cursor(image);
     }
     bool closed() const override { return window_->closed(); }
     bool take_screenshot_key() override { return window_->keyboard().take_screenshot(); }

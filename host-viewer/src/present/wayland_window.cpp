@@ -39,6 +39,7 @@ std::unique_ptr<WaylandWindow> WaylandWindow::connect(std::string* why) {
         *why = "the compositor lacks wl_compositor v3+ or xdg_wm_base";
         return nullptr;
     }
+    w->pointer_.set_globals(w->compositor_.get(), w->shm_.get());
     return w;
 }
 
@@ -74,6 +75,8 @@ void WaylandWindow::on_global(void* data, wl_registry* r, uint32_t name, const c
         o.name = name;
         o.proxy.reset(bind<wl_output>(r, name, &wl_output_interface, 2));
         wl_output_add_listener(o.proxy.get(), &output_listener, &o);
+    } else if (i == wl_shm_interface.name) {
+        self->shm_.reset(bind<wl_shm>(r, name, &wl_shm_interface, 1));
     } else if (i == wl_seat_interface.name) {
         self->keyboard_.bind_seat(r, name, v);
     }
@@ -213,6 +216,10 @@ void WaylandWindow::on_surface_configure(void* data, xdg_surface* s, uint32_t se
     self->fullscreen_ = self->pending_fullscreen_;
     self->compositor_sized_ = self->pending_width_ > 0 && self->pending_height_ > 0;
     if (self->compositor_sized_) {
+        // After the first frame sized us, a size the compositor picks is a resize.
+        if (self->content_width_ && (uint32_t(self->pending_width_) != self->width_ ||
+                                     uint32_t(self->pending_height_) != self->height_))
+            self->resized_ = true;
         self->width_ = uint32_t(self->pending_width_);
         self->height_ = uint32_t(self->pending_height_);
     } else if (self->content_width_) {

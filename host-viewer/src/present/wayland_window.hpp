@@ -52,6 +52,11 @@ public:
     [[nodiscard]] bool closed() const noexcept { return closed_; }
     bool take_redraw() { return std::exchange(redraw_, false); }
     [[nodiscard]] WaylandKeyboard& keyboard() noexcept { return keyboard_; }
+    [[nodiscard]] WaylandPointer& pointer() noexcept { return pointer_; }
+    // Keyboard and pointer events since the last call, in order.
+    std::vector<WindowInput> take_input() { return std::exchange(input_, {}); }
+    // The user (or the compositor) resized the window since the last call.
+    bool take_resized() { return std::exchange(resized_, false); }
 
 private:
     struct Output {
@@ -93,8 +98,12 @@ private:
     wl::WmBase wm_base_;
     wl::DecorationManager decoration_manager_;
     wl::Presentation presentation_;
+    wl::Shm shm_;
     std::list<Output> outputs_;
-    WaylandKeyboard keyboard_;
+    std::vector<WindowInput> input_;
+    int32_t scale_ = 1;
+    WaylandPointer pointer_{&input_, &scale_};
+    WaylandKeyboard keyboard_{&input_, &pointer_};
     wl::Surface surface_;
     wl::XdgSurface xdg_surface_;
     wl::Toplevel toplevel_;
@@ -106,10 +115,10 @@ private:
     uint32_t width_ = 640, height_ = 480;          // surface-local (logical) size
     uint32_t content_width_ = 0, content_height_ = 0;
     int32_t pending_width_ = 0, pending_height_ = 0;
-    int32_t scale_ = 1;
     bool pending_fullscreen_ = false, fullscreen_ = false;
     bool compositor_sized_ = false; // the last configure chose our size
     bool configured_ = false, closed_ = false, redraw_ = false, reading_ = false;
+    bool resized_ = false;
     uint64_t swaps_ = 0, completed_ = 0;
 };
 

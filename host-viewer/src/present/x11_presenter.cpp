@@ -1,6 +1,10 @@
 // X11: an Xlib window with an EGL window surface (EGL_PLATFORM_X11_KHR).
-// The frame is letterboxed into whatever size the window has; F12 writes a
-// screenshot, F11 toggles fullscreen (_NET_WM_STATE), H toggles the HUD.
+// The frame is letterboxed into whatever size the window has. Keys and
+// pointer are forwarded (evdev keycode = X keycode - 8; buttons 4-7 are
+// wheel steps); Ctrl+Alt+G grabs/releases the keyboard, Ctrl+Alt+F toggles
+// fullscreen (_NET_WM_STATE), Ctrl+Alt+S writes a screenshot, Ctrl+Alt+H
+// toggles the HUD, none of them forwarded. The guest's cursor becomes the
+// window's (an XRender ARGB cursor).
 #define VDM_LOG_SCOPE "x11"
 #include "present/presenter.hpp"
 
@@ -11,10 +15,20 @@
 #include <X11/Xatom.h>
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
+#include <X11/XKBlib.h>
 #include <X11/keysym.h>
+#ifdef VDMABUF_VIEWER_XRENDER
+#include <X11/extensions/Xrender.h>
+#endif
 #endif
 
+#include <vdmabuf_wire.h>
+
+#include <linux/input-event-codes.h>
+
 #include <cstdlib>
+#include <cstring>
+#include <set>
 
 namespace vdmabuf::viewer {
 
@@ -33,6 +47,8 @@ public:
         if (surface_ != EGL_NO_SURFACE)
             eglDestroySurface(display_->get(), surface_);
         display_.reset();
+        if (cursor_)
+            XFreeCursor(xdpy_.get(), cursor_);
         if (window_)
             XDestroyWindow(xdpy_.get(), window_);
     }
@@ -50,7 +66,9 @@ public:
         Display* d = xdpy_.get();
         Window root = DefaultRootWindow(d);
         XSetWindowAttributes attrs{};
-        attrs.event_mask = StructureNotifyMask | KeyPressMask | ExposureMask;
+        attrs.event_mask = StructureNotifyMask | ExposureMask | KeyPressMask | KeyReleaseMask |
+                           ButtonPressMask | ButtonReleaseMask | PointerMotionMask |
+                           EnterWindowMask | LeaveWindowMask | FocusChangeMask;
         attrs.colormap = XCreateColormap(d, root, vi ? vi->visual : DefaultVisual(d, 0), AllocNone);
         attrs.background_pixel = BlackPixel(d, DefaultScreen(d));
         window_ = XCreateWindow(d, root, 0, 0, width_, height_, 0,
@@ -62,6 +80,8 @@ public:
         wm_delete_ = XInternAtom(d, "WM_DELETE_WINDOW", False);
         XSetWMProtocols(d, window_, &wm_delete_, 1);
         set_title(o.title);
+        // Held keys repeat in the guest, not here: no synthetic release/press pairs.
+        XkbSetDetectableAutoRepeat(d, True, nullptr);
         XMapWindow(d, window_);
         surface_ = eglCreateWindowSurface(display_->get(), config,
                                           static_cast<EGLNativeWindowType>(window_), nullptr);
@@ -87,6 +107,8 @@ public:
             return;
         // The first frame sizes the window; later the user's size wins.
         sized_ = true;
+        asked_width_ = w;
+        asked_height_ = h;
         XResizeWindow(xdpy_.get(), window_, w, h);
         XFlush(xdpy_.get());
     }
@@ -117,18 +139,33 @@ public:
         while (XPending(d)) {
             XEvent ev;
             XNextEvent(d, &ev);
-            if (ev.type == Expose || ev.type == ConfigureNotify)
-                redraw_ = true;
-            else if (ev.type == ClientMessage && Atom(ev.xclient.data.l[0]) == wm_delete_)
-                closed_ = true;
-            else if (ev.type == KeyPress) {
-                KeySym sym = XLookupKeysym(&ev.xkey, 0);
-                if (sym == XK_F12)
-                    screenshot_key_ = true;
-                else if (sym == XK_F11)
-                    toggle_fullscreen();
-                else if (sym == XK_h)
-                    hud_key_ = true;
+            switch (ev.type) {
+            case Expose: redraw_ = true; break;
+            case ConfigureNotify: configured(ev.xconfigure.width, ev.xconfigure.height); break;
+            case ClientMessage:
+                if (Atom(ev.xclient.data.l[0]) == wm_delete_)
+                    closed_ = true;
+                break;
+            case KeyPress:
+            case KeyRelease: key(ev.xkey, ev.type == KeyPress); break;
+            case ButtonPress:
+            case ButtonRelease: button(ev.xbutton, ev.type == ButtonPress); break;
+            case MotionNotify:
+                pointer(VDMABUF_INPUT_MOTION, ev.xmotion.x, ev.xmotion.y);
+                break;
+            case EnterNotify:
+                if (ev.xcrossing.mode == NotifyNormal)
+                    pointer(VDMABUF_INPUT_ENTER, ev.xcrossing.x, ev.xcrossing.y);
+                break;
+            case LeaveNotify:
+                if (ev.xcrossing.mode == NotifyNormal)
+                    leave();
+                break;
+            case FocusOut:
+                if (ev.xfocus.mode == NotifyNormal || ev.xfocus.mode == NotifyWhileGrabbed)
+                    leave();
+                break;
+            default: break;
             }
         }
     }
@@ -136,8 +173,91 @@ public:
     bool take_screenshot_key() override { return std::exchange(screenshot_key_, false); }
     bool take_hud_key() override { return std::exchange(hud_key_, false); }
     bool take_redraw() override { return std::exchange(redraw_, false); }
+    bool take_resized() override { return std::exchange(resized_, false); }
+    std::pair<uint32_t, uint32_t> target_size() const override { return {width_, height_}; }
+    std::optional<std::string> host_keymap() const override;
+    bool set_cursor(const CursorPixels* image) override;
 
 private:
+    void configured(int w, int h) {
+        redraw_ = true;
+        if (uint32_t(w) == width_ && uint32_t(h) == height_)
+            return;
+        width_ = uint32_t(w);
+        height_ = uint32_t(h);
+        // Our own sizing to the first frame is not the user's resize.
+        if (width_ == asked_width_ && height_ == asked_height_)
+            asked_width_ = asked_height_ = 0;
+        else if (sized_)
+            resized_ = true;
+    }
+    void pointer(uint32_t kind, int x, int y) {
+        push_input({kind, 0, 0, 0, 0, double(x) + 0.5, double(y) + 0.5});
+        push_input({VDMABUF_INPUT_FRAME});
+    }
+    void leave() {
+        pressed_.clear();
+        push_input({VDMABUF_INPUT_LEAVE});
+    }
+    void key(XKeyEvent& ev, bool pressed) {
+        const uint32_t code = ev.keycode - 8; // X keycodes are evdev codes + 8
+        constexpr unsigned kCtrlAlt = ControlMask | Mod1Mask;
+        if (pressed && (ev.state & kCtrlAlt) == kCtrlAlt) {
+            bool ours = true;
+            switch (XLookupKeysym(&ev, 0)) {
+            case XK_g: toggle_grab(); break;
+            case XK_f: toggle_fullscreen(); break;
+            case XK_s: screenshot_key_ = true; break;
+            case XK_h: hud_key_ = true; break;
+            default: ours = false; break;
+            }
+            if (ours) {
+                shortcut_keys_.insert(code); // its release is not forwarded either
+                return;
+            }
+        }
+        if (!pressed && shortcut_keys_.erase(code))
+            return;
+        if (pressed && !pressed_.insert(code).second)
+            return; // auto-repeat: the guest repeats on its own
+        if (!pressed && !pressed_.erase(code))
+            return; // pressed before the window had focus
+        push_input({VDMABUF_INPUT_KEY, code, pressed ? 1u : 0u});
+    }
+    void button(const XButtonEvent& ev, bool pressed) {
+        if (ev.button >= 4 && ev.button <= 7) {
+            // Wheel steps: 4 up, 5 down, 6 left, 7 right; one per press.
+            if (!pressed)
+                return;
+            uint32_t axis = ev.button >= 6 ? 1 : 0;
+            int32_t steps = ev.button == 4 || ev.button == 6 ? -1 : 1;
+            push_input({VDMABUF_INPUT_AXIS, axis, 0, uint32_t(steps * 15 * 256), uint32_t(steps)});
+            push_input({VDMABUF_INPUT_FRAME});
+            return;
+        }
+        static constexpr uint32_t kButtons[] = {0, BTN_LEFT, BTN_MIDDLE, BTN_RIGHT, 0, 0, 0, 0,
+                                                BTN_SIDE, BTN_EXTRA};
+        uint32_t code = ev.button < std::size(kButtons) ? kButtons[ev.button] : 0;
+        if (!code)
+            return;
+        // The position first: a click must land where the pointer is.
+        push_input({VDMABUF_INPUT_MOTION, 0, 0, 0, 0, double(ev.x) + 0.5, double(ev.y) + 0.5});
+        push_input({VDMABUF_INPUT_BUTTON, code, pressed ? 1u : 0u});
+        push_input({VDMABUF_INPUT_FRAME});
+    }
+    void toggle_grab() {
+        Display* d = xdpy_.get();
+        if (grabbed_) {
+            XUngrabKeyboard(d, CurrentTime);
+            grabbed_ = false;
+            VDM_INFO("keyboard released (Ctrl+Alt+G grabs it again)");
+        } else {
+            grabbed_ = XGrabKeyboard(d, window_, True, GrabModeAsync, GrabModeAsync, CurrentTime) ==
+                       GrabSuccess;
+            VDM_INFO("keyboard %s (Ctrl+Alt+G releases it)", grabbed_ ? "grabbed" : "grab refused");
+        }
+        XFlush(d);
+    }
     void toggle_fullscreen() {
         Display* d = xdpy_.get();
         XEvent ev{};
@@ -158,10 +278,87 @@ private:
     Window window_ = 0;
     EGLSurface surface_ = EGL_NO_SURFACE;
     Atom wm_delete_ = 0;
+    Cursor cursor_ = 0;
     uint32_t width_ = 640, height_ = 480;
+    uint32_t asked_width_ = 0, asked_height_ = 0; // our XResizeWindow, not yet configured
     bool sized_ = false, closed_ = false, screenshot_key_ = false, hud_key_ = false;
-    bool redraw_ = false;
+    bool redraw_ = false, resized_ = false, grabbed_ = false;
+    std::set<uint32_t> pressed_, shortcut_keys_;
 };
+
+std::optional<std::string> X11Presenter::host_keymap() const {
+    // "rules\0model\0layout\0variant\0options\0", as setxkbmap leaves it.
+    Display* d = xdpy_.get();
+    Atom atom = XInternAtom(d, "_XKB_RULES_NAMES", True);
+    if (atom == None)
+        return std::nullopt;
+    Atom type = None;
+    int format = 0;
+    unsigned long n = 0, after = 0;
+    unsigned char* data = nullptr;
+    if (XGetWindowProperty(d, DefaultRootWindow(d), atom, 0, 1024, False, XA_STRING, &type,
+                           &format, &n, &after, &data) != Success || !data)
+        return std::nullopt;
+    std::string fields[4];
+    size_t field = 0;
+    for (unsigned long i = 0; i < n && field < 4; ++i) {
+        if (data[i])
+            fields[field] += char(data[i]);
+        else
+            ++field;
+    }
+    XFree(data);
+    const std::string& layout = fields[2];
+    std::string variant = fields[3];
+    if (variant.find_first_not_of(',') == std::string::npos)
+        variant.clear(); // "," for "us,de": no variants at all
+    if (layout.empty())
+        return std::nullopt;
+    return variant.empty() ? layout : layout + ":" + variant;
+}
+
+bool X11Presenter::set_cursor(const CursorPixels* image) {
+#ifdef VDMABUF_VIEWER_XRENDER
+    Display* d = xdpy_.get();
+    int event_base = 0, error_base = 0;
+    if (!XRenderQueryExtension(d, &event_base, &error_base))
+        return false;
+    XRenderPictFormat* argb = XRenderFindStandardFormat(d, PictStandardARGB32);
+    if (!argb)
+        return false;
+    // Hidden: a 1x1 transparent cursor, so the host's arrow does not show either.
+    static const uint8_t kClear[4] = {};
+    const uint32_t w = image ? image->width : 1, h = image ? image->height : 1;
+    const uint8_t* px = image ? image->argb.data() : kClear;
+    Pixmap pixmap = XCreatePixmap(d, window_, w, h, 32);
+    XImage* xi = XCreateImage(d, nullptr, 32, ZPixmap, 0, nullptr, w, h, 32, int(w * 4));
+    if (!xi) {
+        XFreePixmap(d, pixmap);
+        return false;
+    }
+    // XRender's ARGB32 is premultiplied, as the guest's cursor is.
+    xi->data = const_cast<char*>(reinterpret_cast<const char*>(px));
+    GC gc = XCreateGC(d, pixmap, 0, nullptr);
+    XPutImage(d, pixmap, gc, xi, 0, 0, 0, 0, w, h);
+    xi->data = nullptr; // not ours to free
+    XDestroyImage(xi);
+    XFreeGC(d, gc);
+    Picture picture = XRenderCreatePicture(d, pixmap, argb, 0, nullptr);
+    Cursor cursor = XRenderCreateCursor(d, picture, image ? image->hotspot_x : 0,
+                                        image ? image->hotspot_y : 0);
+    XRenderFreePicture(d, picture);
+    XFreePixmap(d, pixmap);
+    XDefineCursor(d, window_, cursor);
+    if (cursor_)
+        XFreeCursor(d, cursor_);
+    cursor_ = cursor;
+    XFlush(d);
+    return true;
+#else
+    (void)image;
+    return false;
+#endif
+}
 
 } // namespace
 #endif

@@ -1,0 +1,302 @@
+#define VDM_LOG_SCOPE "viewer"
+#include "output_pane.hpp"
+
+#include "egl/framebuffer.hpp"
+#include "input/pointer_map.hpp"
+#include "viewer.hpp"
+
+#include <vdmabuf/shared/format.hpp>
+#include <vdmabuf/shared/log.hpp>
+#include <vdmabuf/shared/time.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace vdmabuf::viewer {
+
+OutputPane::OutputPane(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
+                       ReleaseFn release)
+    : output_(output), presenter_(std::move(presenter)), stats_(stats),
+      release_(std::move(release)) {}
+
+std::unique_ptr<OutputPane> OutputPane::create(uint32_t output,
+                                               std::unique_ptr<Presenter> presenter,
+                                               ViewerStats& stats, ReleaseFn release) {
+    std::unique_ptr<OutputPane> p(
+        new OutputPane(output, std::move(presenter), stats, std::move(release)));
+    const EglContext& ctx = p->presenter_->context();
+    if (!ctx.make_current())
+        return nullptr;
+    p->renderer_ = Renderer::create();
+    if (!p->renderer_)
+        return nullptr;
+    p->copy_ = std::make_unique<CopyImporter>(ctx);
+    p->dmabuf_ = std::make_unique<DmabufImporter>(ctx);
+    if (!p->dmabuf_->unavailable().empty())
+        p->log_once("zero-copy import unavailable: " + p->dmabuf_->unavailable() +
+                    "; using the copy path");
+    return p;
+}
+
+OutputPane::~OutputPane() {
+    // GL objects (textures, EGLImages, fences) go while the context is current.
+    (void)presenter_->context().make_current();
+    held_.clear();
+    cursor_texture_ = {};
+    dmabuf_.reset();
+    copy_.reset();
+    renderer_.reset();
+}
+
+void OutputPane::log_once(const std::string& message) {
+    if (std::find(logged_.begin(), logged_.end(), message) != logged_.end())
+        return;
+    logged_.push_back(message);
+    VDM_INFO("output %u: %s", output_, message.c_str());
+}
+
+void OutputPane::disconnected() {
+    held_.clear(); // the daemon released everything we held
+    (void)presenter_->context().make_current();
+    if (shown_texture_ != copy_->texture())
+        shown_texture_ = 0; // a zero-copy texture dies with its import
+    dmabuf_->clear();
+    copy_->invalidate();
+    set_waiting(true);
+}
+
+void OutputPane::set_waiting(bool waiting) {
+    waiting_ = waiting;
+    dirty_ = true;
+}
+
+void OutputPane::buffer_gone(const vdmabuf_id& id) {
+    (void)presenter_->context().make_current();
+    dmabuf_->forget(id);
+    // The daemon counts our holds of a gone buffer as released.
+    std::erase_if(held_, [&](const Held& h) { return consumer::same_id(h.id, id); });
+}
+
+bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
+    bool zero_copy = false;
+    if (!show(b, p, &zero_copy))
+        return false;
+    for (Held& h : held_)
+        h.superseded = true;
+    Held h{p.id, p.sequence, zero_copy, false, false, {}};
+    if (!zero_copy)
+        h.fence = EglFence::fence_or_finish(presenter_->context().display());
+    held_.push_back(std::move(h));
+    ++frames_;
+    waiting_ = false;
+    dirty_ = true;
+    enforce_hold_limit();
+    return true;
+}
+
+bool OutputPane::show(BufferState& b, const consumer::PresentEvent& p, bool* zero_copy) {
+    const consumer::BufferInfo& info = b.info;
+    if (!presenter_->context().make_current())
+        return false;
+    if (b.import->mode() == VDMABUF_IMPORT_DMABUF && !b.dmabuf_failed) {
+        std::string why = dmabuf_->check(info);
+        GLuint tex = why.empty() ? dmabuf_->texture(info, b.import->fd(0), &why) : 0;
+        if (tex) {
+            log_once("import path: zero-copy (EGL dma-buf import)");
+            shown_texture_ = tex;
+            shown_width_ = info.width;
+            shown_height_ = info.height;
+            shown_opaque_ = !format_info(info.fourcc) || !format_info(info.fourcc)->has_alpha;
+            stats_.import_path = "dmabuf";
+            stats_.bytes_last = 0;
+            *zero_copy = true;
+            return true;
+        }
+        b.dmabuf_failed = true;
+        log_once("zero-copy import failed, falling back to the copy path: " + why);
+    } else if (b.import->mode() != VDMABUF_IMPORT_DMABUF) {
+        log_once("import path: copy (vdmabufd hands out guest memory, not dma-bufs: "
+                 "no /dev/udmabuf on this host)");
+    }
+    const uint8_t* map = b.import->map();
+    if (!map)
+        return false;
+    // After a switch from a zero-copy frame the persistent texture is stale.
+    if (shown_texture_ != copy_->texture())
+        copy_->invalidate();
+    int64_t bytes = copy_->upload(info, map, b.import->size(),
+                                  std::span(p.damage, std::min<uint32_t>(p.n_damage, VDMABUF_MAX_DAMAGE)));
+    if (bytes < 0)
+        return false;
+    stats_.bytes_last = bytes;
+    stats_.bytes_total += uint64_t(bytes);
+    if (stats_.bytes_per_frame.size() < 4096)
+        stats_.bytes_per_frame.push_back(bytes);
+    stats_.import_path = "copy";
+    shown_texture_ = copy_->texture();
+    shown_width_ = info.width;
+    shown_height_ = info.height;
+    shown_opaque_ = !format_info(info.fourcc)->has_alpha;
+    return true;
+}
+
+void OutputPane::render() {
+    if (shown_width_ && shown_height_)
+        presenter_->set_content_size(shown_width_, shown_height_);
+    TargetSize t = presenter_->begin_frame();
+    if (!t.width || !t.height)
+        return;
+    renderer_->draw({shown_texture_, shown_width_, shown_height_, t.width, t.height, t.flip_y,
+                     shown_opaque_, waiting_ ? 0.4f : 1.0f});
+    // A window without a host cursor shows the guest's over the frame;
+    // headless never does (its target is the guest frame, byte for byte).
+    if (presenter_->is_window() && !cursor_on_host_)
+        draw_cursor(t.width, t.height, t.flip_y);
+    presenter_->end_frame();
+    ++stats_.draws;
+    // Zero copy: superseded buffers may be read by the swap just queued; a
+    // fence after it tells when they are free.
+    for (Held& h : held_)
+        if (h.zero_copy && h.superseded && !h.fenced) {
+            h.fence = EglFence::fence_or_finish(presenter_->context().display());
+            h.fenced = true;
+            h.swap = presenter_->swap_count();
+            h.fenced_ns = now_ns();
+        }
+    dirty_ = false;
+}
+
+void OutputPane::reap(bool wait) {
+    if (wait)
+        (void)presenter_->context().make_current();
+    while (!held_.empty()) {
+        Held& h = held_.front();
+        // Zero copy: only once a later frame's swap is done with it.
+        if (h.zero_copy && !h.fenced)
+            break;
+        bool releasable = wait ? h.fence.wait(EGL_FOREVER_KHR) : h.fence.signaled();
+        if (!releasable)
+            break;
+        // The compositor may still scan out the old buffer until the frame
+        // showing its successor is presented. No answer within 100 ms (hidden
+        // or occluded window): the fence alone decides, the guest never waits.
+        if (!wait && h.zero_copy && presenter_->has_presentation_feedback() &&
+            presenter_->presented_count() < h.swap && now_ns() - h.fenced_ns < 100'000'000u)
+            break;
+        release_(h.id, h.sequence);
+        held_.pop_front();
+    }
+}
+
+void OutputPane::release_all() {
+    reap(true);
+    for (Held& h : held_) // zero-copy frames still on screen: we are leaving
+        release_(h.id, h.sequence);
+    held_.clear();
+}
+
+void OutputPane::enforce_hold_limit() {
+    if (held_.size() <= 2)
+        return;
+    render(); // puts the successor on screen so superseded zero-copy holds get fences
+    while (held_.size() > 2) {
+        Held& h = held_.front();
+        if (h.fence)
+            h.fence.wait(EGL_FOREVER_KHR);
+        release_(h.id, h.sequence);
+        held_.pop_front();
+    }
+}
+
+bool OutputPane::screenshot(const std::string& path, bool with_cursor) {
+    if (!shown_texture_) {
+        VDM_ERROR("screenshot %s: no frame yet", path.c_str());
+        return false;
+    }
+    std::optional<Image> img;
+    if (!with_cursor)
+        img = presenter_->read_native();
+    if (!img) {
+        // Render the frame at its native size offscreen (windows, or the cursor wanted).
+        if (!presenter_->context().make_current())
+            return false;
+        auto fb = Framebuffer::create(shown_width_, shown_height_);
+        if (!fb)
+            return false;
+        fb->bind();
+        renderer_->draw({shown_texture_, shown_width_, shown_height_, shown_width_, shown_height_,
+                         false, shown_opaque_, 1.0f});
+        if (with_cursor)
+            draw_cursor(shown_width_, shown_height_, false);
+        img = fb->read(presenter_->context());
+        glBindFramebuffer(GL_FRAMEBUFFER, 0);
+        dirty_ = true; // the presenter's target was unbound
+    }
+    if (!write_png(path.c_str(), *img))
+        return false;
+    VDM_INFO("screenshot: %s (%ux%u)", path.c_str(), img->width, img->height);
+    return true;
+}
+
+void OutputPane::set_cursor_image(CursorPixels image) {
+    cursor_ = std::move(image);
+    cursor_stale_ = true;
+    bool was_on_host = cursor_on_host_;
+    cursor_on_host_ = presenter_->is_window() &&
+                      presenter_->set_cursor(cursor_.width ? &cursor_ : nullptr);
+    if (presenter_->is_window() && (!cursor_on_host_ || !was_on_host))
+        dirty_ = true;
+}
+
+void OutputPane::move_cursor(int32_t x, int32_t y, bool visible) {
+    ++cursor_moves_;
+    bool changed = x != cursor_x_ || y != cursor_y_ || visible != cursor_visible_;
+    cursor_x_ = x;
+    cursor_y_ = y;
+    cursor_visible_ = visible;
+    // Drawn by us: draw again (no guest frame needed); on the host: nothing to do.
+    if (changed && presenter_->is_window() && !cursor_on_host_)
+        dirty_ = true;
+}
+
+void OutputPane::upload_cursor() {
+    // ARGB8888 bytes B, G, R, A to GL's RGBA: 128x128 at most, swizzled here.
+    std::vector<uint8_t> rgba(cursor_.argb.size());
+    for (size_t i = 0; i + 3 < rgba.size(); i += 4) {
+        rgba[i] = cursor_.argb[i + 2];
+        rgba[i + 1] = cursor_.argb[i + 1];
+        rgba[i + 2] = cursor_.argb[i];
+        rgba[i + 3] = cursor_.argb[i + 3];
+    }
+    cursor_texture_ = make_texture();
+    glActiveTexture(GL_TEXTURE0);
+    glBindTexture(GL_TEXTURE_2D, cursor_texture_.get());
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, GLsizei(cursor_.width), GLsizei(cursor_.height), 0,
+                 GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    cursor_stale_ = false;
+}
+
+void OutputPane::draw_cursor(uint32_t target_w, uint32_t target_h, bool flip_y) {
+    if (!cursor_visible_ || !cursor_.width || !cursor_.height || !shown_width_ || !shown_height_)
+        return;
+    if (cursor_stale_ || !cursor_texture_)
+        upload_cursor();
+    // Output pixels to target pixels: the frame's letterbox rectangle and scale.
+    Renderer::Rect f = Renderer::fit(shown_width_, shown_height_, target_w, target_h);
+    double sx = double(f.w) / shown_width_, sy = double(f.h) / shown_height_;
+    Renderer::Rect r{f.x + int(std::lround((cursor_x_ - int32_t(cursor_.hotspot_x)) * sx)),
+                     f.y + int(std::lround((cursor_y_ - int32_t(cursor_.hotspot_y)) * sy)),
+                     std::max(1, int(std::lround(cursor_.width * sx))),
+                     std::max(1, int(std::lround(cursor_.height * sy)))};
+    renderer_->draw_overlay(cursor_texture_.get(), r, target_w, target_h, flip_y);
+}
+
+std::optional<std::pair<uint32_t, uint32_t>> OutputPane::to_output(double x, double y) const {
+    auto [tw, th] = presenter_->target_size();
+    return window_to_output(x, y, shown_width_, shown_height_, tw, th);
+}
+
+} // namespace vdmabuf::viewer

@@ -1,0 +1,127 @@
+// One guest output on screen: its presenter (a window, or an FBO headless),
+// the GL pipeline that shows its frames (copy or zero-copy import, renderer),
+// the presentations it holds and when each may be released (the rules in
+// viewer.hpp), the guest's cursor for this output, and the mapping of window
+// pointer coordinates onto output pixels. The Viewer owns one per output
+// shown and routes PRESENTs, cursor messages and window input through it.
+#pragma once
+
+#include "egl/fence.hpp"
+#include "egl/renderer.hpp"
+#include "import/copy_importer.hpp"
+#include "import/dmabuf_importer.hpp"
+#include "present/presenter.hpp"
+
+#include <vdmabuf/consumer/client.hpp>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace vdmabuf::viewer {
+
+struct ViewerStats;
+
+// What the Viewer knows of one guest buffer (shared by every pane).
+struct BufferState {
+    consumer::BufferInfo info;
+    std::optional<consumer::Import> import;
+    bool dmabuf_failed = false;
+};
+
+class OutputPane {
+public:
+    using ReleaseFn = std::function<bool(const vdmabuf_id&, uint64_t)>;
+    // nullptr (logged) when the presenter's context cannot run the renderer.
+    [[nodiscard]] static std::unique_ptr<OutputPane>
+    create(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
+           ReleaseFn release);
+    ~OutputPane();
+    OutputPane(const OutputPane&) = delete;
+    OutputPane& operator=(const OutputPane&) = delete;
+
+    [[nodiscard]] uint32_t output() const noexcept { return output_; }
+    void set_output(uint32_t output) noexcept { output_ = output; }
+    [[nodiscard]] Presenter& presenter() noexcept { return *presenter_; }
+    [[nodiscard]] uint64_t frames() const noexcept { return frames_; }
+    [[nodiscard]] uint32_t frame_width() const noexcept { return shown_width_; }
+    [[nodiscard]] uint32_t frame_height() const noexcept { return shown_height_; }
+    [[nodiscard]] bool has_frame() const noexcept { return shown_texture_ != 0; }
+    std::string name; // the guest's name for the output ("" until OUTPUT says)
+
+    // Shows a PRESENT of a buffer the Viewer has imported; false when it could
+    // not (the caller releases it).
+    bool present(BufferState& b, const consumer::PresentEvent& p);
+    void buffer_gone(const vdmabuf_id& id);
+    // vdmabufd went away: it released everything; imports die.
+    void disconnected();
+    void set_waiting(bool waiting);
+    void mark_dirty() noexcept { dirty_ = true; }
+    [[nodiscard]] bool dirty() const noexcept { return dirty_; }
+    void render();
+    // Releases every held presentation whose fence has signalled; wait: block.
+    void reap(bool wait);
+    // Releases everything still held (leaving).
+    void release_all();
+    [[nodiscard]] bool holds_frames() const noexcept { return !held_.empty(); }
+    // Writes the frame at its native size (plus the cursor if asked) as PNG.
+    bool screenshot(const std::string& path, bool with_cursor);
+
+    // The guest's cursor for this output (CURSOR_IMAGE / CURSOR_MOVE).
+    void set_cursor_image(CursorPixels image);
+    void move_cursor(int32_t x, int32_t y, bool visible);
+    [[nodiscard]] uint64_t cursor_moves() const noexcept { return cursor_moves_; }
+
+    // Window pointer position (target pixels) to output pixels in 24.8 fixed
+    // point, clamped to the picture; nullopt outside it (the letterbox bars).
+    [[nodiscard]] std::optional<std::pair<uint32_t, uint32_t>> to_output(double x, double y) const;
+
+private:
+    struct Held {
+        vdmabuf_id id;
+        uint64_t sequence;
+        bool zero_copy;
+        bool superseded = false; // zero copy: a later frame was queued
+        bool fenced = false;     // zero copy: a swap showing the successor was fenced
+        EglFence fence;          // release once signalled
+        uint64_t swap = 0;       // zero copy + wp_presentation: ...and this swap was shown
+        uint64_t fenced_ns = 0;
+    };
+
+    OutputPane(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
+               ReleaseFn release);
+    bool show(BufferState& b, const consumer::PresentEvent& p, bool* zero_copy);
+    void enforce_hold_limit();
+    void log_once(const std::string& message);
+    void draw_cursor(uint32_t target_w, uint32_t target_h, bool flip_y);
+    void upload_cursor();
+
+    uint32_t output_;
+    std::unique_ptr<Presenter> presenter_;
+    ViewerStats& stats_;
+    ReleaseFn release_;
+    std::unique_ptr<Renderer> renderer_;
+    std::unique_ptr<CopyImporter> copy_;
+    std::unique_ptr<DmabufImporter> dmabuf_;
+    std::deque<Held> held_;
+    std::vector<std::string> logged_;
+
+    GLuint shown_texture_ = 0;
+    uint32_t shown_width_ = 0, shown_height_ = 0;
+    bool shown_opaque_ = true;
+    bool dirty_ = true;
+    bool waiting_ = true;
+    uint64_t frames_ = 0;
+
+    CursorPixels cursor_;
+    int32_t cursor_x_ = 0, cursor_y_ = 0;
+    bool cursor_visible_ = false;
+    bool cursor_on_host_ = false; // the window system shows it: never drawn here
+    bool cursor_stale_ = false;   // cursor_texture_ needs the new image
+    GlTexture cursor_texture_;
+    uint64_t cursor_moves_ = 0;
+};
+
+} // namespace vdmabuf::viewer
