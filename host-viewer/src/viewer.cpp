@@ -523,8 +523,12 @@ bool Viewer::run_command(const Command& c) {
 
 bool Viewer::step_commands() {
     OutputPane* pane = primary();
-    if (next_command_ >= commands_.size() || !pane || !pane->has_frame() || done_)
+    if (next_command_ >= commands_.size() || !pane || done_)
         return true;
+    // After the first frame of every output shown (and every window has its output).
+    for (auto& [output, p] : panes_)
+        if (output == kUnresolved || !p->has_frame())
+            return true;
     while (next_command_ < commands_.size() && !done_) {
         const Command& c = commands_[next_command_];
         if (waiting_command_) {
