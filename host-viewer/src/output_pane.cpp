@@ -214,6 +214,8 @@ bool OutputPane::screenshot(const std::string& path, bool with_cursor) {
         return false;
     }
     std::optional<Image> img;
+    if (dirty_)
+        render(); // headless: the FBO takes the size of a frame not drawn yet
     if (!with_cursor)
         img = presenter_->read_native();
     if (!img) {

@@ -160,10 +160,8 @@ TEST(Typing, FootShowsTypedText) {
     ASSERT_TRUE(viewer) << error;
     int status = viewer->wait_exit(*scene, kTimeoutMs);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "viewer status " << status;
-    // foot draws what it got, then goes still; that picture is compared.
-    ASSERT_TRUE(scene->wait_for_frame(
-        [&](const FrameView& v) { return changed_pixels(v, *before) > 300; }, kTimeoutMs))
-        << "the typed text never showed";
+    // foot draws what it got (while the viewer ran, or after), then goes
+    // still; that picture is compared.
     ASSERT_TRUE(scene->wait_still(kQuietMs, kTimeoutMs));
     auto after = scene->viewer_screenshot("foot-typed", error);
     ASSERT_TRUE(after) << error;
@@ -285,9 +283,12 @@ TEST(Resize, GuestOutputFollowsTheViewer) {
     EXPECT_EQ(img->width, 800u);
     EXPECT_EQ(img->height, 600u);
     EXPECT_EQ(json_number(viewer->stats(), "mode_requests"), 1);
-    // The guest's own frames are 800x600 now, the window still on them.
-    ASSERT_TRUE(scene->wait_for_frame(
-        [](const FrameView& v) { return v.width == 800 && v.height == 600; }, kTimeoutMs));
+    // The guest's output stays 800x600: a new viewer sees it so.
+    ASSERT_TRUE(scene->wait_still(kQuietMs, kTimeoutMs));
+    auto again = scene->viewer_screenshot("resized-again", error);
+    ASSERT_TRUE(again) << error;
+    EXPECT_EQ(again->width, 800u);
+    EXPECT_EQ(again->height, 600u);
 }
 
 TEST(Outputs, TwoOutputsEachCaptured) {
