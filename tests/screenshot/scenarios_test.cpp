@@ -8,6 +8,9 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sys/wait.h>
 
 #include "pattern.hpp"
 #include "scene.hpp"
@@ -199,6 +202,46 @@ TEST(Screenshot, Gtk3DemoStartPage) {
     sc.compare.tolerance = kGtkTolerance;
     sc.compare.masks = kGtkMasks;
     run(sc);
+}
+
+// A popup menu open: gtk3-demo's text view context menu (an xdg_popup),
+// opened by a right click the headless viewer sends through its --commands
+// script (the interactive session's input path).
+TEST(Screenshot, Gtk3DemoPopupMenuOpen) {
+    std::string error;
+    CompositorOptions opts;
+    opts.command = {require_program("gtk3-demo", "gtk-3-examples")};
+    opts.env = {"GDK_BACKEND=wayland", "NO_AT_BRIDGE=1", "GTK_THEME=Adwaita",
+                "XDG_CONFIG_HOME=/nonexistent", "GSETTINGS_BACKEND=memory"};
+    auto scene = Scene::start(opts, error);
+    ASSERT_TRUE(scene) << error;
+    ASSERT_TRUE(scene->wait_for_frame([](const FrameView& v) { return content_pixels(v) >= 20000; },
+                                      kMapTimeoutMs))
+        << "gtk3-demo never drew";
+    ASSERT_TRUE(scene->wait_still(kQuietMs, 30000));
+    auto before = scene->viewer_screenshot("gtk3-demo-before-popup", error);
+    ASSERT_TRUE(before) << error;
+    const std::string script = scene->fixture().runtime_dir() + "/popup.commands";
+    std::ofstream(script) << "click 500 400 right\nquit\n"; // in the Info text view
+    ChildProcess viewer = ChildProcess::spawn(
+        {viewer_path(), "--connect", scene->fixture().daemon().consumer_socket(), "--presenter",
+         "headless", "--no-reconnect", "--commands", script});
+    ASSERT_TRUE(viewer);
+    int status = -1;
+    ASSERT_TRUE(scene->fixture().pump_until([&] { return viewer.exited(&status); }, 30000));
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "viewer status " << status;
+    // The menu maps (while the viewer ran or after) and the scene goes still.
+    ASSERT_TRUE(scene->wait_still(kQuietMs, 30000));
+    auto shot = scene->viewer_screenshot("gtk3-demo-popup", error);
+    ASSERT_TRUE(shot) << error;
+    uint64_t changed = 0;
+    for (size_t i = 0; i + 3 < shot->pixels.size() && i + 3 < before->pixels.size(); i += 4)
+        changed += std::memcmp(&shot->pixels[i], &before->pixels[i], 3) != 0;
+    EXPECT_GT(changed, 2000u) << "no popup menu appeared";
+    CompareOptions compare;
+    compare.tolerance = kGtkTolerance;
+    compare.masks = kGtkMasks;
+    compare_with_reference(*shot, "gtk3-demo-popup", compare);
 }
 
 TEST(Screenshot, FootFixedText) {
