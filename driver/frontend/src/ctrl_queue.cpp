@@ -46,7 +46,9 @@ bool CtrlQueue::submit(const CtrlRequest& request) {
     }
     const uint32_t index = stack.back();
     Slot& s = slots_[index];
-    std::memcpy(s.ptr, request.head.data(), request.head.size());
+    // memcpy from an empty span's null data() is undefined (UBSan), even for 0 bytes.
+    if (!request.head.empty())
+        std::memcpy(s.ptr, request.head.data(), request.head.size());
     if (!request.tail.empty())
         std::memcpy(s.ptr + request.head.size(), request.tail.data(), request.tail.size());
     std::memset(s.ptr + s.capacity, 0, kSlotResponseSize);
