@@ -62,6 +62,7 @@ void OutputPane::disconnected() {
         shown_texture_ = 0; // a zero-copy texture dies with its import
     dmabuf_->clear();
     copy_->invalidate();
+    cpu_.invalidate(); // new buffers, damage unknown
     set_waiting(true);
 }
 
@@ -78,6 +79,17 @@ void OutputPane::buffer_gone(const vdmabuf_id& id) {
 }
 
 bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
+    if (show_in_memory(b, p)) {
+        // "Release once the frame that used the buffer is flipped away": what
+        // headless shows is the copy in cpu_, not the buffer, so the buffer is
+        // flipped away once the copy returns. Released at once: the guest may
+        // render into it again.
+        release_(p.id, p.sequence);
+        ++frames_;
+        waiting_ = false;
+        dirty_ = true; // render() has nothing to draw; the loop counts latency there
+        return true;
+    }
     bool zero_copy = false;
     if (!show(b, p, &zero_copy))
         return false;
@@ -94,8 +106,40 @@ bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
     return true;
 }
 
+bool OutputPane::show_in_memory(BufferState& b, const consumer::PresentEvent& p) {
+    if (presenter_->is_window() || !CpuFrame::supports(b.info.fourcc))
+        return false;
+    const uint8_t* map = b.import->map();
+    if (!map)
+        return false;
+    if (!shown_in_memory_)
+        cpu_.invalidate(); // the last frame was a texture: cpu_ is stale
+    const int64_t bytes =
+        cpu_.update(b.info, map, b.import->size(),
+                    std::span(p.damage, std::min<uint32_t>(p.n_damage, VDMABUF_MAX_DAMAGE)));
+    if (bytes < 0)
+        return false;
+    log_once("import path: copy into host memory (headless: no window, nothing drawn)");
+    count_copied(bytes);
+    shown_in_memory_ = true;
+    shown_texture_ = 0; // a later GL frame starts from a full upload
+    shown_width_ = b.info.width;
+    shown_height_ = b.info.height;
+    shown_opaque_ = !format_info(b.info.fourcc)->has_alpha;
+    return true;
+}
+
+void OutputPane::count_copied(int64_t bytes) {
+    stats_.bytes_last = bytes;
+    stats_.bytes_total += uint64_t(bytes);
+    if (stats_.bytes_per_frame.size() < 4096)
+        stats_.bytes_per_frame.push_back(bytes);
+    stats_.import_path = "copy";
+}
+
 bool OutputPane::show(BufferState& b, const consumer::PresentEvent& p, bool* zero_copy) {
     const consumer::BufferInfo& info = b.info;
+    shown_in_memory_ = false;
     if (!presenter_->context().make_current())
         return false;
     if (b.import->mode() == VDMABUF_IMPORT_DMABUF && !b.dmabuf_failed) {
@@ -128,11 +172,7 @@ bool OutputPane::show(BufferState& b, const consumer::PresentEvent& p, bool* zer
                                   std::span(p.damage, std::min<uint32_t>(p.n_damage, VDMABUF_MAX_DAMAGE)));
     if (bytes < 0)
         return false;
-    stats_.bytes_last = bytes;
-    stats_.bytes_total += uint64_t(bytes);
-    if (stats_.bytes_per_frame.size() < 4096)
-        stats_.bytes_per_frame.push_back(bytes);
-    stats_.import_path = "copy";
+    count_copied(bytes);
     shown_texture_ = copy_->texture();
     shown_width_ = info.width;
     shown_height_ = info.height;
@@ -141,6 +181,10 @@ bool OutputPane::show(BufferState& b, const consumer::PresentEvent& p, bool* zer
 }
 
 void OutputPane::render() {
+    if (shown_in_memory_) { // the pixels are readable in cpu_: nothing to draw
+        dirty_ = false;
+        return;
+    }
     if (shown_width_ && shown_height_)
         presenter_->set_content_size(shown_width_, shown_height_);
     TargetSize t = presenter_->begin_frame();
@@ -209,6 +253,22 @@ void OutputPane::enforce_hold_limit() {
 }
 
 bool OutputPane::screenshot(const std::string& path, bool with_cursor) {
+    if (shown_in_memory_) {
+        // The guest frame as copied, never dimmed; the cursor blended over a
+        // copy where asked.
+        const bool cursor = with_cursor && cursor_visible_ && cursor_.width && cursor_.height;
+        const Image* img = &cpu_.image();
+        Image composed;
+        if (cursor) {
+            composed = cpu_.image();
+            blend_cursor(composed, cursor_, cursor_x_, cursor_y_);
+            img = &composed;
+        }
+        if (!write_png(path.c_str(), *img))
+            return false;
+        VDM_INFO("screenshot: %s (%ux%u)", path.c_str(), img->width, img->height);
+        return true;
+    }
     if (!shown_texture_) {
         VDM_ERROR("screenshot %s: no frame yet", path.c_str());
         return false;

@@ -1,5 +1,6 @@
 // One guest output on screen: its presenter (a window, or an FBO headless),
-// the GL pipeline that shows its frames (copy or zero-copy import, renderer),
+// the pipeline that shows its frames (windows: copy or zero-copy import into
+// GL and a renderer; headless: a copy in host memory, CpuFrame),
 // the presentations it holds and when each may be released (the rules in
 // viewer.hpp), the guest's cursor for this output, and the mapping of window
 // pointer coordinates onto output pixels. The Viewer owns one per output
@@ -9,6 +10,7 @@
 #include "egl/fence.hpp"
 #include "egl/renderer.hpp"
 #include "import/copy_importer.hpp"
+#include "import/cpu_frame.hpp"
 #include "import/dmabuf_importer.hpp"
 #include "present/presenter.hpp"
 
@@ -48,7 +50,7 @@ public:
     [[nodiscard]] uint64_t frames() const noexcept { return frames_; }
     [[nodiscard]] uint32_t frame_width() const noexcept { return shown_width_; }
     [[nodiscard]] uint32_t frame_height() const noexcept { return shown_height_; }
-    [[nodiscard]] bool has_frame() const noexcept { return shown_texture_ != 0; }
+    [[nodiscard]] bool has_frame() const noexcept { return shown_texture_ != 0 || shown_in_memory_; }
     std::string name; // the guest's name for the output ("" until OUTPUT says)
 
     // Shows a PRESENT of a buffer the Viewer has imported; false when it could
@@ -93,6 +95,10 @@ private:
     OutputPane(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
                ReleaseFn release);
     bool show(BufferState& b, const consumer::PresentEvent& p, bool* zero_copy);
+    // Headless: copies the damage into cpu_; false when this frame cannot
+    // take that path (a window shows frames, or the format is not XRGB/ARGB).
+    bool show_in_memory(BufferState& b, const consumer::PresentEvent& p);
+    void count_copied(int64_t bytes);
     void enforce_hold_limit();
     void log_once(const std::string& message);
     void draw_cursor(uint32_t target_w, uint32_t target_h, bool flip_y);
@@ -108,6 +114,8 @@ private:
     std::deque<Held> held_;
     std::vector<std::string> logged_;
 
+    CpuFrame cpu_;
+    bool shown_in_memory_ = false; // headless: the frame is cpu_'s, not a texture
     GLuint shown_texture_ = 0;
     uint32_t shown_width_ = 0, shown_height_ = 0;
     bool shown_opaque_ = true;

@@ -128,6 +128,9 @@ private:
     ViewerStats stats_;
 
     static constexpr uint32_t kNoGuest = 0xffffffffu;
+    // A pane waiting for its output: --output NAME before OUTPUT names it, or
+    // the first window of --all-outputs before any output is known.
+    static constexpr uint32_t kUnresolved = 0xfffffffeu;
     uint32_t guest_ = kNoGuest; // the guest whose outputs are shown
     std::string guest_name_;
     KeymapName keymap_;

@@ -37,6 +37,8 @@ TEST(ViewerHeadless, ScreenshotEqualsGuestPattern) {
     std::string json = read_file(stats);
     EXPECT_EQ(json_number(json, "bytes_uploaded_total"), 333ll * 211 * 4) << json;
     EXPECT_NE(json.find("\"import_path\": \"copy\""), std::string::npos) << json;
+    // Headless keeps the frame in host memory: nothing is drawn through GL.
+    EXPECT_EQ(json_number(json, "draws"), 0ll) << json;
 }
 
 TEST(ViewerHeadless, DamageOnlyUploadsDamagedBytes) {

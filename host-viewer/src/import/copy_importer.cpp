@@ -1,5 +1,6 @@
 #define VDM_LOG_SCOPE "copy"
 #include "import/copy_importer.hpp"
+#include "import/mapping_check.hpp"
 
 #include <vdmabuf/shared/format.hpp>
 #include <vdmabuf/shared/log.hpp>
@@ -16,16 +17,8 @@ bool CopyImporter::supports(uint32_t fourcc) {
 int64_t CopyImporter::upload(const consumer::BufferInfo& info, const uint8_t* base, uint64_t size,
                              std::span<const vdmabuf_rect> damage) {
     const FormatInfo* f = format_info(info.fourcc);
-    // The daemon validated the layout; checked again because a bad one would
-    // make GL read past the mapping.
-    if (!f || !supports(info.fourcc) ||
-        !plane_fits(*f, 0, info.width, info.height, info.planes[0].offset,
-                    info.planes[0].stride, size)) {
-        VDM_ERROR("buffer %ux%u %s stride %u does not fit its %llu-byte mapping", info.width,
-                  info.height, format_name(info.fourcc).c_str(), info.planes[0].stride,
-                  static_cast<unsigned long long>(size));
+    if (!f || !supports(info.fourcc) || !plane0_fits(*f, info, size))
         return -1;
-    }
     glActiveTexture(GL_TEXTURE0);
     if (!texture_ || width_ != info.width || height_ != info.height || gl_format_ != f->gl_format ||
         gl_type_ != f->gl_type) {

@@ -17,9 +17,9 @@ struct Image {
     std::vector<uint8_t> pixels;
 };
 
-// Writes an 8-bit RGBA PNG. XRGB's X byte is written as alpha 255, so an XRGB
-// image reads back as ARGB with opaque alpha. Logs and returns false on failure
-// (and removes the partial file).
+// Writes an 8-bit PNG, fast (zlib level 1, Sub filter): RGBA for ARGB, RGB for
+// XRGB (the X byte is dropped), so an XRGB image reads back as ARGB with opaque
+// alpha. Logs and returns false on failure (and removes the partial file).
 [[nodiscard]] bool write_png(const char* path, const Image& image);
 // Same, for borrowed memory (a mapped dmabuf, a pixman image).
 [[nodiscard]] bool write_png(const char* path, const uint8_t* pixels, uint32_t width,
