@@ -3,6 +3,9 @@
 // (one output, or one window per output with --all-outputs). Releases follow
 // ARCHITECTURE.md:
 //  - copy path: right after the upload's EGL fence signals;
+//  - headless (no window): the damage is copied into host memory (CpuFrame)
+//    and the buffer released at once: the copy is what is shown, so the
+//    buffer is "flipped away" when the copy returns; nothing is drawn;
 //  - zero-copy path: once the frame showing its successor has been swapped
 //    and the fence after that swap has signalled, and, where the presenter
 //    has wp_presentation, the compositor reported that frame presented (or

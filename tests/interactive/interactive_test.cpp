@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <sys/wait.h>
 
@@ -369,6 +370,60 @@ TEST(Cursor, MotionProducesNoPresent) {
     // The one frame is the re-present every new viewer gets; the moves made none.
     EXPECT_EQ(json_number(stats, "frames"), 1) << stats;
     EXPECT_GE(json_number(stats, "cursor_moves").value_or(0), 1) << stats;
+}
+
+// --screenshot-cursor on the headless viewer: its frame is a copy in host
+// memory, the cursor is blended over it on the CPU. The same script with and
+// without the flag: the images differ, and only where the cursor is.
+TEST(Cursor, HeadlessScreenshotBlendsTheCursor) {
+    CompositorOptions opts;
+    opts.outputs = {"800x600"};
+    opts.command = {pattern_client_path(), "--mode", "still", "--size", "320x240"};
+    auto scene = start_scene(opts);
+    ASSERT_TRUE(scene);
+    ASSERT_TRUE(scene->wait_for_frame(
+        [](const FrameView& v) { return pattern::locate(v.pixels, v.width, v.height, v.stride).has_value(); },
+        kTimeoutMs));
+    ASSERT_TRUE(scene->wait_still(kQuietMs, kTimeoutMs));
+    const std::string dir = scene->fixture().runtime_dir();
+    std::string error;
+    std::map<std::string, Image> shots;
+    std::string with_stats;
+    for (const std::string name : {"with-cursor", "without-cursor"}) {
+        const std::string png = dir + "/" + name + ".png";
+        std::vector<std::string> args;
+        if (name == "with-cursor")
+            args.push_back("--screenshot-cursor");
+        auto viewer = ScriptedViewer::start(
+            *scene, name, "move 600 450\nwait-ms 1000\nscreenshot " + png + "\nquit\n", args, error);
+        ASSERT_TRUE(viewer) << error;
+        int status = viewer->wait_exit(*scene, kTimeoutMs);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "viewer status " << status;
+        if (name == "with-cursor")
+            with_stats = viewer->stats();
+        auto img = read_png(png.c_str());
+        ASSERT_TRUE(img) << png;
+        shots[name] = std::move(*img);
+    }
+    EXPECT_GE(json_number(with_stats, "cursor_images").value_or(0), 1) << with_stats;
+    const Image& a = shots["with-cursor"];
+    const Image& b = shots["without-cursor"];
+    ASSERT_EQ(a.width, b.width);
+    ASSERT_EQ(a.height, b.height);
+    uint64_t differ = 0, outside = 0;
+    for (uint32_t y = 0; y < a.height; ++y)
+        for (uint32_t x = 0; x < a.width; ++x) {
+            const uint8_t* pa = a.pixels.data() + size_t(y) * a.stride + size_t(x) * 4;
+            const uint8_t* pb = b.pixels.data() + size_t(y) * b.stride + size_t(x) * 4;
+            if (std::equal(pa, pa + 3, pb))
+                continue;
+            ++differ;
+            // The cursor is at most 128x128 with its hotspot inside it.
+            if (x + 128 <= 600 || x >= 600 + 128 || y + 128 <= 450 || y >= 450 + 128)
+                ++outside;
+        }
+    EXPECT_GT(differ, 0u) << "the cursor is in the screenshot taken with --screenshot-cursor";
+    EXPECT_EQ(outside, 0u) << "pixels differ away from the cursor";
 }
 
 } // namespace
