@@ -52,8 +52,7 @@
 #include <wayland-client.h>
 #include <xkbcommon/xkbcommon.h>
 
-#include "xdg-shell-client-protocol.h"
-
+#include "client_window.hpp"
 #include "shm_buffer.hpp"
 
 #include <vdmabuf/shared/log.hpp>
@@ -84,7 +83,7 @@ void say(const char* fmt, ...) {
     std::fflush(stdout);
 }
 
-class InputClient {
+class InputClient final : private WindowEvents {
 public:
     explicit InputClient(const Options& opts) : opts_(opts) {}
     ~InputClient();
@@ -95,16 +94,6 @@ public:
     int run();
 
     // Listener entry points.
-    static void registry_global(void* data, wl_registry* registry, uint32_t name,
-                                const char* interface, uint32_t version);
-    static void registry_remove(void*, wl_registry*, uint32_t) {}
-    static void wm_ping(void*, xdg_wm_base* wm, uint32_t serial) { xdg_wm_base_pong(wm, serial); }
-    static void surface_configure(void* data, xdg_surface* surface, uint32_t serial);
-    static void toplevel_configure(void* data, xdg_toplevel*, int32_t w, int32_t h,
-                                   wl_array* states);
-    static void toplevel_close(void* data, xdg_toplevel*) {
-        static_cast<InputClient*>(data)->running_ = false;
-    }
     static void seat_capabilities(void* data, wl_seat* seat, uint32_t caps);
     static void seat_name(void*, wl_seat*, const char*) {}
 
@@ -143,21 +132,17 @@ public:
     }
 
 private:
+    void configured() override;
+    void toplevel_configure(int32_t w, int32_t h, wl_array* states) override;
+    void closed() override { running_ = false; }
+    void seat_bound(wl_seat* seat) override;
     void draw(uint32_t width, uint32_t height);
     void set_cursor(uint32_t serial);
 
+    ClientWindow window_; // first: outlives the proxies and buffers below
     Options opts_;
-    wl_display* display_ = nullptr;
-    wl_registry* registry_ = nullptr;
-    wl_compositor* compositor_ = nullptr;
-    wl_shm* shm_ = nullptr;
-    wl_seat* seat_ = nullptr;
     wl_keyboard* keyboard_ = nullptr;
     wl_pointer* pointer_ = nullptr;
-    xdg_wm_base* wm_base_ = nullptr;
-    wl_surface* surface_ = nullptr;
-    xdg_surface* xdg_surface_ = nullptr;
-    xdg_toplevel* toplevel_ = nullptr;
     wl_surface* cursor_surface_ = nullptr;
     std::unique_ptr<ShmBuffer> cursor_buffer_;
     std::vector<std::unique_ptr<ShmBuffer>> buffers_; // replaced on resize
@@ -171,12 +156,6 @@ private:
     bool running_ = true;
 };
 
-const wl_registry_listener kRegistryListener = {InputClient::registry_global,
-                                                InputClient::registry_remove};
-const xdg_wm_base_listener kWmListener = {InputClient::wm_ping};
-const xdg_surface_listener kXdgSurfaceListener = {InputClient::surface_configure};
-const xdg_toplevel_listener kToplevelListener = {InputClient::toplevel_configure,
-                                                 InputClient::toplevel_close};
 const wl_seat_listener kSeatListener = {InputClient::seat_capabilities, InputClient::seat_name};
 const wl_keyboard_listener kKeyboardListener = {
     InputClient::kb_keymap, InputClient::kb_enter,     InputClient::kb_leave,
@@ -186,24 +165,8 @@ const wl_pointer_listener kPointerListener = {
     InputClient::ptr_button,      InputClient::ptr_axis,        InputClient::ptr_frame,
     InputClient::ptr_axis_source, InputClient::ptr_axis_stop,   InputClient::ptr_axis_discrete};
 
-void InputClient::registry_global(void* data, wl_registry* registry, uint32_t name,
-                                  const char* interface, uint32_t version) {
-    auto* self = static_cast<InputClient*>(data);
-    if (std::strcmp(interface, wl_compositor_interface.name) == 0 && version >= 4) {
-        self->compositor_ = static_cast<wl_compositor*>(
-            wl_registry_bind(registry, name, &wl_compositor_interface, 4));
-    } else if (std::strcmp(interface, wl_shm_interface.name) == 0) {
-        self->shm_ = static_cast<wl_shm*>(wl_registry_bind(registry, name, &wl_shm_interface, 1));
-    } else if (std::strcmp(interface, wl_seat_interface.name) == 0 && !self->seat_ &&
-               version >= 5) {
-        // v5: axis_source, axis_discrete, frame, repeat_info.
-        self->seat_ = static_cast<wl_seat*>(wl_registry_bind(registry, name, &wl_seat_interface, 5));
-        wl_seat_add_listener(self->seat_, &kSeatListener, self);
-    } else if (std::strcmp(interface, xdg_wm_base_interface.name) == 0) {
-        self->wm_base_ =
-            static_cast<xdg_wm_base*>(wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
-        xdg_wm_base_add_listener(self->wm_base_, &kWmListener, self);
-    }
+void InputClient::seat_bound(wl_seat* seat) {
+    wl_seat_add_listener(seat, &kSeatListener, this);
 }
 
 void InputClient::seat_capabilities(void* data, wl_seat* seat, uint32_t caps) {
@@ -218,9 +181,7 @@ void InputClient::seat_capabilities(void* data, wl_seat* seat, uint32_t caps) {
     }
 }
 
-void InputClient::toplevel_configure(void* data, xdg_toplevel*, int32_t w, int32_t h,
-                                     wl_array* states) {
-    auto* self = static_cast<InputClient*>(data);
+void InputClient::toplevel_configure(int32_t w, int32_t h, wl_array* states) {
     std::string line = "configure " + std::to_string(w) + " " + std::to_string(h);
     const auto* s = static_cast<const uint32_t*>(states->data);
     for (size_t i = 0; i < states->size / sizeof(uint32_t); ++i) {
@@ -233,29 +194,27 @@ void InputClient::toplevel_configure(void* data, xdg_toplevel*, int32_t w, int32
         }
     }
     say("%s", line.c_str());
-    self->pending_w_ = w;
-    self->pending_h_ = h;
+    pending_w_ = w;
+    pending_h_ = h;
 }
 
-void InputClient::surface_configure(void* data, xdg_surface* surface, uint32_t serial) {
-    auto* self = static_cast<InputClient*>(data);
-    xdg_surface_ack_configure(surface, serial);
-    const uint32_t w = self->pending_w_ > 0 ? uint32_t(self->pending_w_) : self->opts_.width;
-    const uint32_t h = self->pending_h_ > 0 ? uint32_t(self->pending_h_) : self->opts_.height;
-    if (!self->configured_ || w != self->width_ || h != self->height_)
-        self->draw(w, h);
-    if (!self->configured_) {
-        self->configured_ = true;
+void InputClient::configured() {
+    const uint32_t w = pending_w_ > 0 ? uint32_t(pending_w_) : opts_.width;
+    const uint32_t h = pending_h_ > 0 ? uint32_t(pending_h_) : opts_.height;
+    if (!configured_ || w != width_ || h != height_)
+        draw(w, h);
+    if (!configured_) {
+        configured_ = true;
         say("ready %u %u", w, h);
-        if (self->opts_.maximize)
-            xdg_toplevel_set_maximized(self->toplevel_);
-        if (self->opts_.fullscreen)
-            xdg_toplevel_set_fullscreen(self->toplevel_, nullptr);
+        if (opts_.maximize)
+            xdg_toplevel_set_maximized(window_.toplevel());
+        if (opts_.fullscreen)
+            xdg_toplevel_set_fullscreen(window_.toplevel(), nullptr);
     }
 }
 
 void InputClient::draw(uint32_t width, uint32_t height) {
-    auto buffer = ShmBuffer::create(shm_, width, height);
+    auto buffer = ShmBuffer::create(window_.shm(), width, height);
     if (!buffer) {
         running_ = false;
         return;
@@ -265,9 +224,10 @@ void InputClient::draw(uint32_t width, uint32_t height) {
         for (uint32_t x = 0; x < width; ++x)
             row[x] = 0xff000000u | opts_.color;
     }
-    wl_surface_attach(surface_, buffer->buffer(), 0, 0);
-    wl_surface_damage_buffer(surface_, 0, 0, int32_t(width), int32_t(height));
-    wl_surface_commit(surface_);
+    wl_surface* surface = window_.surface();
+    wl_surface_attach(surface, buffer->buffer(), 0, 0);
+    wl_surface_damage_buffer(surface, 0, 0, int32_t(width), int32_t(height));
+    wl_surface_commit(surface);
     buffer->busy = true;
     // Buffers of an old size are dropped once released (one still shows).
     std::erase_if(buffers_, [](const auto& b) { return !b->busy; });
@@ -362,7 +322,7 @@ void InputClient::set_cursor(uint32_t serial) {
     }
     if (!cursor_surface_) {
         const uint32_t n = opts_.cursor_size;
-        cursor_buffer_ = ShmBuffer::create(shm_, n, n, WL_SHM_FORMAT_ARGB8888);
+        cursor_buffer_ = ShmBuffer::create(window_.shm(), n, n, WL_SHM_FORMAT_ARGB8888);
         if (!cursor_buffer_)
             return;
         for (uint32_t y = 0; y < n; ++y) {
@@ -371,7 +331,7 @@ void InputClient::set_cursor(uint32_t serial) {
             for (uint32_t x = 0; x < n; ++x)
                 row[x] = 0xffff00ffu; // opaque magenta
         }
-        cursor_surface_ = wl_compositor_create_surface(compositor_);
+        cursor_surface_ = wl_compositor_create_surface(window_.compositor());
         wl_surface_attach(cursor_surface_, cursor_buffer_->buffer(), 0, 0);
         wl_surface_damage_buffer(cursor_surface_, 0, 0, int32_t(n), int32_t(n));
     }
@@ -381,38 +341,18 @@ void InputClient::set_cursor(uint32_t serial) {
 
 bool InputClient::connect() {
     xkb_ = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
-    display_ = wl_display_connect(nullptr);
-    if (!display_ || !xkb_) {
-        VDM_ERRNO("wl_display_connect(WAYLAND_DISPLAY=%s)",
-                  std::getenv("WAYLAND_DISPLAY") ? std::getenv("WAYLAND_DISPLAY") : "(unset)");
+    if (!xkb_) {
+        VDM_ERRNO("xkb_context_new");
         return false;
     }
-    registry_ = wl_display_get_registry(display_);
-    wl_registry_add_listener(registry_, &kRegistryListener, this);
-    if (wl_display_roundtrip(display_) < 0)
-        return false;
-    if (!compositor_ || !shm_ || !wm_base_ || !seat_) {
-        VDM_ERROR("compositor lacks %s", !compositor_ ? "wl_compositor v4"
-                                         : !shm_      ? "wl_shm"
-                                         : !seat_     ? "wl_seat v5"
-                                                      : "xdg_wm_base");
-        return false;
-    }
-    surface_ = wl_compositor_create_surface(compositor_);
-    xdg_surface_ = xdg_wm_base_get_xdg_surface(wm_base_, surface_);
-    xdg_surface_add_listener(xdg_surface_, &kXdgSurfaceListener, this);
-    toplevel_ = xdg_surface_get_toplevel(xdg_surface_);
-    xdg_toplevel_add_listener(toplevel_, &kToplevelListener, this);
-    xdg_toplevel_set_title(toplevel_, opts_.title.c_str());
-    xdg_toplevel_set_app_id(toplevel_, "vdmabuf-input-client");
-    wl_surface_commit(surface_);
-    return true;
+    return window_.connect(*this, opts_.title.c_str(), "vdmabuf-input-client", true);
 }
 
 int InputClient::run() {
     while (running_) {
-        if (wl_display_dispatch(display_) < 0) {
-            VDM_ERROR("lost the compositor: %s", std::strerror(wl_display_get_error(display_)));
+        if (wl_display_dispatch(window_.display()) < 0) {
+            VDM_ERROR("lost the compositor: %s",
+                      std::strerror(wl_display_get_error(window_.display())));
             return 1;
         }
     }
@@ -424,28 +364,10 @@ InputClient::~InputClient() {
     cursor_buffer_.reset();
     if (cursor_surface_)
         wl_surface_destroy(cursor_surface_);
-    if (toplevel_)
-        xdg_toplevel_destroy(toplevel_);
-    if (xdg_surface_)
-        xdg_surface_destroy(xdg_surface_);
-    if (surface_)
-        wl_surface_destroy(surface_);
     if (keyboard_)
         wl_keyboard_destroy(keyboard_);
     if (pointer_)
         wl_pointer_destroy(pointer_);
-    if (seat_)
-        wl_seat_destroy(seat_);
-    if (wm_base_)
-        xdg_wm_base_destroy(wm_base_);
-    if (shm_)
-        wl_shm_destroy(shm_);
-    if (compositor_)
-        wl_compositor_destroy(compositor_);
-    if (registry_)
-        wl_registry_destroy(registry_);
-    if (display_)
-        wl_display_disconnect(display_);
     xkb_state_unref(state_);
     xkb_keymap_unref(keymap_);
     xkb_context_unref(xkb_);

@@ -26,8 +26,7 @@
 
 #include <wayland-client.h>
 
-#include "xdg-shell-client-protocol.h"
-
+#include "client_window.hpp"
 #include "pattern.hpp"
 #include "shm_buffer.hpp"
 
@@ -46,7 +45,7 @@ struct Options {
     uint64_t frames = 0; // 0: run until closed
 };
 
-class PatternClient {
+class PatternClient final : private WindowEvents {
 public:
     explicit PatternClient(const Options& opts) : opts_(opts) {}
     ~PatternClient();
@@ -56,32 +55,19 @@ public:
     [[nodiscard]] bool connect();
     int run();
 
-    // Listener entry points (the listener tables below name them).
-    static void registry_global(void* data, wl_registry* registry, uint32_t name,
-                                const char* interface, uint32_t version);
-    static void registry_remove(void*, wl_registry*, uint32_t) {}
-    static void wm_ping(void*, xdg_wm_base* wm, uint32_t serial) { xdg_wm_base_pong(wm, serial); }
-    static void surface_configure(void* data, xdg_surface* surface, uint32_t serial);
-    static void toplevel_configure(void*, xdg_toplevel*, int32_t, int32_t, wl_array*) {}
-    static void toplevel_close(void* data, xdg_toplevel*) {
-        static_cast<PatternClient*>(data)->running_ = false;
-    }
     static void frame_done(void* data, wl_callback* cb, uint32_t);
 
 private:
+    void configured() override;
+    void closed() override { running_ = false; }
     // Draws and commits the next frame if a buffer is free.
     void next_frame();
     [[nodiscard]] ShmBuffer* free_buffer();
 
+    ClientWindow window_; // first: outlives the buffers and callbacks below
     Options opts_;
     wl_display* display_ = nullptr;
-    wl_registry* registry_ = nullptr;
-    wl_compositor* compositor_ = nullptr;
-    wl_shm* shm_ = nullptr;
-    xdg_wm_base* wm_base_ = nullptr;
     wl_surface* surface_ = nullptr;
-    xdg_surface* xdg_surface_ = nullptr;
-    xdg_toplevel* toplevel_ = nullptr;
     wl_callback* frame_cb_ = nullptr;
     std::vector<std::unique_ptr<ShmBuffer>> buffers_;
     UniqueFd timer_;
@@ -91,35 +77,12 @@ private:
     bool running_ = true;
 };
 
-const wl_registry_listener kRegistryListener = {PatternClient::registry_global,
-                                                PatternClient::registry_remove};
-const xdg_wm_base_listener kWmListener = {PatternClient::wm_ping};
-const xdg_surface_listener kXdgSurfaceListener = {PatternClient::surface_configure};
-const xdg_toplevel_listener kToplevelListener = {PatternClient::toplevel_configure,
-                                                 PatternClient::toplevel_close};
 const wl_callback_listener kFrameListener = {PatternClient::frame_done};
 
-void PatternClient::registry_global(void* data, wl_registry* registry, uint32_t name,
-                                    const char* interface, uint32_t version) {
-    auto* self = static_cast<PatternClient*>(data);
-    if (std::strcmp(interface, wl_compositor_interface.name) == 0 && version >= 4)
-        self->compositor_ = static_cast<wl_compositor*>(
-            wl_registry_bind(registry, name, &wl_compositor_interface, 4));
-    else if (std::strcmp(interface, wl_shm_interface.name) == 0)
-        self->shm_ = static_cast<wl_shm*>(wl_registry_bind(registry, name, &wl_shm_interface, 1));
-    else if (std::strcmp(interface, xdg_wm_base_interface.name) == 0) {
-        self->wm_base_ =
-            static_cast<xdg_wm_base*>(wl_registry_bind(registry, name, &xdg_wm_base_interface, 1));
-        xdg_wm_base_add_listener(self->wm_base_, &kWmListener, self);
-    }
-}
-
-void PatternClient::surface_configure(void* data, xdg_surface* surface, uint32_t serial) {
-    auto* self = static_cast<PatternClient*>(data);
-    xdg_surface_ack_configure(surface, serial);
-    if (!self->configured_) {
-        self->configured_ = true;
-        self->next_frame(); // the first frame maps the window
+void PatternClient::configured() {
+    if (!configured_) {
+        configured_ = true;
+        next_frame(); // the first frame maps the window
     }
 }
 
@@ -131,30 +94,10 @@ void PatternClient::frame_done(void* data, wl_callback* cb, uint32_t) {
 }
 
 bool PatternClient::connect() {
-    display_ = wl_display_connect(nullptr);
-    if (!display_) {
-        VDM_ERRNO("wl_display_connect(WAYLAND_DISPLAY=%s)",
-                  std::getenv("WAYLAND_DISPLAY") ? std::getenv("WAYLAND_DISPLAY") : "(unset)");
+    if (!window_.connect(*this, "vdmabuf-pattern-client", "vdmabuf-pattern-client"))
         return false;
-    }
-    registry_ = wl_display_get_registry(display_);
-    wl_registry_add_listener(registry_, &kRegistryListener, this);
-    if (wl_display_roundtrip(display_) < 0)
-        return false;
-    if (!compositor_ || !shm_ || !wm_base_) {
-        VDM_ERROR("compositor lacks %s", !compositor_ ? "wl_compositor v4"
-                                         : !shm_      ? "wl_shm"
-                                                      : "xdg_wm_base");
-        return false;
-    }
-    surface_ = wl_compositor_create_surface(compositor_);
-    xdg_surface_ = xdg_wm_base_get_xdg_surface(wm_base_, surface_);
-    xdg_surface_add_listener(xdg_surface_, &kXdgSurfaceListener, this);
-    toplevel_ = xdg_surface_get_toplevel(xdg_surface_);
-    xdg_toplevel_add_listener(toplevel_, &kToplevelListener, this);
-    xdg_toplevel_set_title(toplevel_, "vdmabuf-pattern-client");
-    xdg_toplevel_set_app_id(toplevel_, "vdmabuf-pattern-client");
-    wl_surface_commit(surface_);
+    display_ = window_.display();
+    surface_ = window_.surface();
 
     if (opts_.fps > 0 && opts_.layout.mode != pattern::Mode::still) {
         timer_ = UniqueFd{timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
@@ -177,7 +120,7 @@ ShmBuffer* PatternClient::free_buffer() {
             return b.get();
     if (buffers_.size() >= kMaxBuffers)
         return nullptr;
-    auto b = ShmBuffer::create(shm_, opts_.layout.width, opts_.layout.height);
+    auto b = ShmBuffer::create(window_.shm(), opts_.layout.width, opts_.layout.height);
     if (!b)
         return nullptr;
     buffers_.push_back(std::move(b));
@@ -260,26 +203,9 @@ int PatternClient::run() {
 }
 
 PatternClient::~PatternClient() {
-    if (!display_)
-        return;
     if (frame_cb_)
         wl_callback_destroy(frame_cb_);
     buffers_.clear();
-    if (toplevel_)
-        xdg_toplevel_destroy(toplevel_);
-    if (xdg_surface_)
-        xdg_surface_destroy(xdg_surface_);
-    if (surface_)
-        wl_surface_destroy(surface_);
-    if (wm_base_)
-        xdg_wm_base_destroy(wm_base_);
-    if (shm_)
-        wl_shm_destroy(shm_);
-    if (compositor_)
-        wl_compositor_destroy(compositor_);
-    if (registry_)
-        wl_registry_destroy(registry_);
-    wl_display_disconnect(display_);
 }
 
 [[noreturn]] void usage(int status) {
