@@ -2,7 +2,10 @@
 #include "raw_guest.hpp"
 
 #include <vdmabuf/shared/log.hpp>
+#include <vdmabuf/shared/scm_rights.hpp>
 #include <vdmabuf/shared/time.hpp>
+
+#include "wire_requests.hpp"
 
 #include <drm_fourcc.h>
 #include <fcntl.h>
@@ -37,11 +40,7 @@ uint64_t ms_left(uint64_t deadline) {
 } // namespace
 
 std::vector<uint8_t> ExportRequest::bytes() const {
-    std::vector<uint8_t> out(sizeof cmd + extents.size() * sizeof(vdmabuf_extent));
-    std::memcpy(out.data(), &cmd, sizeof cmd);
-    if (!extents.empty())
-        std::memcpy(out.data() + sizeof cmd, extents.data(), extents.size() * sizeof(vdmabuf_extent));
-    return out;
+    return testwire::export_bytes(cmd, extents);
 }
 
 std::unique_ptr<RawGuest> RawGuest::connect(const std::string& socket, Options options) {
@@ -89,21 +88,7 @@ bool RawGuest::send(vu::Request req, const void* payload, uint32_t size, std::sp
 }
 
 bool RawGuest::send_bytes(const void* data, size_t len, std::span<const int> fds) {
-    iovec iov{const_cast<void*>(data), len};
-    alignas(cmsghdr) unsigned char cbuf[CMSG_SPACE(sizeof(int) * 16)] = {};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    if (!fds.empty()) {
-        mh.msg_control = cbuf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        cmsghdr* c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    return ::sendmsg(sock_.get(), &mh, MSG_NOSIGNAL) == static_cast<ssize_t>(len);
+    return send_with_fds(sock_.get(), data, len, fds);
 }
 
 std::optional<uint64_t> RawGuest::reply_u64(vu::Request req, int timeout_ms) {
@@ -213,13 +198,7 @@ void RawGuest::post_event_buffer(uint16_t head) {
 }
 
 bool RawGuest::hello() {
-    vdmabuf_cmd_hello h{};
-    h.hdr.type = VDMABUF_CMD_HELLO;
-    h.hdr.tag = tag_++;
-    h.magic = VDMABUF_MAGIC;
-    h.version = VDMABUF_VERSION;
-    std::memcpy(h.name, name_.data(), std::min<size_t>(name_.size(), VDMABUF_NAME_LEN));
-    auto r = request(h);
+    auto r = request(testwire::hello_cmd(name_, tag_++));
     if (!r || r->used_len < sizeof(vdmabuf_resp_hello) || r->hello.hdr.type != VDMABUF_RESP_OK_HELLO)
         return false;
     guest_ = r->hello.guest;
@@ -283,18 +262,8 @@ std::vector<CtrlReply> RawGuest::request_batch(const std::vector<std::vector<uin
 
 ExportRequest RawGuest::valid_export(uint32_t counter, uint32_t width, uint32_t height) {
     ExportRequest e;
-    const uint64_t size = (uint64_t{width} * 4 * height + 4095) & ~uint64_t{4095};
-    e.cmd.hdr.type = VDMABUF_CMD_EXPORT;
-    e.cmd.hdr.tag = tag_++;
-    e.cmd.id = id(counter);
-    e.cmd.fourcc = DRM_FORMAT_XRGB8888;
-    e.cmd.width = width;
-    e.cmd.height = height;
-    e.cmd.n_planes = 1;
-    e.cmd.planes[0] = {0, width * 4};
-    e.cmd.size = size;
-    e.cmd.n_extents = 1;
-    e.extents.push_back({alloc(size), size});
+    e.cmd = testwire::xrgb_export_cmd(id(counter), tag_++, width, height);
+    e.extents.push_back({alloc(e.cmd.size), e.cmd.size});
     return e;
 }
 
@@ -305,20 +274,11 @@ bool RawGuest::export_ok(uint32_t counter, uint32_t width, uint32_t height) {
 
 vdmabuf_cmd_present RawGuest::present_cmd(uint32_t counter, uint32_t output,
                                           uint64_t sequence) const {
-    vdmabuf_cmd_present p{};
-    p.hdr.type = VDMABUF_CMD_PRESENT;
-    p.hdr.tag = sequence;
-    p.id = id(counter);
-    p.output = output;
-    p.sequence = sequence;
-    return p;
+    return testwire::present_cmd(id(counter), sequence, output, sequence);
 }
 
 vdmabuf_cmd_unexport RawGuest::unexport_cmd(uint32_t counter) const {
-    vdmabuf_cmd_unexport u{};
-    u.hdr.type = VDMABUF_CMD_UNEXPORT;
-    u.id = id(counter);
-    return u;
+    return testwire::unexport_cmd(id(counter));
 }
 
 std::vector<RawEvent> RawGuest::take_events() {

@@ -2,6 +2,7 @@
 #include <vdmabuf/virtio/vhost_user.hpp>
 
 #include <vdmabuf/shared/log.hpp>
+#include <vdmabuf/shared/scm_rights.hpp>
 
 #include <cerrno>
 #include <poll.h>
@@ -249,19 +250,12 @@ bool send_message(int sock, const Header& hdr, const void* payload, std::span<co
         {const_cast<Header*>(&hdr), sizeof hdr},
         {const_cast<void*>(payload), hdr.size},
     };
-    alignas(cmsghdr) unsigned char cbuf[kCmsgSpace] = {};
+    alignas(cmsghdr) unsigned char cbuf[kCmsgSpace];
     msghdr mh{};
     mh.msg_iov = iov;
     mh.msg_iovlen = hdr.size > 0 ? 2 : 1;
-    if (!fds.empty()) {
-        mh.msg_control = cbuf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        cmsghdr* c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
+    if (!attach_fds(mh, cbuf, fds))
+        return false; // not reached: fds.size() <= kMaxFds was checked
 
     size_t remaining = sizeof hdr + hdr.size;
     while (remaining > 0) {

@@ -1,3 +1,4 @@
+#include <vdmabuf/shared/scm_rights.hpp>
 #include <vdmabuf/virtio/vhost_user.hpp>
 
 #include <gtest/gtest.h>
@@ -25,21 +26,7 @@ protected:
 
     // Writes raw bytes, optionally with fds on the first byte.
     void raw_send(const void* data, size_t len, std::span<const int> fds = {}) {
-        iovec iov{const_cast<void*>(data), len};
-        alignas(cmsghdr) unsigned char cbuf[CMSG_SPACE(sizeof(int) * 16)] = {};
-        msghdr mh{};
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        if (!fds.empty()) {
-            mh.msg_control = cbuf;
-            mh.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-            cmsghdr* c = CMSG_FIRSTHDR(&mh);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-            std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-        }
-        ASSERT_EQ(::sendmsg(a_.get(), &mh, MSG_NOSIGNAL), static_cast<ssize_t>(len));
+        ASSERT_TRUE(send_with_fds(a_.get(), data, len, fds));
     }
 
     // A pipe whose write end we send; when every copy of the write end is closed the
