@@ -1,6 +1,7 @@
 // Hostile EXPORTs (device spec §6.2): every rule answered with its error code and
 // the byte offset of the offending field, nothing registered, nothing mapped.
 #include "fixture.hpp"
+#include "wire_requests.hpp"
 
 #include <drm_fourcc.h>
 
@@ -235,10 +236,8 @@ TEST_F(Export, HelloAbuse) {
     // Before HELLO nothing else is served.
     ExportRequest e = g->valid_export(1);
     expect_error(*g, e.bytes(), VDMABUF_RESP_ERR_NOT_READY, 0);
-    vdmabuf_cmd_hello h{};
-    h.hdr.type = VDMABUF_CMD_HELLO;
+    vdmabuf_cmd_hello h = testwire::hello_cmd("");
     h.magic = 0xdeadbeef;
-    h.version = VDMABUF_VERSION;
     expect_error(*g, h, VDMABUF_RESP_ERR_VERSION, offsetof(vdmabuf_cmd_hello, magic));
     h.magic = VDMABUF_MAGIC;
     h.version = 99;
@@ -247,10 +246,7 @@ TEST_F(Export, HelloAbuse) {
     std::memcpy(h.name, "evil\nname", 9); // a control character
     expect_error(*g, h, VDMABUF_RESP_ERR_MALFORMED, offsetof(vdmabuf_cmd_hello, name) + 4);
     ASSERT_TRUE(g->hello());
-    h = {};
-    h.hdr.type = VDMABUF_CMD_HELLO;
-    h.magic = VDMABUF_MAGIC;
-    h.version = VDMABUF_VERSION;
+    h = testwire::hello_cmd("");
     expect_error(*g, h, VDMABUF_RESP_ERR_MALFORMED, 0); // a second HELLO
     expect_log("ERR_NOT_READY");
     expect_log("ERR_VERSION");

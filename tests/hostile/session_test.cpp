@@ -2,6 +2,7 @@
 // indices, cursors over 128x128, pixel counts that disagree, hotspots outside,
 // and the requests of features that were not negotiated.
 #include "fixture.hpp"
+#include "wire_requests.hpp"
 
 namespace vdmabuf::hostile {
 namespace {
@@ -10,17 +11,7 @@ constexpr uint64_t kSessionFeatures = (1ull << VDMABUF_F_CURSOR) | (1ull << VDMA
 
 std::vector<uint8_t> cursor(uint32_t output, uint32_t w, uint32_t h, uint32_t hx, uint32_t hy,
                             size_t pixel_bytes) {
-    vdmabuf_cmd_cursor_set c{};
-    c.hdr.type = VDMABUF_CMD_CURSOR_SET;
-    c.hdr.tag = 5;
-    c.output = output;
-    c.width = w;
-    c.height = h;
-    c.hotspot_x = hx;
-    c.hotspot_y = hy;
-    std::vector<uint8_t> out(sizeof c + pixel_bytes, 0x7f);
-    std::memcpy(out.data(), &c, sizeof c);
-    return out;
+    return testwire::cursor_set_cmd(output, w, h, hx, hy, pixel_bytes, 5, 0x7f);
 }
 
 using Session = Hostile;
@@ -28,12 +19,7 @@ using Session = Hostile;
 TEST_F(Session, OutputAbuse) {
     RawGuest* g = attacker({.device_features = kSessionFeatures});
     ASSERT_TRUE(g);
-    vdmabuf_cmd_output o{};
-    o.hdr.type = VDMABUF_CMD_OUTPUT;
-    o.output = VDMABUF_MAX_OUTPUTS;
-    o.flags = VDMABUF_OUTPUT_CONNECTED;
-    o.width = 640;
-    o.height = 480;
+    vdmabuf_cmd_output o = testwire::output_cmd(VDMABUF_MAX_OUTPUTS, 640, 480);
     expect_error(*g, o, VDMABUF_RESP_ERR_INVALID_OUTPUT, offsetof(vdmabuf_cmd_output, output));
     o.output = 0;
     o.width = 0;

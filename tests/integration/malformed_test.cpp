@@ -13,6 +13,7 @@
 
 #include "actors.hpp"
 #include "daemon_process.hpp"
+#include "wire_requests.hpp"
 
 namespace vdmabuf::harness {
 namespace {
@@ -77,18 +78,7 @@ protected:
     }
 
     vdmabuf_cmd_export valid_export_header(uint32_t counter) {
-        vdmabuf_cmd_export e{};
-        e.hdr.type = VDMABUF_CMD_EXPORT;
-        e.hdr.tag = 1000 + counter;
-        e.id = {bad_->device->guest_id(), counter, 0};
-        e.fourcc = DRM_FORMAT_XRGB8888;
-        e.width = 64;
-        e.height = 64;
-        e.n_planes = 1;
-        e.planes[0] = {0, 256};
-        e.size = 16384;
-        e.n_extents = 1;
-        return e;
+        return testwire::xrgb_export_cmd({bad_->device->guest_id(), counter, 0}, 1000 + counter);
     }
 
     std::unique_ptr<DaemonProcess> daemon_;

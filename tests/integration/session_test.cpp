@@ -11,6 +11,7 @@
 
 #include "actors.hpp"
 #include "daemon_process.hpp"
+#include "wire_requests.hpp"
 
 namespace vdmabuf::harness {
 namespace {
@@ -391,11 +392,7 @@ TEST_F(Session, GuestRequestsAreValidated) {
     ASSERT_TRUE(viewer);
 
     auto output = [] {
-        vdmabuf_cmd_output c{};
-        c.hdr = {VDMABUF_CMD_OUTPUT, 0, 5};
-        c.flags = VDMABUF_OUTPUT_CONNECTED;
-        c.width = 800;
-        c.height = 600;
+        vdmabuf_cmd_output c = testwire::output_cmd(0, 800, 600, 5);
         std::memcpy(c.name, "OK-1", 4);
         return c;
     };
@@ -438,15 +435,7 @@ TEST_F(Session, GuestRequestsAreValidated) {
 
     // CURSOR_SET: fixed part plus exactly width * height * 4 pixel bytes.
     auto cursor = [](uint32_t w, uint32_t h, uint32_t hx, uint32_t hy, size_t pixels) {
-        vdmabuf_cmd_cursor_set c{};
-        c.hdr = {VDMABUF_CMD_CURSOR_SET, 0, 6};
-        c.width = w;
-        c.height = h;
-        c.hotspot_x = hx;
-        c.hotspot_y = hy;
-        std::vector<uint8_t> bytes(sizeof c + pixels, 0x5a);
-        std::memcpy(bytes.data(), &c, sizeof c);
-        return bytes;
+        return testwire::cursor_set_cmd(0, w, h, hx, hy, pixels, 6, 0x5a);
     };
     EXPECT_EQ(answer(*guest, cursor(8, 8, 7, 7, 256)), 0u);
     EXPECT_EQ(answer(*guest, cursor(0, 0, 0, 0, 0)), 0u);

@@ -4,6 +4,7 @@
 #include "guest/guest_session.hpp"
 
 #include "vhost_frontend.hpp"
+#include "wire_requests.hpp"
 
 #include <vdmabuf/virtio/split_ring.hpp>
 
@@ -77,11 +78,7 @@ protected:
     }
 
     vdmabuf_resp_hello hello(const char* name = "testguest") {
-        vdmabuf_cmd_hello h{};
-        h.hdr = {VDMABUF_CMD_HELLO, 0, 77};
-        h.magic = VDMABUF_MAGIC;
-        h.version = VDMABUF_VERSION;
-        std::memcpy(h.name, name, std::strlen(name));
+        const vdmabuf_cmd_hello h = testwire::hello_cmd(name, 77);
         vdmabuf_resp_hello r{};
         auto used = fe_->ctrl(&h, sizeof h, &r, sizeof r);
         EXPECT_TRUE(used);
@@ -102,20 +99,10 @@ protected:
         e.gpa[0] = fe_->alloc(8192);
         fe_->alloc(4096); // a hole, so the extents are not contiguous
         e.gpa[1] = fe_->alloc(8192);
-        vdmabuf_cmd_export c{};
-        c.hdr = {VDMABUF_CMD_EXPORT, 0, counter};
-        c.id = {ids_.guest, counter, ids_.key};
-        c.fourcc = DRM_FORMAT_XRGB8888;
-        c.width = 64;
-        c.height = 64;
-        c.n_planes = 1;
-        c.planes[0] = {0, 256};
-        c.size = 16384;
-        c.n_extents = 2;
+        const vdmabuf_cmd_export c =
+            testwire::xrgb_export_cmd({ids_.guest, counter, ids_.key}, counter, 64, 64, 2);
         const vdmabuf_extent ext[2] = {{e.gpa[0], 8192}, {e.gpa[1], 8192}};
-        e.bytes.resize(sizeof c + sizeof ext);
-        std::memcpy(e.bytes.data(), &c, sizeof c);
-        std::memcpy(e.bytes.data() + sizeof c, ext, sizeof ext);
+        e.bytes = testwire::export_bytes(c, ext);
         return e;
     }
     std::optional<vdmabuf_resp> export_buffer(uint32_t counter) {
@@ -127,11 +114,8 @@ protected:
         return r;
     }
     vdmabuf_cmd_present present_cmd(uint32_t counter, uint64_t seq, uint32_t output = 0) {
-        vdmabuf_cmd_present p{};
-        p.hdr = {VDMABUF_CMD_PRESENT, 0, 1000 + seq};
-        p.id = {ids_.guest, counter, ids_.key};
-        p.output = output;
-        p.sequence = seq;
+        vdmabuf_cmd_present p =
+            testwire::present_cmd({ids_.guest, counter, ids_.key}, 1000 + seq, output, seq);
         p.guest_time_ns = 123456;
         p.n_damage = 1;
         p.damage[0] = {1, 2, 3, 4};
@@ -491,10 +475,7 @@ TEST_F(GuestSessionTest, MalformedMessageClosesOnlyThatConnection) {
     EXPECT_TRUE(other.get_u64(vu::Request::get_features));
     // Guest ids are unique per daemon run.
     ASSERT_NO_FATAL_FAILURE(other.handshake());
-    vdmabuf_cmd_hello h{};
-    h.hdr.type = VDMABUF_CMD_HELLO;
-    h.magic = VDMABUF_MAGIC;
-    h.version = VDMABUF_VERSION;
+    const vdmabuf_cmd_hello h = testwire::hello_cmd("");
     vdmabuf_resp_hello r{};
     ASSERT_TRUE(other.ctrl(&h, sizeof h, &r, sizeof r));
     EXPECT_EQ(r.hdr.type, VDMABUF_RESP_OK_HELLO);
