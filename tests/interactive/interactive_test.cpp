@@ -67,18 +67,6 @@ uint64_t changed_pixels(const FrameView& v, const Image& img) {
     return n;
 }
 
-// The "key NAME UTF8 pressed" lines, keysym names only.
-std::vector<std::string> pressed_keysyms(const LoggedClient& c) {
-    std::vector<std::string> out;
-    for (const std::string& l : c.lines()) {
-        std::istringstream in(l);
-        std::string word, sym, text, state;
-        if (in >> word >> sym >> text >> state && word == "key" && state == "pressed")
-            out.push_back(sym);
-    }
-    return out;
-}
-
 // A point of colour rgb in the frame with `margin` pixels of it all around
 // and outside `avoid`; nullopt if there is none.
 std::optional<std::pair<uint32_t, uint32_t>> point_of(const FrameView& v, uint32_t rgb,

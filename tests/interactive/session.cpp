@@ -53,6 +53,17 @@ bool LoggedClient::wait_for_line(Scene& scene, const std::string& line, int time
     return scene.fixture().pump_until([&] { return has_line(line); }, timeout_ms);
 }
 
+std::vector<std::string> pressed_keysyms(const LoggedClient& c) {
+    std::vector<std::string> out;
+    for (const std::string& l : c.lines()) {
+        std::istringstream in(l);
+        std::string word, sym, text, state;
+        if (in >> word >> sym >> text >> state && word == "key" && state == "pressed")
+            out.push_back(sym);
+    }
+    return out;
+}
+
 std::optional<ScriptedViewer> ScriptedViewer::start(Scene& scene, const std::string& name,
                                                     const std::string& script,
                                                     std::vector<std::string> args,

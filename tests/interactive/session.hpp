@@ -36,6 +36,9 @@ private:
     std::string log_;
 };
 
+// The keysym names of its "key KEYSYM UTF8 pressed" lines, in order.
+[[nodiscard]] std::vector<std::string> pressed_keysyms(const LoggedClient& c);
+
 // vdmabuf-viewer --presenter headless --no-reconnect --commands <script>
 // plus `args`; its stats JSON in stats_path.
 class ScriptedViewer {

@@ -1,6 +1,7 @@
 // vdmabuf-viewer --presenter x11 under Xvfb: the window shows the guest frame
 // (read back with XGetImage) and releases flow. Skipped (77) without Xvfb.
 #include "viewer_fixture.hpp"
+#include "xvfb.hpp"
 
 #include <gtest/gtest.h>
 // After gtest: Xlib #defines None, which gtest uses as a name.
@@ -15,56 +16,8 @@
 namespace vdmabuf::viewer_test {
 namespace {
 
-class Xvfb {
-public:
-    bool start() {
-        for (int n = 90 + getpid() % 100; n < 400; n += 7) {
-            std::string name = ":" + std::to_string(n);
-            if (access(("/tmp/.X11-unix/X" + std::to_string(n)).c_str(), F_OK) == 0)
-                continue;
-            proc_ = ChildProcess::spawn({"/usr/bin/Xvfb", name, "-screen", "0", "800x600x24",
-                                         "-nolisten", "tcp"});
-            for (int i = 0; i < 100 && proc_; ++i) {
-                if ((dpy_ = XOpenDisplay(name.c_str()))) {
-                    name_ = name;
-                    return true;
-                }
-                usleep(50000);
-            }
-        }
-        return false;
-    }
-    ~Xvfb() {
-        if (dpy_)
-            XCloseDisplay(dpy_);
-    }
-    Display* dpy() const { return dpy_; }
-    const std::string& name() const { return name_; }
-
-private:
-    ChildProcess proc_;
-    Display* dpy_ = nullptr;
-    std::string name_;
-};
-
-// The one top-level window (no window manager runs).
-Window viewer_window(Display* d) {
-    Window root_ret, parent, *children = nullptr;
-    unsigned n = 0;
-    XQueryTree(d, DefaultRootWindow(d), &root_ret, &parent, &children, &n);
-    Window w = 0;
-    for (unsigned i = 0; i < n; ++i) {
-        XWindowAttributes a;
-        if (XGetWindowAttributes(d, children[i], &a) && a.map_state == IsViewable)
-            w = children[i];
-    }
-    if (children)
-        XFree(children);
-    return w;
-}
-
 TEST(ViewerX11, WindowShowsFrameAndReleasesFlow) {
-    if (access("/usr/bin/Xvfb", X_OK) != 0)
+    if (access(kXvfbPath, X_OK) != 0)
         GTEST_SKIP() << "Xvfb is not installed";
     Xvfb x;
     ASSERT_TRUE(x.start()) << "Xvfb did not start";

@@ -1,0 +1,259 @@
+// The window suite (suite 'window'): the viewer's X11 window driven by real X
+// input. XTest injects key, button and motion events into a private Xvfb; the
+// viewer's window forwards them through vdmabufd to the real guest
+// compositor, and vdmabuf-input-client (maximized, so its surface
+// coordinates are output pixels) reports what reached it.
+#include <gtest/gtest.h>
+// After gtest: Xlib #defines None, which gtest uses as a name.
+#include <X11/Xlib.h>
+#include <X11/keysym.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include <vdmabuf/shared/time.hpp>
+
+#include "window_run.hpp"
+
+namespace vdmabuf::window_test {
+namespace {
+
+using compositor_test::FrameView;
+using interactive::pressed_keysyms;
+
+// Where the window point (x, y) shows a guest pixel when the 800x600 output
+// is letterboxed into a w x h window: scaled to fit, centred.
+std::pair<double, double> guest_point(int x, int y, int w, int h) {
+    const double s = std::min(double(w) / kGuestWidth, double(h) / kGuestHeight);
+    const double ox = (w - kGuestWidth * s) / 2, oy = (h - kGuestHeight * s) / 2;
+    // X reports whole pixels; the viewer takes each pixel's centre.
+    return {(x + 0.5 - ox) / s, (y + 0.5 - oy) / s};
+}
+
+// The last "motion X Y" before the last line equal to `line`, from `from` on.
+std::optional<std::pair<double, double>> motion_before(const LoggedClient& c,
+                                                       const std::string& line, size_t from) {
+    std::optional<std::pair<double, double>> last, found;
+    const std::vector<std::string> all = c.lines();
+    for (size_t i = from; i < all.size(); ++i) {
+        if (all[i] == line)
+            found = last;
+        std::istringstream in(all[i]);
+        std::string word;
+        double x = 0, y = 0;
+        if (in >> word >> x >> y && word == "motion")
+            last = std::pair(x, y);
+    }
+    return found;
+}
+
+// The client's lines from `from` on, for failure messages.
+std::string dump(const LoggedClient& c, size_t from = 0) {
+    std::string out = "\nthe client's lines:\n";
+    const std::vector<std::string> all = c.lines();
+    for (size_t i = from; i < all.size(); ++i)
+        out += "  " + all[i] + "\n";
+    return out;
+}
+
+TEST(Keys, TypedTextGivesExactKeysyms) {
+    WindowRun run;
+    ASSERT_EQ(run.start("typing", {}), "");
+    ASSERT_TRUE(run.input().type("Hello, vdmabuf!\n"));
+    ASSERT_TRUE(run.client().wait_for_line(run.scene(), "key Return - released", kTimeoutMs))
+        << "Return never arrived";
+    const std::vector<std::string> want = {"Shift_L", "H",     "e", "l", "l", "o",
+                                           "comma",   "space", "v", "d", "m", "a",
+                                           "b",       "u",     "f", "Shift_L", "exclam", "Return"};
+    EXPECT_EQ(pressed_keysyms(run.client()), want);
+    EXPECT_TRUE(run.client().has_line("key exclam ! pressed"));
+    EXPECT_TRUE(run.client().has_line("key H H pressed"));
+    // Xvfb's root window says "us" (_XKB_RULES_NAMES): the guest was told so.
+    EXPECT_TRUE(run.viewer_logged("keymap for the guest: us"));
+}
+
+TEST(Keys, HostLayoutComesFromTheXServer) {
+    WindowRun run;
+    // What `setxkbmap de` leaves on the root window; the server's own keymap
+    // stays US, so XTest's "z" and "y" are the US keys.
+    ASSERT_EQ(run.start("host-keymap",
+                        {.before_viewer = [](Display* d) { set_rules_names(d, "de", ""); }}),
+              "");
+    ASSERT_TRUE(run.input().type("zy"));
+    ASSERT_TRUE(run.client().wait_for_line(run.scene(), "key z z released", kTimeoutMs));
+    // The US key "z" sits where a German keyboard has "y".
+    EXPECT_EQ(pressed_keysyms(run.client()), (std::vector<std::string>{"y", "z"}));
+    EXPECT_TRUE(run.viewer_logged("keymap for the guest: de"));
+}
+
+TEST(Keys, ViewerShortcutsAreNotForwarded) {
+    WindowRun run;
+    ASSERT_EQ(run.start("shortcuts", {}), "");
+    Display* d = run.dpy();
+    ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_h}));
+    ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_g}));
+    // The viewer holds the keyboard now: nobody else can grab it.
+    ASSERT_TRUE(run.pump_until([&] { return run.viewer_logged("keyboard grabbed"); }))
+        << "Ctrl+Alt+G did not grab";
+    EXPECT_EQ(XGrabKeyboard(d, DefaultRootWindow(d), False, GrabModeAsync, GrabModeAsync,
+                            CurrentTime),
+              AlreadyGrabbed);
+    ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_g}));
+    ASSERT_TRUE(run.pump_until([&] { return run.viewer_logged("keyboard released"); }));
+    EXPECT_EQ(XGrabKeyboard(d, DefaultRootWindow(d), False, GrabModeAsync, GrabModeAsync,
+                            CurrentTime),
+              GrabSuccess);
+    XUngrabKeyboard(d, CurrentTime);
+    XSync(d, False);
+    // A plain key after them arrives: everything before it has been forwarded.
+    ASSERT_TRUE(run.input().type("x"));
+    ASSERT_TRUE(run.client().wait_for_line(run.scene(), "key x x released", kTimeoutMs));
+    // Ctrl and Alt themselves reach the guest (as in QEMU); h and g never.
+    EXPECT_EQ(pressed_keysyms(run.client()),
+              (std::vector<std::string>{"Control_L", "Alt_L", "Control_L", "Alt_L", "Control_L",
+                                        "Alt_L", "x"}));
+    for (const std::string& l : lines_of(run.client(), "key"))
+        EXPECT_TRUE(l.rfind("key h ", 0) != 0 && l.rfind("key g ", 0) != 0) << l;
+    // Ctrl+Alt+H turned the HUD on: it reports once a second while events come.
+    int x = 100;
+    EXPECT_TRUE(run.pump_until([&] {
+        run.input().move(run.window(), x, 100);
+        x = x == 100 ? 110 : 100;
+        return run.viewer_logged("hud: ");
+    }, 10000)) << "Ctrl+Alt+H did not turn the HUD on";
+}
+
+// Resizes the window to w x h (with --no-resize the guest keeps 800x600, so
+// it is letterboxed) and waits until the viewer draws it so; the x of the
+// middle of the left bar, or -1.
+int letterbox(WindowRun& run, int w, int h) {
+    const int bar = (w - int(kGuestWidth) * h / int(kGuestHeight)) / 2;
+    run.resize(w, h);
+    if (bar < 10 || !run.pump_until([&] {
+            return run.window_size() == std::pair(w, h) && run.window_pixel(bar / 2, h / 2) == 0u &&
+                   run.window_pixel(w / 2, h / 2) == kClientColour;
+        }))
+        return -1;
+    return bar / 2;
+}
+
+// Pumps until the client's newest line from `from` on is `line`.
+bool wait_last_line(WindowRun& run, size_t from, const std::string& line) {
+    return run.pump_until([&] {
+        const std::vector<std::string> all = run.client().lines();
+        return all.size() > from && all.back() == line;
+    });
+}
+
+TEST(Pointer, LetterboxedClicksAndScrollLandOnGuestPixels) {
+    WindowRun run;
+    ASSERT_EQ(run.start("pointer", {.viewer_args = {"--no-resize"}}), "");
+    // 2:1 window, 4:3 guest: bars left and right.
+    const int w = 1000, h = 500;
+    ASSERT_GT(letterbox(run, w, h), 0) << "the viewer never letterboxed its frame";
+    const size_t from = run.client().lines().size();
+    const XInput& in = run.input();
+    const std::pair<int, int> a{250, 100}, b{800, 450};
+    in.move(run.window(), a.first, a.second);
+    in.click(1);
+    in.click(5);
+    in.click(5);
+    in.move(run.window(), b.first, b.second);
+    in.click(3);
+    in.click(6);
+    ASSERT_TRUE(wait_last_line(run, from, "axis horizontal -15 -1"))
+        << "the last wheel step never arrived" << dump(run.client(), from);
+
+    const auto want_a = guest_point(a.first, a.second, w, h);
+    const auto want_b = guest_point(b.first, b.second, w, h);
+    const auto got_a = motion_before(run.client(), "button 272 pressed", from);
+    const auto got_b = motion_before(run.client(), "button 273 pressed", from);
+    ASSERT_TRUE(got_a) << "no left click with a motion before it" << dump(run.client(), from);
+    ASSERT_TRUE(got_b) << "no right click with a motion before it" << dump(run.client(), from);
+    EXPECT_NEAR(got_a->first, want_a.first, 1.0);
+    EXPECT_NEAR(got_a->second, want_a.second, 1.0);
+    EXPECT_NEAR(got_b->first, want_b.first, 1.0);
+    EXPECT_NEAR(got_b->second, want_b.second, 1.0);
+    EXPECT_EQ(lines_of(run.client(), "button", from),
+              (std::vector<std::string>{"button 272 pressed", "button 272 released",
+                                        "button 273 pressed", "button 273 released"}));
+    int v_steps = 0, h_steps = 0;
+    for (const std::string& l : lines_of(run.client(), "axis", from)) {
+        std::istringstream s(l);
+        std::string word, which;
+        double value = 0;
+        int discrete = 0;
+        ASSERT_TRUE(s >> word >> which >> value >> discrete) << l;
+        EXPECT_EQ(value < 0, discrete < 0) << l;
+        (which == "vertical" ? v_steps : h_steps) += discrete;
+    }
+    EXPECT_EQ(v_steps, 2);
+    EXPECT_EQ(h_steps, -1);
+    EXPECT_TRUE(run.client().has_line("axis-source wheel"));
+    // --no-resize: the guest kept its size through all of it.
+    for (const std::string& l : lines_of(run.client(), "configure", from))
+        EXPECT_EQ(l.rfind("configure 800 600", 0), 0u) << l;
+}
+
+TEST(Resize, WindowResizeBecomesTheGuestMode) {
+    WindowRun run;
+    ASSERT_EQ(run.start("resize", {}), "");
+    std::set<std::pair<uint32_t, uint32_t>> sizes;
+    uint64_t new_size_ns = 0;
+    // Two sizes in a row, well inside the 200 ms debounce: only the last is asked for.
+    const uint64_t resized_ns = now_ns();
+    run.resize(700, 500);
+    run.resize(640, 400);
+    ASSERT_TRUE(run.scene().wait_for_frame(
+        [&](const FrameView& v) {
+            sizes.emplace(v.width, v.height);
+            new_size_ns = now_ns();
+            return v.width == 640 && v.height == 400 && v.rgb(2, 2) == kClientColour;
+        },
+        kTimeoutMs))
+        << "the guest output never became 640x400";
+    EXPECT_FALSE(sizes.count({700, 500})) << "the debounce let the first size through";
+    // The viewer waits 200 ms after the last resize before it asks.
+    EXPECT_GE(new_size_ns - resized_ns, 200'000'000u) << "asked before the debounce ended";
+    ASSERT_TRUE(run.pump_until([&] {
+        return !lines_of(run.client(), "configure").empty() &&
+               lines_of(run.client(), "configure").back().rfind("configure 640 400", 0) == 0;
+    })) << "the client was never configured to the new size";
+    // The window shows the new frame 1:1: no bars at its corner.
+    EXPECT_TRUE(run.pump_until([&] { return run.window_pixel(2, 2) == kClientColour; }))
+        << "the window still letterboxes the old size";
+}
+
+TEST(Cursor, GuestCursorBecomesTheWindowCursor) {
+    WindowRun run;
+    const uint32_t size = 40;
+    ASSERT_EQ(run.start("cursor", {.client_args = {"--cursor", "square", "--cursor-size",
+                                                   std::to_string(size)},
+                                   .pointer_outside = true}),
+              "");
+    Display* d = run.dpy();
+    auto is_guest_square = [&](const std::optional<XCursorImage>& c) {
+        return c && c->width == size && c->height == size && c->hotspot_x == 1 &&
+               c->hotspot_y == 1 && c->argb[size * size / 2 + size / 2] == 0xffff00ffu;
+    };
+    // Outside the window (the screen is larger) the server's root cursor shows.
+    run.input().move(DefaultRootWindow(d), 1200, 1000);
+    auto outside = current_cursor(d);
+    ASSERT_TRUE(outside) << "no XFixes";
+    EXPECT_FALSE(is_guest_square(outside));
+    // In it the guest client sets its square on pointer enter; the viewer
+    // hands it to X as the window's cursor.
+    run.input().move(run.window(), 300, 300);
+    std::optional<XCursorImage> inside;
+    EXPECT_TRUE(run.pump_until([&] { return is_guest_square(inside = current_cursor(d)); }))
+        << "the window's cursor is " << (inside ? inside->width : 0) << "x"
+        << (inside ? inside->height : 0) << ", not the guest's magenta square";
+    // Leaving the window gives the root cursor back.
+    run.input().move(DefaultRootWindow(d), 1200, 1000);
+    EXPECT_FALSE(is_guest_square(current_cursor(d)));
+}
+
+} // namespace
+} // namespace vdmabuf::window_test
