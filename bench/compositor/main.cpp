@@ -13,7 +13,10 @@
 //     output's next frame event, so it is not a cost; it is what a viewer sees.
 // beside the memcpy of one frame of the same size, measured in the same run.
 // Scenarios: 1920x1080 and 3840x2160; full damage (the client redraws the
-// whole output-sized surface) and 64x64 damage (only a square changes).
+// whole output-sized surface) and 64x64 damage (only a square changes); each
+// with the compositor's two render paths side by side: `wlroots`
+// (wlr_scene_output_commit as wlroots 0.15 does it) and `culled` (the default:
+// occluded nodes not drawn, surfaces blitted; see scene_render.hpp).
 #include "../bench_args.hpp"
 #include <cinttypes>
 #include <cstdio>
@@ -37,6 +40,7 @@ namespace {
 struct Scenario {
     uint32_t width, height;
     bool full;
+    bool wlroots; // --render wlroots, else the default culled path
 };
 
 struct Result {
@@ -106,6 +110,7 @@ Result run(const Scenario& s, uint64_t frames, uint64_t warmup) {
     const std::string size = std::to_string(s.width) + "x" + std::to_string(s.height);
     CompositorOptions opts;
     opts.outputs = {size};
+    opts.extra_args = {"--render", s.wlroots ? "wlroots" : "culled"};
     opts.command = {pattern_client_path(), "--fps", "0", "--mode"};
     if (s.full)
         opts.command.insert(opts.command.end(), {"full", "--size", size});
@@ -161,6 +166,10 @@ Result run(const Scenario& s, uint64_t frames, uint64_t warmup) {
     return r;
 }
 
+const char* render_name(const Scenario& s) {
+    return s.wlroots ? "wlroots" : "culled";
+}
+
 double ms(uint64_t ns) {
     return double(ns) / 1e6;
 }
@@ -168,7 +177,8 @@ double ms(uint64_t ns) {
 void usage() {
     std::printf("usage: vdmabuf-bench-compositor [--json] [--frames N] [--quick]\n"
                 "  Compositor CPU per frame and commit->PRESENT latency at 1920x1080 and\n"
-                "  3840x2160, full and 64x64 damage, beside the memcpy of one frame.\n");
+                "  3840x2160, full and 64x64 damage, wlroots' and the culled render path,\n"
+                "  beside the memcpy of one frame.\n");
 }
 
 } // namespace
@@ -187,14 +197,16 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    const Scenario scenarios[] = {
-        {1920, 1080, true}, {1920, 1080, false}, {3840, 2160, true}, {3840, 2160, false}};
+    const Scenario scenarios[] = {{1920, 1080, true, true},   {1920, 1080, true, false},
+                                  {1920, 1080, false, true},  {1920, 1080, false, false},
+                                  {3840, 2160, true, true},   {3840, 2160, true, false},
+                                  {3840, 2160, false, true},  {3840, 2160, false, false}};
     std::vector<Result> results;
     for (const Scenario& s : scenarios) {
         results.push_back(run(s, frames, 10));
         if (!results.back().ok)
-            std::fprintf(stderr, "%ux%u %s damage: %s\n", s.width, s.height,
-                         s.full ? "full" : "64x64", results.back().error.c_str());
+            std::fprintf(stderr, "%ux%u %s damage, %s render: %s\n", s.width, s.height,
+                         s.full ? "full" : "64x64", render_name(s), results.back().error.c_str());
     }
 
     bool all_ok = true;
@@ -204,14 +216,14 @@ int main(int argc, char** argv) {
             const Result& r = results[i];
             all_ok &= r.ok;
             std::printf(
-                "%s{\"width\":%u,\"height\":%u,\"damage\":\"%s\",\"ok\":%s,\"frames\":%" PRIu64
+                "%s{\"width\":%u,\"height\":%u,\"damage\":\"%s\",\"render\":\"%s\",\"ok\":%s,\"frames\":%" PRIu64
                 ",\"coalesced\":%" PRIu64 ",\"fps\":%.1f,"
                 "\"cpu_per_frame_p50_ms\":%.3f,\"cpu_per_frame_p99_ms\":%.3f,"
                 "\"commit_to_present_p50_ms\":%.3f,\"commit_to_present_p99_ms\":%.3f,"
                 "\"memcpy_frame_p50_ms\":%.3f,\"memcpy_frame_p99_ms\":%.3f,"
                 "\"memcpy_frame_hot_p50_ms\":%.3f,\"memcpy_frame_hot_p99_ms\":%.3f}",
                 i ? "," : "", r.s.width, r.s.height, r.s.full ? "full" : "64x64",
-                r.ok ? "true" : "false", r.frames, r.coalesced,
+                render_name(r.s), r.ok ? "true" : "false", r.frames, r.coalesced,
                 r.seconds > 0 ? double(r.frames) / r.seconds : 0.0, ms(r.cpu_ns.median()),
                 ms(r.cpu_ns.percentile(99)), ms(r.latency_ns.median()),
                 ms(r.latency_ns.percentile(99)), ms(r.memcpy_ns.median()),
@@ -222,18 +234,18 @@ int main(int argc, char** argv) {
     } else {
         std::printf(
             "vdmabuf-compositor, one commit per frame callback, consumer releases at once\n");
-        std::printf("%-10s %-6s %6s %6s | %-17s | %-18s | %-17s | %-17s\n", "output", "damage",
-                    "frames", "fps", "cpu/frame ms", "commit->PRESENT ms", "memcpy frame ms",
-                    "memcpy hot ms");
-        std::printf("%-10s %-6s %6s %6s | %8s %8s | %8s %9s | %8s %8s | %8s %8s\n", "", "", "", "",
-                    "p50", "p99", "p50", "p99", "p50", "p99", "p50", "p99");
+        std::printf("%-10s %-6s %-7s %6s %6s | %-17s | %-18s | %-17s | %-17s\n", "output",
+                    "damage", "render", "frames", "fps", "cpu/frame ms", "commit->PRESENT ms",
+                    "memcpy frame ms", "memcpy hot ms");
+        std::printf("%-10s %-6s %-7s %6s %6s | %8s %8s | %8s %9s | %8s %8s | %8s %8s\n", "", "",
+                    "", "", "", "p50", "p99", "p50", "p99", "p50", "p99", "p50", "p99");
         for (const Result& r : results) {
             all_ok &= r.ok;
             char out[32];
             std::snprintf(out, sizeof out, "%ux%u", r.s.width, r.s.height);
-            std::printf("%-10s %-6s %6" PRIu64
+            std::printf("%-10s %-6s %-7s %6" PRIu64
                         " %6.1f | %8.3f %8.3f | %8.3f %9.3f | %8.3f %8.3f | %8.3f %8.3f%s\n",
-                        out, r.s.full ? "full" : "64x64", r.frames,
+                        out, r.s.full ? "full" : "64x64", render_name(r.s), r.frames,
                         r.seconds > 0 ? double(r.frames) / r.seconds : 0.0, ms(r.cpu_ns.median()),
                         ms(r.cpu_ns.percentile(99)), ms(r.latency_ns.median()),
                         ms(r.latency_ns.percentile(99)), ms(r.memcpy_ns.median()),
@@ -241,7 +253,8 @@ int main(int argc, char** argv) {
                         ms(r.memcpy_hot_ns.percentile(99)), r.ok ? "" : "  (FAILED)");
         }
         std::printf("cpu/frame: the compositor's CPU time between two PRESENTs (render + export +\n"
-                    "present + the client's commit). commit->PRESENT: client commit to vdmabufd\n"
+                    "present + the client's commit); render: wlroots = wlr_scene_output_commit,\n"
+                    "culled = the default path (scene_render.hpp). commit->PRESENT: client commit to vdmabufd\n"
                     "accepting the PRESENT, including the wait for the next output frame.\n"
                     "memcpy frame: one frame between buffers not in cache; hot: the same pair\n"
                     "again (fits in a large L3).\n");

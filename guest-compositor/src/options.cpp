@@ -86,6 +86,14 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
                 return std::nullopt;
             }
             options.max_fps = static_cast<uint32_t>(fps);
+        } else if (arg == "--render") {
+            if (!value(v))
+                return std::nullopt;
+            if (v != "culled" && v != "wlroots") {
+                error = "--render " + v + ": expected culled or wlroots";
+                return std::nullopt;
+            }
+            options.render_wlroots = v == "wlroots";
         } else if (arg == "-s") {
             if (!value(options.shell_command))
                 return std::nullopt;
@@ -124,13 +132,17 @@ std::string default_device_path(bool dev_exists, const char* xdg_runtime_dir, un
 
 const char* usage() {
     return "usage: vdmabuf-compositor [--device PATH] [--output WxH[@Hz]]... [--xwayland]\n"
-           "                          [--max-fps N] [-s CMD | -- CMD ARGS...]\n"
+           "                          [--max-fps N] [--render culled|wlroots]\n"
+           "                          [-s CMD | -- CMD ARGS...]\n"
            "  --device PATH     vdmabufd guest socket or /dev/virtio-vdmabuf (default: the\n"
            "                    kernel device if present, else $XDG_RUNTIME_DIR/vdmabuf/guest.sock,\n"
            "                    else /tmp/vdmabuf-$UID/guest.sock)\n"
            "  --output WxH[@Hz] add an output (default one 1920x1080@60)\n"
            "  --xwayland        start Xwayland (DISPLAY is exported to the command)\n"
            "  --max-fps N       cap the frame rate of every output\n"
+           "  --render PATH     culled (default): occluded nodes are not drawn, surfaces\n"
+           "                    blitted; wlroots: wlr_scene_output_commit as is (same\n"
+           "                    pixels, for comparison)\n"
            "  -s CMD            run CMD with /bin/sh -c; exit with its status\n"
            "  -- CMD ARGS...    run CMD directly; exit with its status\n";
 }

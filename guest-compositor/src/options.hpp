@@ -1,6 +1,6 @@
 // Command line of vdmabuf-compositor:
 //   vdmabuf-compositor [--device PATH] [--output WxH[@Hz]]... [--xwayland]
-//                      [--max-fps N] [-s CMD | -- CMD ARGS...]
+//                      [--max-fps N] [--render culled|wlroots] [-s CMD | -- CMD ARGS...]
 // Pure logic (no wlroots), unit-tested in tests/unit/compositor.
 #pragma once
 
@@ -22,6 +22,7 @@ struct Options {
     std::vector<OutputMode> outputs; // empty after parsing never: one default output
     bool xwayland = false;
     uint32_t max_fps = 0;                  // 0: only the output refresh limits the rate
+    bool render_wlroots = false;           // --render wlroots: wlr_scene_output_commit
     std::string shell_command;             // -s CMD (run by /bin/sh -c)
     std::vector<std::string> command_argv; // -- CMD ARGS...
     bool help = false;

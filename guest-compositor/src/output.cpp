@@ -8,6 +8,7 @@
 #include <vdmabuf/shared/time.hpp>
 
 #include <algorithm>
+#include <cinttypes>
 
 namespace vdmabuf::compositor {
 
@@ -92,6 +93,11 @@ std::unique_ptr<Output> Output::create(Server& server, wlr_output* wlr, uint32_t
     self->mode_.connect(&wlr->events.mode, [self](wlr_output*) { self->handle_mode(); });
     self->destroy_.connect(&wlr->events.destroy, [self](wlr_output*) {
         VDM_INFO("output %u (%s) destroyed", self->index_, self->wlr_->name);
+        const RenderStats& r = self->render_stats_;
+        VDM_INFO("output %u render: %" PRIu64 " frames culled (%.1f Mpx drawn, %.1f Mpx not "
+                 "drawn under opaque nodes), %" PRIu64 " frames by wlr_scene_output_commit",
+                 self->index_, r.frames_culled, double(r.drawn_pixels) / 1e6,
+                 double(r.culled_pixels) / 1e6, r.frames_wlroots);
         self->announce(false);
         self->server_.remove_output(self); // last statement: deletes self
     });
@@ -202,7 +208,9 @@ bool Output::render(uint64_t now) {
     wlr_->frame_pending = false;
     rendering_ = true;
     committed_ = false;
-    const bool ok = wlr_scene_output_commit(scene_output_);
+    const bool ok = commit_scene_output(
+        scene_output_, server_.options_.render_wlroots ? RenderPath::wlroots : RenderPath::culled,
+        render_stats_);
     rendering_ = false;
     if (!committed_)
         wlr_->frame_pending = was_pending;

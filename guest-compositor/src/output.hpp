@@ -19,6 +19,7 @@
 #pragma once
 
 #include "options.hpp"
+#include "scene_render.hpp"
 #include "wlr/handles.hpp"
 #include "wlr/listener.hpp"
 
@@ -96,6 +97,7 @@ private:
     bool busy_ = false;       // every buffer is held by the host
     uint64_t last_commit_ns_ = 0;
     OutputStats stats_;
+    RenderStats render_stats_;
 
     Listener<void> frame_;
     Listener<wlr_output> needs_frame_;

@@ -98,12 +98,17 @@ Server::~Server() {
     seat_.reset();
     // Outputs go with the backend; their swapchains drop buffers (unexported once
     // released). Then nothing renders any more and in-flight frames can be let go.
+    new_output_.disconnect(); // its signal is inside the backend
     backend_.reset();
     outputs_.clear();
     exporter_.unlock_all();
     // Ending the session retires every buffer on the host (§9); the pages kept
     // for pending UNEXPORTs are then free, and go with the exporter.
     link_.close();
+    // The layout before the scene: wlroots 0.15's scene-to-layout link reads the
+    // scene when the layout goes, and is not unlinked when the scene goes.
+    layout_change_.disconnect();
+    layout_.reset();
     if (scene_)
         wlr_scene_node_destroy(&scene_->node);
 }

@@ -5,12 +5,18 @@
 //
 //   vdmabuf-pattern-client [--size WxH] [--mode still|full|square]
 //                          [--square X,Y] [--fps N] [--frames N]
+//                          [--translucent ROWS] [--scale N] [--stamp-time NS]
 //
 // still: one frame, then nothing until closed. full: every frame redraws and
 // damages the whole surface. square: only the 64x64 square changes and only
 // it is damaged. --fps paces commits with a timer (default 60); --fps 0 paces
 // them with wl_surface.frame callbacks instead. --frames N exits (status 0)
 // after N commits. Exits 1 if the compositor goes away or lacks a global.
+// For the render tests: --translucent ROWS makes the buffers ARGB8888 with the
+// bottom ROWS rows at alpha 0x80 (premultiplied) and the rows above them the
+// surface's opaque region; --scale N sets the buffer scale (the size must
+// divide by N); --stamp-time NS writes NS instead of the clock into the stamp,
+// so that two runs draw the same pixels.
 #define VDM_LOG_SCOPE "pattern-client"
 
 #include <cerrno>
@@ -19,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <poll.h>
 #include <string>
 #include <sys/timerfd.h>
@@ -43,6 +50,9 @@ struct Options {
     pattern::Layout layout{pattern::Mode::still, 256, 256, 32, 32};
     uint32_t fps = 60;
     uint64_t frames = 0; // 0: run until closed
+    uint32_t translucent_rows = 0;
+    uint32_t scale = 1;
+    std::optional<uint64_t> stamp_time_ns;
 };
 
 class PatternClient final : private WindowEvents {
@@ -63,6 +73,8 @@ private:
     // Draws and commits the next frame if a buffer is free.
     void next_frame();
     [[nodiscard]] ShmBuffer* free_buffer();
+    // --translucent: the bottom rows at alpha 0x80, premultiplied.
+    void make_translucent(ShmBuffer& b) const;
 
     ClientWindow window_; // first: outlives the buffers and callbacks below
     Options opts_;
@@ -98,6 +110,17 @@ bool PatternClient::connect() {
         return false;
     display_ = window_.display();
     surface_ = window_.surface();
+    // Applied with the first buffer's commit.
+    if (opts_.scale > 1)
+        wl_surface_set_buffer_scale(surface_, int32_t(opts_.scale));
+    if (opts_.translucent_rows > 0) {
+        const pattern::Layout& l = opts_.layout;
+        wl_region* opaque = wl_compositor_create_region(window_.compositor());
+        wl_region_add(opaque, 0, 0, int32_t(l.width / opts_.scale),
+                      int32_t((l.height - opts_.translucent_rows) / opts_.scale));
+        wl_surface_set_opaque_region(surface_, opaque);
+        wl_region_destroy(opaque);
+    }
 
     if (opts_.fps > 0 && opts_.layout.mode != pattern::Mode::still) {
         timer_ = UniqueFd{timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)};
@@ -120,7 +143,9 @@ ShmBuffer* PatternClient::free_buffer() {
             return b.get();
     if (buffers_.size() >= kMaxBuffers)
         return nullptr;
-    auto b = ShmBuffer::create(window_.shm(), opts_.layout.width, opts_.layout.height);
+    auto b = ShmBuffer::create(window_.shm(), opts_.layout.width, opts_.layout.height,
+                               opts_.translucent_rows ? WL_SHM_FORMAT_ARGB8888
+                                                      : WL_SHM_FORMAT_XRGB8888);
     if (!b)
         return nullptr;
     buffers_.push_back(std::move(b));
@@ -156,10 +181,23 @@ void PatternClient::next_frame() {
         frame_cb_ = wl_surface_frame(surface_);
         wl_callback_add_listener(frame_cb_, &kFrameListener, this);
     }
-    pattern::write_stamp(l, frame_, now_ns(), b->pixels(), b->stride());
+    pattern::write_stamp(l, frame_, opts_.stamp_time_ns.value_or(now_ns()), b->pixels(),
+                         b->stride());
+    if (opts_.translucent_rows)
+        make_translucent(*b);
     wl_surface_commit(surface_);
     b->busy = true;
     ++frame_;
+}
+
+void PatternClient::make_translucent(ShmBuffer& b) const {
+    const pattern::Layout& l = opts_.layout;
+    for (uint32_t y = l.height - opts_.translucent_rows; y < l.height; ++y) {
+        auto* row = reinterpret_cast<uint32_t*>(b.pixels() + size_t(y) * b.stride());
+        for (uint32_t x = 0; x < l.width; ++x)
+            if (row[x] >> 24 == 0xff) // drawn this frame (not halved yet)
+                row[x] = 0x80000000u | ((row[x] >> 1) & 0x007f7f7fu);
+    }
 }
 
 int PatternClient::run() {
@@ -211,7 +249,9 @@ PatternClient::~PatternClient() {
 [[noreturn]] void usage(int status) {
     std::fprintf(status ? stderr : stdout,
                  "usage: vdmabuf-pattern-client [--size WxH] [--mode still|full|square]\n"
-                 "                              [--square X,Y] [--fps N] [--frames N]\n");
+                 "                              [--square X,Y] [--fps N] [--frames N]\n"
+                 "                              [--translucent ROWS] [--scale N] "
+                 "[--stamp-time NS]\n");
     std::exit(status);
 }
 
@@ -250,6 +290,20 @@ Options parse(int argc, char** argv) {
             o.layout.mode = m == "full"     ? pattern::Mode::full
                             : m == "square" ? pattern::Mode::square
                                             : pattern::Mode::still;
+        } else if (arg == "--translucent" || arg == "--scale" || arg == "--stamp-time") {
+            char* end = nullptr;
+            errno = 0;
+            const unsigned long long n = std::strtoull(value, &end, 10);
+            ok = errno == 0 && end != value && *end == '\0';
+            if (arg == "--translucent") {
+                ok = ok && n <= 0xffffff;
+                o.translucent_rows = uint32_t(n);
+            } else if (arg == "--scale") {
+                ok = ok && n >= 1 && n <= 8;
+                o.scale = uint32_t(n);
+            } else {
+                o.stamp_time_ns = n;
+            }
         } else if (arg == "--fps" || arg == "--frames") {
             char* end = nullptr;
             const unsigned long long n = std::strtoull(value, &end, 10);
@@ -269,6 +323,12 @@ Options parse(int argc, char** argv) {
     if (!o.layout.valid()) {
         std::fprintf(stderr, "vdmabuf-pattern-client: the square must lie inside the surface "
                              "(at y >= 1), and the surface be at least 8x2\n");
+        usage(2);
+    }
+    if (o.layout.width % o.scale || o.layout.height % o.scale ||
+        o.translucent_rows >= o.layout.height || o.translucent_rows % o.scale) {
+        std::fprintf(stderr, "vdmabuf-pattern-client: the size and --translucent must divide by "
+                             "--scale, and --translucent leave rows opaque\n");
         usage(2);
     }
     return o;

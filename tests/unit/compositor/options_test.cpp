@@ -23,6 +23,20 @@ TEST(Options, DefaultsToOne1080pOutput) {
     EXPECT_EQ(o->outputs[0].refresh_mhz, 60000);
     EXPECT_TRUE(o->device.empty());
     EXPECT_EQ(o->max_fps, 0u);
+    EXPECT_FALSE(o->render_wlroots);
+}
+
+TEST(Options, RenderPath) {
+    std::string error;
+    auto o = parse({"--render", "wlroots"}, error);
+    ASSERT_TRUE(o) << error;
+    EXPECT_TRUE(o->render_wlroots);
+    o = parse({"--render", "culled"}, error);
+    ASSERT_TRUE(o) << error;
+    EXPECT_FALSE(o->render_wlroots);
+    EXPECT_FALSE(parse({"--render", "gles2"}, error));
+    EXPECT_NE(error.find("--render gles2"), std::string::npos) << error;
+    EXPECT_FALSE(parse({"--render"}, error));
 }
 
 TEST(Options, FullCommandLine) {
