@@ -352,6 +352,10 @@ void RawGuest::kick(uint32_t q) {
     (void)!::write(kick_[q].get(), &one, sizeof one);
 }
 
+bool RawGuest::kick_wanted(uint32_t q) const {
+    return (ring::load_acquire(used(q) + kUsedFlagsOffset) & kUsedFNoNotify) == 0;
+}
+
 uint16_t RawGuest::used_idx(uint32_t q) const {
     return ring::load_acquire(used(q) + kUsedIdxOffset);
 }

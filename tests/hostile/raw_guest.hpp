@@ -140,6 +140,8 @@ public:
     void set_avail_idx(uint32_t q, uint16_t idx);
     [[nodiscard]] uint16_t avail_idx(uint32_t q) const { return avail_idx_[q]; }
     void kick(uint32_t q);
+    // The device asks for kicks (used->flags without NO_NOTIFY; no EVENT_IDX here).
+    [[nodiscard]] bool kick_wanted(uint32_t q) const;
     [[nodiscard]] int kick_fd(uint32_t q) const { return kick_[q].get(); }
     [[nodiscard]] uint16_t used_idx(uint32_t q) const;
     [[nodiscard]] virtio::VringUsedElem used_elem(uint32_t q, uint16_t i) const;

@@ -104,6 +104,7 @@ struct GuestCounters {
     uint64_t events_dropped = 0; // eventq FIFO full (a driver that never posts buffers)
     uint64_t kicks = 0;          // kick-fd wakeups (a kick storm shows here)
     uint64_t empty_kicks = 0;    // ctrlq kick wakeups that found no chain
+    uint64_t ctrlq_yields = 0;   // ctrlq turns cut at the queue size, continued next loop turn
     // Interactive session (§6.5-§6.7, §8.3-§8.6).
     uint64_t outputs = 0;          // OUTPUT requests accepted
     uint64_t cursor_images = 0;    // CURSOR_SET accepted
@@ -131,6 +132,7 @@ struct GuestCounters {
         events_dropped += c.events_dropped;
         kicks += c.kicks;
         empty_kicks += c.empty_kicks;
+        ctrlq_yields += c.ctrlq_yields;
         outputs += c.outputs;
         cursor_images += c.cursor_images;
         cursor_moves += c.cursor_moves;

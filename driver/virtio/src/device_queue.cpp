@@ -111,6 +111,10 @@ bool DeviceQueue::bad(const char* why, uint16_t head) {
     return false;
 }
 
+bool DeviceQueue::has_available() const {
+    return ready() && ring::load_acquire(avail_ + kAvailIdxOffset) != last_avail_;
+}
+
 PopResult DeviceQueue::pop(Chain& out) {
     if (broken_)
         return PopResult::broken_queue;

@@ -82,9 +82,20 @@ bool GuestSession::process_ctrlq() {
     Vring& vr = vrings_[VDMABUF_VQ_CTRL];
     if (closed_ || !vr.watching)
         return true;
+    if (ctrl_resume_timer_ != 0)
+        return true; // a kick while a turn is already scheduled: the timer takes it
     in_ctrl_ = true;
     bool pushed = false;
+    // At most one ring's worth of chains per loop turn (§3.2): a guest that
+    // refills its ring as fast as it is drained would otherwise hold the
+    // single-threaded loop here and starve every other guest and consumer.
+    uint32_t budget = vr.queue.num();
+    bool more = false;
     for (;;) {
+        if (budget == 0 && vr.queue.has_available()) {
+            more = true;
+            break;
+        }
         const virtio::PopResult r = vr.queue.pop(ctrl_chain_);
         if (r == virtio::PopResult::empty) {
             if (vr.queue.enable_notifications())
@@ -97,6 +108,8 @@ bool GuestSession::process_ctrlq() {
             break;
         }
         pushed = true;
+        if (budget > 0)
+            --budget;
         if (r == virtio::PopResult::bad_chain) {
             vr.queue.push(ctrl_chain_.head(), 0);
             ++counters_.bad_chains;
@@ -108,7 +121,20 @@ bool GuestSession::process_ctrlq() {
     if (pushed)
         notify(VDMABUF_VQ_CTRL);
     flush_events(); // RELEASE/REFRESH queued by the hub meanwhile
+    if (more && !closed_ && vr.watching)
+        resume_ctrlq_next_turn();
     return pushed;
+}
+
+void GuestSession::resume_ctrlq_next_turn() {
+    // Chains are left on the ring, and notifications may be suppressed (no kick
+    // will come for them): a 0 ms timer runs after what is ready in this turn.
+    ++counters_.ctrlq_yields;
+    vrings_[VDMABUF_VQ_CTRL].queue.disable_notifications();
+    ctrl_resume_timer_ = loop_.add_timer_ms(0, [this] {
+        ctrl_resume_timer_ = 0;
+        (void)process_ctrlq();
+    });
 }
 
 void GuestSession::handle_ctrl_chain(virtio::Chain& chain) {

@@ -131,6 +131,8 @@ private:
     // ctrl_handler.cpp
     // False when the ctrlq held no chain at all.
     bool process_ctrlq();
+    // The ctrlq turn stopped at its budget: continue in the next loop turn.
+    void resume_ctrlq_next_turn();
     void handle_ctrl_chain(virtio::Chain& chain);
     ValidationResult do_hello(size_t len, vdmabuf_resp_hello& resp);
     ValidationResult do_export(size_t len);
@@ -179,6 +181,7 @@ private:
     EventFifo host_events_; // INPUT, KEYMAP, MODE, HOTPLUG from consumers
     bool host_frame_boundary_ = true; // the last host event delivered ended a pointer frame
     bool in_ctrl_ = false; // processing ctrlq: release() only queues
+    uint64_t ctrl_resume_timer_ = 0; // resume_ctrlq_next_turn()'s timer, 0 if none
     GuestCounters counters_;
     uint64_t ignored_releases_ = 0;
 

@@ -178,6 +178,10 @@ bool GuestSession::get_vring_base(bool& replied) {
 
 void GuestSession::stop_vring(uint32_t index) {
     Vring& vr = vrings_[index];
+    if (index == VDMABUF_VQ_CTRL && ctrl_resume_timer_ != 0) {
+        loop_.cancel_timer(ctrl_resume_timer_);
+        ctrl_resume_timer_ = 0;
+    }
     if (vr.watching)
         loop_.remove(vr.kick.get());
     vr.watching = false;

@@ -104,9 +104,10 @@ void guest_counters_json(std::string& o, const GuestCounters& c) {
         append(o, "%s\"%s\":%" PRIu64, e ? "," : "", kDeviceErrorNames[e], c.errors[e]);
     append(o, "},\"bad_chains\":%" PRIu64 ",\"broken_queues\":%" PRIu64
               ",\"bad_vhost_messages\":%" PRIu64 ",\"events_pending_max\":%" PRIu64
-              ",\"events_dropped\":%" PRIu64 ",\"kicks\":%" PRIu64 ",\"empty_kicks\":%" PRIu64,
+              ",\"events_dropped\":%" PRIu64 ",\"kicks\":%" PRIu64 ",\"empty_kicks\":%" PRIu64
+              ",\"ctrlq_yields\":%" PRIu64,
            c.bad_chains, c.broken_queues, c.bad_vhost_messages, c.events_pending_max,
-           c.events_dropped, c.kicks, c.empty_kicks);
+           c.events_dropped, c.kicks, c.empty_kicks, c.ctrlq_yields);
     append(o, ",\"outputs\":%" PRIu64 ",\"cursor_images\":%" PRIu64 ",\"cursor_moves\":%" PRIu64
               ",\"host_events\":%" PRIu64 ",\"host_events_delivered\":%" PRIu64
               ",\"motion_coalesced\":%" PRIu64 ",\"host_events_overflow\":%" PRIu64 "}",
@@ -233,10 +234,10 @@ std::string stats_json(const StatsSnapshot& s) {
     append(o, "},\"retired\":%" PRIu64, t.retired);
     append(o, ",\"bad_chains\":%" PRIu64 ",\"broken_queues\":%" PRIu64
               ",\"bad_vhost_messages\":%" PRIu64 ",\"events_dropped\":%" PRIu64
-              ",\"kicks\":%" PRIu64 ",\"empty_kicks\":%" PRIu64 ",\"timeouts\":%" PRIu64
-              ",\"coalesced\":%" PRIu64,
+              ",\"kicks\":%" PRIu64 ",\"empty_kicks\":%" PRIu64 ",\"ctrlq_yields\":%" PRIu64
+              ",\"timeouts\":%" PRIu64 ",\"coalesced\":%" PRIu64,
            t.bad_chains, t.broken_queues, t.bad_vhost_messages, t.events_dropped, t.kicks,
-           t.empty_kicks, d.timeouts, d.coalesced);
+           t.empty_kicks, t.ctrlq_yields, d.timeouts, d.coalesced);
     o += ",\"consumer_errors\":{";
     for (int e = 1; e < kConsumerErrorSlots; ++e)
         append(o, "%s\"%s\":%" PRIu64, e > 1 ? "," : "", kConsumerErrorNames[e], d.consumer_errors[e]);

@@ -46,7 +46,11 @@ public:
         cursor_images.push_back(c);
         cursor_pixels.assign(c.pixels, c.pixels + size_t{c.width} * c.height * 4);
     }
-    void cursor_moved(GuestSession&, const CursorPosition& p) override { cursor_moves.push_back(p); }
+    void cursor_moved(GuestSession& g, const CursorPosition& p) override {
+        cursor_moves.push_back(p);
+        if (on_cursor_moved)
+            on_cursor_moved(g);
+    }
 
     std::vector<std::string> log;
     std::vector<Buffer> buffers;
@@ -56,6 +60,7 @@ public:
     std::vector<CursorPosition> cursor_moves;
     std::vector<Presentation> presentations;
     std::function<void(GuestSession&, const Presentation&)> on_presented;
+    std::function<void(GuestSession&)> on_cursor_moved;
 };
 
 class GuestSessionTest : public ::testing::Test {
@@ -543,6 +548,57 @@ TEST_F(GuestSessionTest, BrokenQueueIsCountedOnceAndStopsProcessing) {
     auto ev = fe_->next_event();
     ASSERT_TRUE(ev);
     EXPECT_EQ(ev->size(), sizeof(vdmabuf_evt_refresh));
+}
+
+TEST_F(GuestSessionTest, CtrlqTurnTakesAtMostTheQueueSize) {
+    // A driver that posts its next CURSOR_MOVE while the device is still in the
+    // ctrlq (from the hub's cursor_moved() callback): the ring never runs dry.
+    // One loop turn takes at most the queue size of chains (device spec §3.2);
+    // the rest follows in later turns without a kick.
+    ASSERT_NO_FATAL_FAILURE(fe_->handshake(true, vu::bit(VDMABUF_F_CURSOR)));
+    auto h = hello();
+    ASSERT_EQ(h.hdr.type, VDMABUF_RESP_OK_HELLO);
+    constexpr uint32_t kQueue = VhostFrontend::kQueueSize;
+    constexpr uint64_t kMoves = 10 * kQueue + 1;
+    vdmabuf_cmd_cursor_move m{};
+    m.hdr = {VDMABUF_CMD_CURSOR_MOVE, 0, 1};
+    m.visible = 1;
+    const uint64_t req_gpa = fe_->alloc(sizeof m), resp_gpa = fe_->alloc(64);
+    std::memcpy(fe_->host(req_gpa), &m, sizeof m);
+    const virtio::Segment segs[] = {{req_gpa, sizeof m, false}, {resp_gpa, 64, true}};
+    virtio::DriverQueue& ctrl = fe_->queue(VDMABUF_VQ_CTRL);
+    uint64_t posted = 0, answered_ok = 0;
+    // Reaps what was answered (its response is still in the one response slot).
+    auto reap = [&] {
+        uint32_t token = 0, used = 0;
+        while (ctrl.get_used(token, used)) {
+            vdmabuf_resp r{};
+            std::memcpy(&r, fe_->host(resp_gpa), sizeof r);
+            answered_ok += used == sizeof r && r.hdr.type == VDMABUF_RESP_OK;
+        }
+    };
+    hub_.on_cursor_moved = [&](GuestSession&) {
+        reap();
+        if (posted < kMoves) {
+            EXPECT_TRUE(fe_->post(VDMABUF_VQ_CTRL, segs, uint32_t(++posted), 0));
+        }
+    };
+    ASSERT_TRUE(fe_->post(VDMABUF_VQ_CTRL, segs, uint32_t(++posted), 0)); // kicks
+    ASSERT_EQ(loop_->dispatch(0), 1); // the kick
+    EXPECT_EQ(hub_.cursor_moves.size(), kQueue) << "one turn took more than the queue size";
+    EXPECT_EQ(session_->counters().ctrlq_yields, 1u);
+    // Later turns (the 0 ms timer) finish the rest.
+    for (int i = 0; i < 100 && hub_.cursor_moves.size() < kMoves; ++i)
+        loop_->dispatch(0);
+    reap();
+    EXPECT_EQ(hub_.cursor_moves.size(), kMoves);
+    EXPECT_EQ(answered_ok, kMoves);
+    EXPECT_EQ(session_->counters().ctrlq_yields, kMoves / kQueue);
+    // Drained: the device asks for kicks again, and a kicked chain is taken at once.
+    m.hdr.tag = 2;
+    std::memcpy(fe_->host(req_gpa), &m, sizeof m);
+    ASSERT_TRUE(fe_->post(VDMABUF_VQ_CTRL, segs, uint32_t(++posted)));
+    EXPECT_EQ(hub_.cursor_moves.size(), kMoves + 1);
 }
 
 } // namespace

@@ -119,13 +119,14 @@ public:
 
     void set_u64(vu::Request req, uint64_t v) { send(static_cast<uint32_t>(req), &v, sizeof v); }
 
-    // The QEMU start sequence: features, memory table, both rings, enable.
-    void handshake(bool event_idx = true) {
+    // The QEMU start sequence: features (plus VDMABUF_F_* device_features),
+    // memory table, both rings, enable.
+    void handshake(bool event_idx = true, uint64_t device_features = 0) {
         auto features = get_u64(vu::Request::get_features);
         ASSERT_TRUE(features);
         uint64_t want = vu::bit(vu::feature::kVersion1) | vu::bit(vu::feature::kProtocolFeatures) |
                         vu::bit(vu::feature::kIndirectDesc) |
-                        (event_idx ? vu::bit(vu::feature::kEventIdx) : 0);
+                        (event_idx ? vu::bit(vu::feature::kEventIdx) : 0) | device_features;
         ASSERT_EQ(*features & want, want);
         set_u64(vu::Request::set_features, want);
         auto proto = get_u64(vu::Request::get_protocol_features);
@@ -175,8 +176,10 @@ public:
                           {&fd, 1});
     }
 
-    // Publishes a chain and kicks when the device asked for it.
-    bool post(uint32_t q, std::span<const virtio::Segment> segs, uint32_t token) {
+    // Publishes a chain, kicks when the device asked for it, then runs `pump_rounds`
+    // loop turns (0: none, e.g. from inside a device callback).
+    bool post(uint32_t q, std::span<const virtio::Segment> segs, uint32_t token,
+              int pump_rounds = 8) {
         Ring& r = rings_[q];
         if (!r.q.add(segs, token))
             return false;
@@ -186,7 +189,7 @@ public:
             if (::write(r.kick.get(), &one, sizeof one) != sizeof one)
                 return false;
         }
-        pump();
+        pump(pump_rounds);
         return true;
     }
 

@@ -60,6 +60,9 @@ public:
     [[nodiscard]] bool event_idx() const { return event_idx_; }
 
     [[nodiscard]] PopResult pop(Chain& out);
+    // The driver has published chains that pop() has not taken yet (a hint for
+    // scheduling; pop() still validates). False while not ready.
+    [[nodiscard]] bool has_available() const;
 
     // Writes the used element, release-fences, publishes used->idx.
     void push(const Chain& chain);
