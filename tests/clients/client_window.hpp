@@ -44,6 +44,8 @@ public:
     [[nodiscard]] wl_seat* seat() const { return seat_; }
     [[nodiscard]] wl_surface* surface() const { return surface_; }
     [[nodiscard]] xdg_toplevel* toplevel() const { return toplevel_; }
+    [[nodiscard]] xdg_wm_base* wm_base() const { return wm_base_; }
+    [[nodiscard]] xdg_surface* xdg() const { return xdg_surface_; }
 
     // Listener entry points (the listener tables in the .cpp name them).
     static void registry_global(void* data, wl_registry* registry, uint32_t name,

@@ -6,6 +6,7 @@
 //   vdmabuf-pattern-client [--size WxH] [--mode still|full|square]
 //                          [--square X,Y] [--fps N] [--frames N]
 //                          [--translucent ROWS] [--scale N] [--stamp-time NS]
+//                          [--popup WxH+X+Y]
 //
 // still: one frame, then nothing until closed. full: every frame redraws and
 // damages the whole surface. square: only the 64x64 square changes and only
@@ -16,7 +17,8 @@
 // bottom ROWS rows at alpha 0x80 (premultiplied) and the rows above them the
 // surface's opaque region; --scale N sets the buffer scale (the size must
 // divide by N); --stamp-time NS writes NS instead of the clock into the stamp,
-// so that two runs draw the same pixels.
+// so that two runs draw the same pixels; --popup opens an xdg_popup (popup.hpp)
+// once the first frame is committed.
 #define VDM_LOG_SCOPE "pattern-client"
 
 #include <cerrno>
@@ -34,6 +36,7 @@
 #include <wayland-client.h>
 
 #include "client_window.hpp"
+#include "popup.hpp"
 #include "pattern.hpp"
 #include "shm_buffer.hpp"
 
@@ -53,6 +56,8 @@ struct Options {
     uint32_t translucent_rows = 0;
     uint32_t scale = 1;
     std::optional<uint64_t> stamp_time_ns;
+    uint32_t popup_width = 0, popup_height = 0; // 0: no popup
+    int32_t popup_x = 0, popup_y = 0;
 };
 
 class PatternClient final : private WindowEvents {
@@ -78,6 +83,7 @@ private:
 
     ClientWindow window_; // first: outlives the buffers and callbacks below
     Options opts_;
+    std::unique_ptr<Popup> popup_;
     wl_display* display_ = nullptr;
     wl_surface* surface_ = nullptr;
     wl_callback* frame_cb_ = nullptr;
@@ -188,6 +194,12 @@ void PatternClient::next_frame() {
     wl_surface_commit(surface_);
     b->busy = true;
     ++frame_;
+    if (frame_ == 1 && opts_.popup_width) {
+        popup_ = Popup::create(window_, opts_.popup_x, opts_.popup_y, opts_.popup_width,
+                               opts_.popup_height);
+        if (!popup_)
+            running_ = false;
+    }
 }
 
 void PatternClient::make_translucent(ShmBuffer& b) const {
@@ -251,7 +263,8 @@ PatternClient::~PatternClient() {
                  "usage: vdmabuf-pattern-client [--size WxH] [--mode still|full|square]\n"
                  "                              [--square X,Y] [--fps N] [--frames N]\n"
                  "                              [--translucent ROWS] [--scale N] "
-                 "[--stamp-time NS]\n");
+                 "[--stamp-time NS]\n"
+                 "                              [--popup WxH+X+Y]\n");
     std::exit(status);
 }
 
@@ -290,6 +303,15 @@ Options parse(int argc, char** argv) {
             o.layout.mode = m == "full"     ? pattern::Mode::full
                             : m == "square" ? pattern::Mode::square
                                             : pattern::Mode::still;
+        } else if (arg == "--popup") {
+            unsigned w = 0, h = 0;
+            int x = 0, y = 0, used = 0;
+            ok = std::sscanf(value, "%ux%u+%d+%d%n", &w, &h, &x, &y, &used) == 4 &&
+                 value[used] == '\0' && w >= 1 && h >= 2 && w <= 4096 && h <= 4096;
+            o.popup_width = w;
+            o.popup_height = h;
+            o.popup_x = x;
+            o.popup_y = y;
         } else if (arg == "--translucent" || arg == "--scale" || arg == "--stamp-time") {
             char* end = nullptr;
             errno = 0;

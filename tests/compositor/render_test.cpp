@@ -54,13 +54,13 @@ size_t locators(const FrameView& v) {
 }
 
 // Starts a compositor with `--render path` and each client in turn, the next
-// once the previous one's window is on screen (one more locator; without
-// `count_locators`, a window's worth of pixels that are not the desktop) so
-// that the stacking and focus are the same in every run; waits for a still
-// scene and returns its frame and the compositor's render counters.
+// once the previous one is on screen (`locators[i]` locators in the frame; 0:
+// a window's worth of pixels that are not the desktop) so that the stacking
+// and focus are the same in every run; waits for a still scene and returns its
+// frame and the compositor's render counters.
 std::optional<Capture> capture(const std::string& path,
                                const std::vector<std::vector<std::string>>& clients,
-                               bool count_locators, std::string& error) {
+                               const std::vector<size_t>& locators_shown, std::string& error) {
     CompositorOptions opts;
     opts.outputs = {"640x480"};
     opts.extra_args = {"--render", path};
@@ -92,7 +92,8 @@ std::optional<Capture> capture(const std::string& path,
                     const FrameView v = viewer.frame(viewer.held.back());
                     if (!v.pixels)
                         return false;
-                    return count_locators ? locators(v) >= i + 1 : window_pixels(v) > 10000;
+                    return locators_shown[i] ? locators(v) >= locators_shown[i]
+                                             : window_pixels(v) > 10000;
                 },
                 30000);
             if (!shown) {
@@ -178,9 +179,9 @@ std::vector<std::string> client(std::vector<std::string> args) {
 TEST(Render, OutputSizedWindowCulledEqualsWlroots) {
     const std::vector<std::vector<std::string>> scene = {client({"--size", "640x480"})};
     std::string error;
-    const auto ref = capture("wlroots", scene, true, error);
+    const auto ref = capture("wlroots", scene, {1}, error);
     ASSERT_TRUE(ref) << error;
-    const auto got = capture("culled", scene, true, error);
+    const auto got = capture("culled", scene, {1}, error);
     ASSERT_TRUE(got) << error;
     EXPECT_EQ(ref->frames_culled, 0u);
     EXPECT_GT(got->frames_culled, 0u);
@@ -195,14 +196,30 @@ TEST(Render, OverlappingTranslucentWindowCulledEqualsWlroots) {
     const std::vector<std::vector<std::string>> scene = {
         client({"--size", "320x240"}), client({"--size", "300x200", "--translucent", "40"})};
     std::string error;
-    const auto ref = capture("wlroots", scene, true, error);
+    const auto ref = capture("wlroots", scene, {1, 2}, error);
     ASSERT_TRUE(ref) << error;
-    const auto got = capture("culled", scene, true, error);
+    const auto got = capture("culled", scene, {1, 2}, error);
     ASSERT_TRUE(got) << error;
     EXPECT_GT(got->frames_culled, 0u);
     EXPECT_EQ(got->frames_wlroots, 0u);
     EXPECT_GT(window_pixels(*got), size_t(320 * 240));
     expect_same(*ref, *got, "overlap-translucent");
+}
+
+// A popup (an ARGB xdg_popup, its bottom half translucent) over an
+// output-sized window: the popup is drawn over the window, the window only
+// where the popup's opaque half does not cover it, the background nowhere.
+TEST(Render, PopupOverOutputSizedWindowCulledEqualsWlroots) {
+    const std::vector<std::vector<std::string>> scene = {
+        client({"--size", "640x480", "--popup", "200x120+100+60"})};
+    std::string error;
+    const auto ref = capture("wlroots", scene, {2}, error);
+    ASSERT_TRUE(ref) << error;
+    const auto got = capture("culled", scene, {2}, error);
+    ASSERT_TRUE(got) << error;
+    EXPECT_GT(got->frames_culled, 0u);
+    EXPECT_EQ(got->frames_wlroots, 0u);
+    expect_same(*ref, *got, "popup");
 }
 
 // A surface with buffer scale 2 is not blitted: every frame of that scene
@@ -211,9 +228,9 @@ TEST(Render, ScaledSurfaceFallsBackToWlroots) {
     const std::vector<std::vector<std::string>> scene = {
         client({"--size", "320x240", "--scale", "2"})};
     std::string error;
-    const auto ref = capture("wlroots", scene, false, error);
+    const auto ref = capture("wlroots", scene, {0}, error);
     ASSERT_TRUE(ref) << error;
-    const auto got = capture("culled", scene, false, error);
+    const auto got = capture("culled", scene, {0}, error);
     ASSERT_TRUE(got) << error;
     EXPECT_GT(window_pixels(*got), size_t(100 * 100)) << "the window is not on screen";
     EXPECT_GT(got->frames_wlroots, 0u);
