@@ -3,6 +3,7 @@
 // and the window on weston's screen shows the guest frame (weston-screenshooter,
 // which needs weston --debug). Skipped without weston.
 #include "viewer_fixture.hpp"
+#include "weston.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,43 +17,7 @@
 namespace vdmabuf::viewer_test {
 namespace {
 
-const char* const kWeston = "/usr/bin/weston";
 const char* const kScreenshooter = "/usr/bin/weston-screenshooter";
-
-// weston on its own socket in a private XDG_RUNTIME_DIR (libwayland wants 0700).
-class Weston {
-public:
-    bool start() {
-        char tmpl[] = "/tmp/vdmabuf-weston-XXXXXX";
-        if (!mkdtemp(tmpl)) // mkdtemp makes it 0700
-            return false;
-        dir_ = tmpl;
-        socket_ = "vdmabuf-test-" + std::to_string(getpid());
-        setenv("XDG_RUNTIME_DIR", dir_.c_str(), 1);
-        proc_ = ChildProcess::spawn({kWeston, "--backend=headless-backend.so", "--use-pixman",
-                                     "--socket=" + socket_, "--no-config", "--width", "800",
-                                     "--height", "600", "--debug", "--idle-time=0"});
-        for (int i = 0; i < 200 && proc_; ++i) { // 10 s
-            if (access((dir_ + "/" + socket_).c_str(), F_OK) == 0)
-                return true;
-            if (proc_.exited())
-                return false;
-            usleep(50000);
-        }
-        return false;
-    }
-    ~Weston() {
-        proc_.stop(SIGTERM, 3000);
-        if (!dir_.empty())
-            (void)std::system(("rm -rf '" + dir_ + "'").c_str());
-    }
-    const std::string& socket() const { return socket_; }
-    const std::string& dir() const { return dir_; }
-
-private:
-    ChildProcess proc_;
-    std::string dir_, socket_;
-};
 
 // weston-screenshooter writes wayland-screenshot-<date>.png into its cwd.
 std::optional<Image> screenshot(const std::string& dir) {
@@ -96,10 +61,14 @@ bool screen_shows(const Image& screen, const harness::ExportedBuffer& b, uint32_
 }
 
 TEST(ViewerWayland, WindowShowsFrameAndReleasesFlow) {
-    if (access(kWeston, X_OK) != 0)
+    if (access(kWestonPath, X_OK) != 0)
         GTEST_SKIP() << "weston is not installed (scripts/install-deps)";
     Weston weston;
-    ASSERT_TRUE(weston.start()) << "weston did not create its socket within 10 s";
+    ASSERT_TRUE(weston.start({"--backend=headless-backend.so", "--use-pixman", "--width", "800",
+                              "--height", "600", "--debug"}))
+        << "weston did not create its socket within 10 s";
+    // The viewer and weston-screenshooter find weston through these.
+    setenv("XDG_RUNTIME_DIR", weston.dir().c_str(), 1);
     setenv("WAYLAND_DISPLAY", weston.socket().c_str(), 1);
     unsetenv("DISPLAY");
     ViewerRun run;

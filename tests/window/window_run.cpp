@@ -34,6 +34,11 @@ std::string WindowRun::start(const std::string& name, const RunOptions& opts) {
     input_.emplace(x_.dpy());
     if (!input_->available())
         skip("the X server has no XTEST extension");
+    presenter_ = opts.presenter;
+    if (presenter_ == Presenter::wayland) {
+        if (std::string e = start_weston(opts.kiosk); !e.empty())
+            return e;
+    }
 
     compositor_test::CompositorOptions copts;
     copts.outputs = {std::to_string(kGuestWidth) + "x" + std::to_string(kGuestHeight)};
@@ -62,27 +67,49 @@ std::string WindowRun::start(const std::string& name, const RunOptions& opts) {
         opts.before_viewer(x_.dpy());
     viewer_log_ = scene_->fixture().runtime_dir() + "/" + name + ".viewer.log";
     UniqueFd log(open(viewer_log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    argv = {"/usr/bin/env", "DISPLAY=" + x_.name(), screenshot::viewer_path(), "--connect",
-            scene_->fixture().daemon().consumer_socket(), "--presenter", "x11",
-            "--no-reconnect"};
+    if (presenter_ == Presenter::x11)
+        argv = {"/usr/bin/env", "DISPLAY=" + x_.name(), screenshot::viewer_path(),
+                "--presenter", "x11"};
+    else
+        argv = {"/usr/bin/env", "-u", "DISPLAY", "XDG_RUNTIME_DIR=" + weston_.dir(),
+                "WAYLAND_DISPLAY=" + weston_.socket(), screenshot::viewer_path(),
+                "--presenter", "wayland"};
+    argv.insert(argv.end(), {"--connect", scene_->fixture().daemon().consumer_socket(),
+                             "--no-reconnect"});
     argv.insert(argv.end(), opts.viewer_args.begin(), opts.viewer_args.end());
     viewer_ = ChildProcess::spawn(argv, log.get());
     if (!viewer_ || !viewer_.wait_for_line("vdmabuf-viewer: ready", 10000))
         return "vdmabuf-viewer never printed ready";
-    // The window sizes itself to the first frame and shows it.
+    // The X11 window sizes itself to the first frame; weston's stays.
+    const std::pair<int, int> size = presenter_ == Presenter::x11
+                                         ? std::pair(int(kGuestWidth), int(kGuestHeight))
+                                         : std::pair(kWestonWidth, kWestonHeight);
     if (!pump_until([&] {
             window_ = viewer_test::viewer_window(x_.dpy());
-            return window_ && window_size() == std::pair(int(kGuestWidth), int(kGuestHeight)) &&
-                   window_pixel(kGuestWidth / 2, kGuestHeight / 2) == kClientColour;
+            return window_ && window_size() == size &&
+                   window_pixel(size.first / 2, size.second / 2) == kClientColour;
         }))
         return "the viewer's window never showed the guest frame";
     XSetInputFocus(x_.dpy(), window_, RevertToPointerRoot, CurrentTime);
     XSync(x_.dpy(), False);
     if (opts.pointer_outside)
         return "";
-    input_->move(window_, kGuestWidth / 2, kGuestHeight / 2);
+    input_->move(window_, size.first / 2, size.second / 2);
     if (!pump_until([&] { return !lines_of(*client_, "enter").empty(); }))
         return "the guest client never heard the pointer enter";
+    return "";
+}
+
+std::string WindowRun::start_weston(bool kiosk) {
+    if (access(viewer_test::kWestonPath, X_OK) != 0)
+        skip(std::string(viewer_test::kWestonPath) + " is missing (package weston)");
+    // Pixman: no GL needed; kiosk: the viewer's toplevel fills the output.
+    const std::string shell = kiosk ? "kiosk-shell.so" : "desktop-shell.so";
+    if (!weston_.start({"--backend=x11-backend.so", "--use-pixman", "--shell=" + shell,
+                        "--width", std::to_string(kWestonWidth), "--height",
+                        std::to_string(kWestonHeight)},
+                       {"DISPLAY=" + x_.name()}))
+        return "weston (x11 backend) did not start";
     return "";
 }
 
@@ -110,6 +137,8 @@ std::optional<uint32_t> WindowRun::window_pixel(int x, int y) const {
 }
 
 void WindowRun::resize(int width, int height) const {
+    if (presenter_ == Presenter::wayland)
+        return;
     XResizeWindow(x_.dpy(), window_, unsigned(width), unsigned(height));
     XSync(x_.dpy(), False);
 }

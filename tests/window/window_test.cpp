@@ -1,8 +1,10 @@
-// The window suite (suite 'window'): the viewer's X11 window driven by real X
-// input. XTest injects key, button and motion events into a private Xvfb; the
-// viewer's window forwards them through vdmabufd to the real guest
-// compositor, and vdmabuf-input-client (maximized, so its surface
-// coordinates are output pixels) reports what reached it.
+// The window suite (suite 'window'): the viewer's X11 window, and its Wayland
+// window in a weston nested in the same Xvfb, driven by real X input. XTest
+// injects key, button and motion events into a private Xvfb; the viewer's
+// window (directly, or through weston's wl_keyboard / wl_pointer) forwards
+// them through vdmabufd to the real guest compositor, and
+// vdmabuf-input-client (maximized, so its surface coordinates are output
+// pixels) reports what reached it.
 #include <gtest/gtest.h>
 // After gtest: Xlib #defines None, which gtest uses as a name.
 #include <X11/Xlib.h>
@@ -58,9 +60,9 @@ std::string dump(const LoggedClient& c, size_t from = 0) {
     return out;
 }
 
-TEST(Keys, TypedTextGivesExactKeysyms) {
+void typed_text_gives_exact_keysyms(Presenter p) {
     WindowRun run;
-    ASSERT_EQ(run.start("typing", {}), "");
+    ASSERT_EQ(run.start("typing", {.presenter = p}), "");
     ASSERT_TRUE(run.input().type("Hello, vdmabuf!\n"));
     ASSERT_TRUE(run.client().wait_for_line(run.scene(), "key Return - released", kTimeoutMs))
         << "Return never arrived";
@@ -72,6 +74,10 @@ TEST(Keys, TypedTextGivesExactKeysyms) {
     EXPECT_TRUE(run.client().has_line("key H H pressed"));
     // Xvfb's root window says "us" (_XKB_RULES_NAMES): the guest was told so.
     EXPECT_TRUE(run.viewer_logged("keymap for the guest: us"));
+}
+TEST(Keys, TypedTextGivesExactKeysyms) { typed_text_gives_exact_keysyms(Presenter::x11); }
+TEST(WaylandKeys, TypedTextGivesExactKeysyms) {
+    typed_text_gives_exact_keysyms(Presenter::wayland);
 }
 
 TEST(Keys, HostLayoutComesFromTheXServer) {
@@ -88,25 +94,32 @@ TEST(Keys, HostLayoutComesFromTheXServer) {
     EXPECT_TRUE(run.viewer_logged("keymap for the guest: de"));
 }
 
-TEST(Keys, ViewerShortcutsAreNotForwarded) {
+void viewer_shortcuts_are_not_forwarded(Presenter p) {
     WindowRun run;
-    ASSERT_EQ(run.start("shortcuts", {}), "");
+    ASSERT_EQ(run.start("shortcuts", {.presenter = p}), "");
     Display* d = run.dpy();
     ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_h}));
     ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_g}));
-    // The viewer holds the keyboard now: nobody else can grab it.
-    ASSERT_TRUE(run.pump_until([&] { return run.viewer_logged("keyboard grabbed"); }))
-        << "Ctrl+Alt+G did not grab";
-    EXPECT_EQ(XGrabKeyboard(d, DefaultRootWindow(d), False, GrabModeAsync, GrabModeAsync,
-                            CurrentTime),
-              AlreadyGrabbed);
+    if (p == Presenter::x11) {
+        // The viewer holds the keyboard now: nobody else can grab it.
+        ASSERT_TRUE(run.pump_until([&] { return run.viewer_logged("keyboard grabbed"); }))
+            << "Ctrl+Alt+G did not grab";
+        EXPECT_EQ(XGrabKeyboard(d, DefaultRootWindow(d), False, GrabModeAsync, GrabModeAsync,
+                                CurrentTime),
+                  AlreadyGrabbed);
+    } else {
+        // A focused Wayland window gets every key already: only logged.
+        ASSERT_TRUE(run.pump_until([&] { return run.viewer_logged("Ctrl+Alt+G: Wayland"); }));
+    }
     ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_g}));
-    ASSERT_TRUE(run.pump_until([&] { return run.viewer_logged("keyboard released"); }));
-    EXPECT_EQ(XGrabKeyboard(d, DefaultRootWindow(d), False, GrabModeAsync, GrabModeAsync,
-                            CurrentTime),
-              GrabSuccess);
-    XUngrabKeyboard(d, CurrentTime);
-    XSync(d, False);
+    if (p == Presenter::x11) {
+        ASSERT_TRUE(run.pump_until([&] { return run.viewer_logged("keyboard released"); }));
+        EXPECT_EQ(XGrabKeyboard(d, DefaultRootWindow(d), False, GrabModeAsync, GrabModeAsync,
+                                CurrentTime),
+                  GrabSuccess);
+        XUngrabKeyboard(d, CurrentTime);
+        XSync(d, False);
+    }
     // A plain key after them arrives: everything before it has been forwarded.
     ASSERT_TRUE(run.input().type("x"));
     ASSERT_TRUE(run.client().wait_for_line(run.scene(), "key x x released", kTimeoutMs));
@@ -124,6 +137,12 @@ TEST(Keys, ViewerShortcutsAreNotForwarded) {
         return run.viewer_logged("hud: ");
     }, 10000)) << "Ctrl+Alt+H did not turn the HUD on";
 }
+TEST(Keys, ViewerShortcutsAreNotForwarded) {
+    viewer_shortcuts_are_not_forwarded(Presenter::x11);
+}
+TEST(WaylandKeys, ViewerShortcutsAreNotForwarded) {
+    viewer_shortcuts_are_not_forwarded(Presenter::wayland);
+}
 
 // Resizes the window to w x h (with --no-resize the guest keeps 800x600, so
 // it is letterboxed) and waits until the viewer draws it so; the x of the
@@ -139,19 +158,19 @@ int letterbox(WindowRun& run, int w, int h) {
     return bar / 2;
 }
 
-// Pumps until the client's newest line from `from` on is `line`.
-bool wait_last_line(WindowRun& run, size_t from, const std::string& line) {
+// Pumps until the client's newest line from `from` on starts with `prefix`.
+bool wait_last_line(WindowRun& run, size_t from, const std::string& prefix) {
     return run.pump_until([&] {
         const std::vector<std::string> all = run.client().lines();
-        return all.size() > from && all.back() == line;
+        return all.size() > from && all.back().rfind(prefix, 0) == 0;
     });
 }
 
-TEST(Pointer, LetterboxedClicksAndScrollLandOnGuestPixels) {
+void letterboxed_clicks_and_scroll(Presenter p) {
     WindowRun run;
-    ASSERT_EQ(run.start("pointer", {.viewer_args = {"--no-resize"}}), "");
-    // 2:1 window, 4:3 guest: bars left and right.
-    const int w = 1000, h = 500;
+    ASSERT_EQ(run.start("pointer", {.presenter = p, .viewer_args = {"--no-resize"}}), "");
+    // 2:1 window (weston's output has that size), 4:3 guest: bars left and right.
+    const int w = kWestonWidth, h = kWestonHeight;
     ASSERT_GT(letterbox(run, w, h), 0) << "the viewer never letterboxed its frame";
     const size_t from = run.client().lines().size();
     const XInput& in = run.input();
@@ -163,7 +182,8 @@ TEST(Pointer, LetterboxedClicksAndScrollLandOnGuestPixels) {
     in.move(run.window(), b.first, b.second);
     in.click(3);
     in.click(6);
-    ASSERT_TRUE(wait_last_line(run, from, "axis horizontal -15 -1"))
+    // X11 wheel steps are 15 units, weston's 10: the value's sign is checked below.
+    ASSERT_TRUE(wait_last_line(run, from, "axis horizontal -"))
         << "the last wheel step never arrived" << dump(run.client(), from);
 
     const auto want_a = guest_point(a.first, a.second, w, h);
@@ -195,6 +215,12 @@ TEST(Pointer, LetterboxedClicksAndScrollLandOnGuestPixels) {
     // --no-resize: the guest kept its size through all of it.
     for (const std::string& l : lines_of(run.client(), "configure", from))
         EXPECT_EQ(l.rfind("configure 800 600", 0), 0u) << l;
+}
+TEST(Pointer, LetterboxedClicksAndScrollLandOnGuestPixels) {
+    letterboxed_clicks_and_scroll(Presenter::x11);
+}
+TEST(WaylandPointer, LetterboxedClicksAndScrollLandOnGuestPixels) {
+    letterboxed_clicks_and_scroll(Presenter::wayland);
 }
 
 TEST(Resize, WindowResizeBecomesTheGuestMode) {
@@ -253,6 +279,60 @@ TEST(Cursor, GuestCursorBecomesTheWindowCursor) {
     // Leaving the window gives the root cursor back.
     run.input().move(DefaultRootWindow(d), 1200, 1000);
     EXPECT_FALSE(is_guest_square(current_cursor(d)));
+}
+
+
+// desktop-shell shows the viewer's window at the guest's size; Ctrl+Alt+F
+// asks weston for fullscreen, and the 1000x500 configure that follows the
+// first frame is a resize: the guest output follows it.
+TEST(WaylandResize, FullscreenKeyResizesTheGuest) {
+    WindowRun run;
+    ASSERT_EQ(run.start("wayland-resize", {.presenter = Presenter::wayland, .kiosk = false}), "");
+    ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_f}));
+    ASSERT_TRUE(run.scene().wait_for_frame(
+        [&](const FrameView& v) {
+            return v.width == uint32_t(kWestonWidth) && v.height == uint32_t(kWestonHeight) &&
+                   v.rgb(2, 2) == kClientColour;
+        },
+        kTimeoutMs))
+        << "the guest output never became weston's size";
+    const std::string want = "configure " + std::to_string(kWestonWidth) + " " +
+                             std::to_string(kWestonHeight);
+    ASSERT_TRUE(run.pump_until([&] {
+        return !lines_of(run.client(), "configure").empty() &&
+               lines_of(run.client(), "configure").back().rfind(want, 0) == 0;
+    })) << "the client was never configured to the new size" << dump(run.client());
+    // Fullscreen over weston's panel, the new frame 1:1 at both corners.
+    EXPECT_TRUE(run.pump_until([&] {
+        return run.window_pixel(2, 2) == kClientColour &&
+               run.window_pixel(kWestonWidth - 3, kWestonHeight - 3) == kClientColour;
+    })) << "weston does not show the fullscreen window at the new size";
+    for (const std::string& l : lines_of(run.client(), "key"))
+        EXPECT_NE(l.rfind("key f ", 0), 0u) << l;
+}
+
+// weston draws the cursor its client sets into its own output: the guest's
+// magenta square shows in weston's X window at the pointer, 40x40 as the
+// guest made it. (Drawn by the viewer over the letterboxed 800x600 frame
+// instead, it would be scaled to 33x33.)
+TEST(WaylandCursor, GuestCursorIsTheSurfaceCursor) {
+    WindowRun run;
+    const uint32_t size = 40;
+    ASSERT_EQ(run.start("wayland-cursor", {.presenter = Presenter::wayland,
+                                           .client_args = {"--cursor", "square", "--cursor-size",
+                                                           std::to_string(size)},
+                                           .viewer_args = {"--no-resize"}}),
+              "");
+    const int px = 300, py = 200;
+    run.input().move(run.window(), px, py);
+    // The square's hotspot is (1, 1): it covers (px - 1, py - 1) on.
+    EXPECT_TRUE(run.pump_until([&] {
+        return run.window_pixel(px + 20, py + 20) == 0xff00ffu &&
+               run.window_pixel(px - 1, py + 38) == 0xff00ffu &&
+               run.window_pixel(px + 38, py - 1) == 0xff00ffu;
+    })) << "no magenta square at the pointer: "
+        << std::hex << run.window_pixel(px + 20, py + 20).value_or(0);
+    EXPECT_EQ(run.window_pixel(px + 39, py + 39), kClientColour) << "the square is larger";
 }
 
 } // namespace
