@@ -173,7 +173,7 @@ std::unique_ptr<CompositorFixture> CompositorFixture::start(const CompositorOpti
         return nullptr;
     }
     f->runtime_dir_ = tmpl;
-    f->daemon_ = harness::DaemonProcess::start(opts.daemon_args);
+    f->daemon_ = harness::DaemonProcess::start(opts.daemon_args, opts.daemon_log_to_file);
     if (!f->daemon_) {
         error = "vdmabufd did not start";
         return nullptr;

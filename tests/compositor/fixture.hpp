@@ -98,6 +98,7 @@ struct CompositorOptions {
     std::vector<std::string> command;     // the startup command (after --)
     std::vector<std::string> env;         // NAME=value for the compositor and its command
     std::vector<std::string> daemon_args; // e.g. {"--release-timeout", "600000"}
+    bool daemon_log_to_file = false;      // vdmabufd's stderr to daemon().log_path()
     std::string stderr_file;              // non-empty: the compositor's stderr goes here
 };
 

@@ -120,6 +120,8 @@ TEST_F(Run, TwoSecondsEndToEnd) {
         differing += px[i] != px[0];
     EXPECT_GT(differing, 1000u) << "the screenshot is a flat colour";
 
+    // A clean stop: no device error answered on the way (vdmabufd logs ERR_...).
+    EXPECT_EQ(r.output.find("ERR_"), std::string::npos);
     ASSERT_TRUE(std::regex_search(r.output, m, std::regex("run dir: (\\S+)")));
     EXPECT_NE(access(m[1].str().c_str(), F_OK), 0) << m[1] << " is still there";
     EXPECT_EQ(leftover_children(), 0);

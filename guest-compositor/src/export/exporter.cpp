@@ -20,6 +20,7 @@ Exporter::~Exporter() { unlock_all(); }
 void Exporter::unlock_all() {
     // Outputs (and their swapchains) are gone by now; whatever is still locked
     // belongs to nobody else. Unlocking may destroy buffers, which call retire().
+    closing_ = true;
     while (!in_flight_.empty())
         unlock(in_flight_.begin()->first);
 }
@@ -141,6 +142,11 @@ void Exporter::retire(GuestBuffer& buffer) {
     if (!buffer.exported || buffer.generation() != link_.generation() || !device ||
         lost_generation_ == link_.generation()) {
         return; // never exported, or its session ended: the pages are free
+    }
+    if (closing_) {
+        // Kept until the session ends (never answered: collect_retired() keeps it).
+        retiring_.push_back(Retiring{buffer.take_allocation(), 0, UINT64_MAX});
+        return;
     }
     uint64_t tag = 0;
     if (!device->unexport(buffer.id, &tag)) {

@@ -53,7 +53,11 @@ public:
     void handle_error(uint32_t request_type, uint32_t error_code, uint64_t tag);
     void handle_lost();
     void collect_retired(); // frees pages whose UNEXPORT the device has answered
-    void unlock_all();      // shutdown: lets go of every in-flight buffer
+    // Shutdown: lets go of every in-flight buffer. From then on retire() sends no
+    // UNEXPORT (§6.4: ERR_IN_USE before the RELEASE the host may still owe);
+    // ending the session retires the buffers (§9), and their pages stay with
+    // the exporter until it goes.
+    void unlock_all();
 
     [[nodiscard]] const ExporterCounters& counters() const { return counters_; }
     [[nodiscard]] size_t in_flight() const { return in_flight_.size(); }
@@ -82,6 +86,7 @@ private:
     std::vector<Retiring> retiring_;
     std::array<uint64_t, VDMABUF_MAX_OUTPUTS> sequence_{};
     uint64_t lost_generation_ = 0; // the session that ended last
+    bool closing_ = false;         // unlock_all() was called
     ExporterCounters counters_;
 };
 

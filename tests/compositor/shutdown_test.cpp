@@ -1,0 +1,50 @@
+// Shutdown while the host holds frames: a consumer holds every PRESENT when the
+// compositor gets SIGTERM. The compositor must not UNEXPORT a buffer before its
+// RELEASE (device spec §6.4, ERR_IN_USE); it ends the session instead, which
+// retires every buffer (§9). vdmabufd's log has no ERR_ line, and the consumer
+// hears BUFFER_GONE for every buffer it was told of.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <iterator>
+#include <sys/wait.h>
+
+#include "fixture.hpp"
+
+namespace vdmabuf::compositor_test {
+namespace {
+
+TEST(Shutdown, HeldFramesAtExitCauseNoDeviceError) {
+    CompositorOptions opts;
+    opts.daemon_args = {"--release-timeout", "600000"};
+    opts.daemon_log_to_file = true;
+    opts.command = {pattern_client_path(), "--mode", "full", "--size", "240x180", "--fps", "60"};
+    std::string error;
+    auto f = CompositorFixture::start(opts, error);
+    ASSERT_TRUE(f) << error;
+    Viewer& viewer = f->viewer();
+    // Hold frames until the compositor has no buffer left to render into.
+    ASSERT_TRUE(f->pump_until([&] { return viewer.held.size() >= 2; }, 30000))
+        << "presentations held: " << viewer.held.size();
+    f->pump_for(300);
+    const size_t held = viewer.held.size();
+
+    const int status = f->compositor().stop(SIGTERM, 10000);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM)
+        << "wait status 0x" << std::hex << status;
+    // The session's end retires every buffer the consumer was told of.
+    EXPECT_TRUE(f->pump_until(
+        [&] { return viewer.buffers_gone.size() >= viewer.buffers_seen.size(); }, 10000))
+        << viewer.buffers_gone.size() << " of " << viewer.buffers_seen.size() << " buffers gone";
+
+    std::ifstream in(f->daemon().log_path());
+    const std::string log((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NE(log.find("disconnected"), std::string::npos) << log;
+    EXPECT_EQ(log.find("ERR_"), std::string::npos)
+        << "vdmabufd answered an error at shutdown (" << held << " frames held):\n" << log;
+    EXPECT_TRUE(viewer.errors.empty());
+}
+
+} // namespace
+} // namespace vdmabuf::compositor_test
