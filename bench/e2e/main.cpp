@@ -16,12 +16,14 @@
 // Also per scenario: delivered fps, CPU ms per frame of vdmabufd, the
 // compositor, the client and this process (the viewer) from /proc/<pid>/stat,
 // bytes copied per frame; and the floors: memcpy of one frame, grim capturing
-// the same compositor at its default PNG level (6) and at level 1 (the
-// viewer's), and the viewer's headless screenshot (write_png of its frame).
+// the same compositor at its default PNG level (6) and at level 1, and the
+// viewer's headless screenshot (write_png of its frame, default encoder).
+// Then the screenshot against grim on a still 1080p desktop (screenshot.cpp).
 //
-//   vdmabuf-bench-e2e [--json] [--quick] [--frames N]
+//   vdmabuf-bench-e2e [--json] [--quick] [--frames N] [--only latency|screenshot]
 #include "../bench_args.hpp"
 #include "import/cpu_frame.hpp"
+#include "screenshot.hpp"
 
 #include "fixture.hpp"
 #include "pattern.hpp"
@@ -102,11 +104,6 @@ pid_t first_child(pid_t pid) {
     return in >> child ? pid_t(child) : -1;
 }
 
-long file_size(const std::string& path) {
-    struct stat st{};
-    return stat(path.c_str(), &st) == 0 ? long(st.st_size) : -1;
-}
-
 double ms(uint64_t ns) {
     return double(ns) / 1e6;
 }
@@ -137,68 +134,35 @@ double memcpy_frame_ms(uint32_t w, uint32_t h) {
 // for grim's default); median ms, -1 if no grim. *bytes: the PNG's size.
 double grim_ms(CompositorFixture& f, int n, const std::string& level, long* bytes,
                std::string& note) {
-    const std::string grim = find_program("grim");
-    if (grim.empty()) {
-        note = "grim not installed";
-        return -1;
-    }
     const std::string out = "/tmp/vdmabuf-bench-e2e-grim-" + std::to_string(getpid()) + ".png";
     Percentiles p(16);
     for (int i = 0; i < n; ++i) {
-        std::vector<std::string> argv = f.client_env();
-        argv.push_back(grim);
-        if (!level.empty())
-            argv.insert(argv.end(), {"-l", level});
-        argv.push_back(out);
-        std::vector<char*> args;
-        for (auto& a : argv)
-            args.push_back(a.data());
-        args.push_back(nullptr);
-        const uint64_t t0 = now_ns();
-        pid_t pid = fork();
-        if (pid == 0) {
-            execv(args[0], args.data());
-            _exit(127);
-        }
-        int status = -1;
-        uint64_t t1 = 0;
-        // Keep the consumer going while grim runs: the compositor must not stall.
-        f.pump_until([&] {
-            if (waitpid(pid, &status, WNOHANG) == pid) {
-                t1 = now_ns();
-                return true;
-            }
-            return false;
-        }, 20000);
-        if (!t1) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-        }
-        if (!t1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            note = "grim failed (status " + std::to_string(status) + ")";
+        const uint64_t ns = bench_e2e::grim_once(f, level, out, note);
+        if (!ns) {
             unlink(out.c_str());
             return -1;
         }
-        p.add(t1 - t0);
+        p.add(ns);
     }
-    *bytes = file_size(out);
+    *bytes = bench_e2e::file_size(out);
     unlink(out.c_str());
     return ms(p.median());
 }
 
-// The headless viewer's screenshot (Viewer::screenshot: write_png of the frame
-// it keeps in memory), `n` times; median ms. *bytes: the PNG's size.
+// The headless viewer's screenshot (OutputPane::screenshot: write_png of the
+// frame it keeps in memory, default options), `n` times; median ms. *bytes:
+// the PNG's size.
 double screenshot_ms(CompositorFixture& f, const CpuFrame& frame, int n, long* bytes) {
     const std::string out = "/tmp/vdmabuf-bench-e2e-shot-" + std::to_string(getpid()) + ".png";
     Percentiles p(16);
     for (int i = 0; i < n; ++i) {
         f.pump_for(20); // release what came meanwhile: vdmabufd times out holds of 2 s
-        const uint64_t t0 = now_ns();
-        if (frame.empty() || !write_png(out.c_str(), frame.image()))
+        const uint64_t ns = bench_e2e::shot_once(frame.image(), PngOptions{}, out);
+        if (!ns)
             return -1;
-        p.add(now_ns() - t0);
+        p.add(ns);
     }
-    *bytes = file_size(out);
+    *bytes = bench_e2e::file_size(out);
     unlink(out.c_str());
     return ms(p.median());
 }
@@ -309,18 +273,21 @@ Result run(const Scenario& s, uint64_t frames, uint64_t warmup, int captures) {
 }
 
 void usage() {
-    std::printf("usage: vdmabuf-bench-e2e [--json] [--quick] [--frames N]\n"
+    std::printf("usage: vdmabuf-bench-e2e [--json] [--quick] [--frames N] [--only latency|screenshot]\n"
                 "  Client commit -> headless viewer has the pixels, at 1280x720, 1920x1080\n"
                 "  and 3840x2160, full and 64x64 damage: p50/p99 and where it goes; fps,\n"
                 "  CPU per frame, bytes copied; memcpy of one frame, grim and the viewer's\n"
-                "  headless screenshot. --quick: 30 frames and 3 captures per case.\n");
+                "  headless screenshot. Then the headless screenshot (each PNG option) against\n"
+                "  grim on a still 1080p desktop. --quick: 30 frames and 3 captures per case,\n"
+                "  5 screenshot rounds (else 15).\n");
 }
 
 const char* damage_name(const Scenario& s) {
     return s.full ? "full" : "64x64";
 }
 
-void print_json(const std::vector<Result>& results, uint64_t frames) {
+void print_json(const std::vector<Result>& results, uint64_t frames,
+                const bench_e2e::DesktopShots* desktop) {
     std::printf("{\"frames\": %" PRIu64 ", \"viewer\": \"headless (copy into host memory)\", "
                 "\"scenarios\": [",
                 frames);
@@ -346,7 +313,12 @@ void print_json(const std::vector<Result>& results, uint64_t frames) {
                     r.memcpy_ms, r.grim_ms, r.grim_l1_ms, r.screenshot_ms, r.grim_bytes,
                     r.grim_l1_bytes, r.screenshot_bytes);
     }
-    std::printf("]}\n");
+    std::printf("]");
+    if (desktop) {
+        std::printf(", \"screenshot_desktop\": ");
+        bench_e2e::print_desktop_shots_json(*desktop);
+    }
+    std::printf("}\n");
 }
 
 void print_table(const std::vector<Result>& results, uint64_t frames) {
@@ -385,7 +357,7 @@ void print_table(const std::vector<Result>& results, uint64_t frames) {
         "client / this process (the viewer), /proc utime+stime over the frames. bytes: copied\n"
         "by the viewer per frame. memcpy: one frame, cold. grim: one capture of the same\n"
         "compositor to a PNG file, at grim's default level 6 and at -l 1; shot: the viewer's\n"
-        "headless screenshot to a PNG file (level 1, from its frame in memory); x6/x1: grim / shot. Medians.\n"
+        "headless screenshot to a PNG file (default encoder, from its frame in memory); x6/x1: grim / shot. Medians.\n"
         "Targets: 1080p full p50 <= memcpy + 2 ms; 64x64 p50 <= 1 ms; grim/shot >= 10x.\n");
 }
 
@@ -395,7 +367,20 @@ int main(int argc, char** argv) {
     log::set_program("bench");
     if (!std::getenv("VDMABUF_LOG"))
         log::set_level(log::Level::warn);
-    const auto args = bench::parse_frame_bench_args(argc, argv, usage);
+    // --only latency|screenshot: one part (taken out before the common arguments).
+    std::string only;
+    std::vector<char*> rest{argv[0]};
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else
+            rest.push_back(argv[i]);
+    }
+    if (!only.empty() && only != "latency" && only != "screenshot") {
+        usage();
+        return 2;
+    }
+    const auto args = bench::parse_frame_bench_args(int(rest.size()), rest.data(), usage);
     if (args.exit_code >= 0)
         return args.exit_code;
     const uint64_t frames = args.frames;
@@ -409,6 +394,8 @@ int main(int argc, char** argv) {
     std::vector<Result> results;
     bool all_ok = true;
     for (const Scenario& s : scenarios) {
+        if (only == "screenshot")
+            break;
         results.push_back(run(s, frames, 10, captures));
         if (!results.back().error.empty()) {
             all_ok = false;
@@ -416,9 +403,21 @@ int main(int argc, char** argv) {
                          damage_name(s), results.back().error.c_str());
         }
     }
-    if (args.json)
-        print_json(results, frames);
-    else
+    std::optional<bench_e2e::DesktopShots> desktop;
+    if (only != "latency") {
+        desktop = bench_e2e::run_desktop_shots(frames <= 30 ? 5 : 15);
+        if (!desktop->error.empty()) {
+            all_ok = false;
+            std::fprintf(stderr, "vdmabuf-bench-e2e: desktop screenshot: %s\n",
+                         desktop->error.c_str());
+        }
+    }
+    if (args.json) {
+        print_json(results, frames, desktop ? &*desktop : nullptr);
+    } else {
         print_table(results, frames);
+        if (desktop)
+            bench_e2e::print_desktop_shots(*desktop);
+    }
     return all_ok ? 0 : 1;
 }

@@ -14,6 +14,7 @@ void usage(FILE* f) {
                  "       [--screenshot FILE.png] [--screenshot-cursor] [--frames N]\n"
                  "       [--fullscreen] [--hud] [--stats-json FILE] [--no-reconnect]\n"
                  "       [--no-resize] [--keymap LAYOUT[:VARIANT]] [--commands FILE|-]\n"
+                 "       [--png-level fast|0-9|rle] [--png-filter none|sub|up|paeth|adaptive]\n"
                  "Shows one output of a guest (--all-outputs: one window per output; headless\n"
                  "screenshots then go to FILE-NAME.png per output) and forwards keyboard and\n"
                  "pointer to it. Resizing the window asks the guest for that mode (debounced\n"
@@ -23,7 +24,10 @@ void usage(FILE* f) {
                  "--commands: a test input script, one command a line, run after the first\n"
                  "frame: keymap L[:V], type TEXT, key NAME|CODE [press|release], move X Y,\n"
                  "click X Y [left|right|middle], scroll DX DY, resize WxH, wait-frames N,\n"
-                 "wait-size WxH, wait-ms N, screenshot PATH, quit (host-viewer/README.md).\n");
+                 "wait-size WxH, wait-ms N, screenshot PATH, quit (host-viewer/README.md).\n"
+                 "--png-level: screenshot PNG encoding: fast (default: our own encoder), or zlib\n"
+                 "0-9 or rle with --png-filter (default sub; a filter alone picks zlib 1): smaller files, slower; 6 adaptive\n"
+                 "is grim's default, 0 stores.\n");
 }
 
 bool parse_u64(const char* s, uint64_t* out) {
@@ -88,6 +92,11 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
             o.output = uint32_t(n);
         } else if (!std::strcmp(a, "--output") && *v && std::strlen(v) < 32) {
             o.output_name = v; // not a number: a name from the guest's OUTPUT messages
+        } else if (!std::strcmp(a, "--png-level") && parse_png_level(v, o.png)) {
+            o.png = *parse_png_level(v, o.png);
+        } else if (!std::strcmp(a, "--png-filter") && parse_png_filter(v)) {
+            o.png.filter = *parse_png_filter(v);
+            o.png.fast = false; // a filter is a zlib setting
         } else if (!std::strcmp(a, "--frames") && parse_u64(v, &n)) {
             o.frames = n;
         } else {

@@ -1,6 +1,8 @@
 // vdmabuf-viewer's command line.
 #pragma once
 
+#include <vdmabuf/shared/png.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,6 +26,7 @@ struct Options {
     std::string keymap;              // LAYOUT[:VARIANT]; empty: the host's
     bool screenshot_cursor = false;  // headless screenshots include the guest's cursor
     std::string commands;            // test input script (- = stdin), see README.md
+    PngOptions png;                  // --png-level, --png-filter: screenshot encoding
 };
 
 // nullopt after printing usage (or an error) to stderr; *exit_code says how to exit.

@@ -252,7 +252,7 @@ void OutputPane::enforce_hold_limit() {
     }
 }
 
-bool OutputPane::screenshot(const std::string& path, bool with_cursor) {
+bool OutputPane::screenshot(const std::string& path, bool with_cursor, const PngOptions& png) {
     if (shown_in_memory_) {
         // The guest frame as copied, never dimmed; the cursor blended over a
         // copy where asked.
@@ -264,7 +264,7 @@ bool OutputPane::screenshot(const std::string& path, bool with_cursor) {
             blend_cursor(composed, cursor_, cursor_x_, cursor_y_);
             img = &composed;
         }
-        if (!write_png(path.c_str(), *img))
+        if (!write_png(path.c_str(), *img, png))
             return false;
         VDM_INFO("screenshot: %s (%ux%u)", path.c_str(), img->width, img->height);
         return true;
@@ -294,7 +294,7 @@ bool OutputPane::screenshot(const std::string& path, bool with_cursor) {
         glBindFramebuffer(GL_FRAMEBUFFER, 0);
         dirty_ = true; // the presenter's target was unbound
     }
-    if (!write_png(path.c_str(), *img))
+    if (!write_png(path.c_str(), *img, png))
         return false;
     VDM_INFO("screenshot: %s (%ux%u)", path.c_str(), img->width, img->height);
     return true;

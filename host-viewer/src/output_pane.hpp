@@ -69,7 +69,7 @@ public:
     void release_all();
     [[nodiscard]] bool holds_frames() const noexcept { return !held_.empty(); }
     // Writes the frame at its native size (plus the cursor if asked) as PNG.
-    bool screenshot(const std::string& path, bool with_cursor);
+    bool screenshot(const std::string& path, bool with_cursor, const PngOptions& png);
 
     // The guest's cursor for this output (CURSOR_IMAGE / CURSOR_MOVE).
     void set_cursor_image(CursorPixels image);

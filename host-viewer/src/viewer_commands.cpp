@@ -20,7 +20,7 @@ constexpr int32_t kWheelStep = 15 * 256;
 bool Viewer::screenshot_all(const std::string& path) {
     if (!options_.all_outputs || panes_.size() == 1) {
         OutputPane* p = primary();
-        return p && p->screenshot(path, options_.screenshot_cursor);
+        return p && p->screenshot(path, options_.screenshot_cursor, options_.png);
     }
     // PATH.png -> PATH-NAME.png per output (the output number where it has no name).
     std::string stem = path, ext;
@@ -31,7 +31,7 @@ bool Viewer::screenshot_all(const std::string& path) {
     bool ok = true;
     for (auto& [output, pane] : panes_) {
         std::string name = pane->name.empty() ? std::to_string(output) : pane->name;
-        ok = pane->screenshot(stem + "-" + name + ext, options_.screenshot_cursor) && ok;
+        ok = pane->screenshot(stem + "-" + name + ext, options_.screenshot_cursor, options_.png) && ok;
     }
     return ok;
 }

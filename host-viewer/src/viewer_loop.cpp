@@ -148,7 +148,7 @@ int Viewer::run(const volatile int* stop_flag) {
                 char name[64];
                 std::time_t t = std::time(nullptr);
                 std::strftime(name, sizeof name, "vdmabuf-%Y%m%d-%H%M%S.png", std::localtime(&t));
-                (void)pane->screenshot(name, true);
+                (void)pane->screenshot(name, true, options_.png);
             }
         }
         if (hud_)

@@ -3,11 +3,15 @@
 #include <vdmabuf/shared/c_handle.hpp>
 #include <vdmabuf/shared/log.hpp>
 
+#include "png_fast.hpp"
+
 #include <csetjmp>
 #include <cstdio>
 #include <drm_fourcc.h>
 #include <png.h>
 #include <unistd.h>
+#include <utility>
+#include <zlib.h>
 
 namespace vdmabuf {
 namespace {
@@ -31,43 +35,33 @@ void on_png_warning(png_structp png, png_const_charp msg) {
     VDM_DEBUG("%s: libpng warning: %s", png_path(png), msg);
 }
 
-// BGRA -> RGBA, or BGRX -> RGB (no alpha channel: an opaque image reads back
-// with alpha 255 all the same).
-void bgra_to_rgba(const uint8_t* src, uint8_t* dst, uint32_t width, bool has_alpha) {
-    if (has_alpha) {
-        for (uint32_t x = 0; x < width; ++x, src += 4, dst += 4) {
-            dst[0] = src[2];
-            dst[1] = src[1];
-            dst[2] = src[0];
-            dst[3] = src[3];
-        }
-        return;
+int filter_flags(PngFilter f) {
+    switch (f) {
+    case PngFilter::none: return PNG_FILTER_NONE;
+    case PngFilter::sub: return PNG_FILTER_SUB;
+    case PngFilter::up: return PNG_FILTER_UP;
+    case PngFilter::paeth: return PNG_FILTER_PAETH;
+    case PngFilter::adaptive: break;
     }
-    for (uint32_t x = 0; x < width; ++x, src += 4, dst += 3) {
-        dst[0] = src[2];
-        dst[1] = src[1];
-        dst[2] = src[0];
-    }
+    return PNG_ALL_FILTERS;
 }
 
-// The setjmp lives in its own small function whose locals are not modified
-// after setjmp, and every C++ object with a destructor lives in the caller:
-// a longjmp must not skip destructors.
 bool write_rows(png_structp png, png_infop info, FILE* file, const uint8_t* pixels, uint32_t width,
-                uint32_t height, uint32_t stride, bool has_alpha, uint8_t* row) {
+                uint32_t height, uint32_t stride, bool has_alpha, const PngOptions& options,
+                uint8_t* row) {
     if (setjmp(png_jmpbuf(png)))
         return false;
     png_init_io(png, file);
     png_set_IHDR(png, info, width, height, 8, has_alpha ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    // Screenshots are taken while the guest runs: speed over size. zlib level
-    // 1 with the Sub filter writes a 1080p desktop about 4x faster than the
-    // defaults (level 6, adaptive filters), for a file 2-3x larger.
-    png_set_compression_level(png, 1);
-    png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
+    png_set_compression_level(png, options.level);
+    png_set_compression_strategy(png, options.rle ? Z_RLE : Z_DEFAULT_STRATEGY);
+    png_set_filter(png, PNG_FILTER_TYPE_BASE, filter_flags(options.filter));
+    // Larger IDAT chunks: fewer chunk headers, CRCs and stdio writes.
+    png_set_compression_buffer_size(png, 256 * 1024);
     png_write_info(png, info);
     for (uint32_t y = 0; y < height; ++y) {
-        bgra_to_rgba(pixels + static_cast<size_t>(y) * stride, row, width, has_alpha);
+        png_detail::bgra_to_rgb(pixels + static_cast<size_t>(y) * stride, row, width, has_alpha);
         png_write_row(png, row);
     }
     png_write_end(png, info);
@@ -122,10 +116,69 @@ bool read_all(png_structp png, png_infop info, FILE* file, Image& image,
     return true;
 }
 
+bool close_file(const char* path, File file, bool ok) {
+    // fclose flushes: a full disk shows up here, not in the writes.
+    if (fclose(file.release()) != 0) {
+        VDM_ERRNO("fclose(%s) failed", path);
+        ok = false;
+    }
+    if (!ok)
+        unlink(path);
+    return ok;
+}
+
+bool write_fast(const char* path, File file, const uint8_t* pixels, uint32_t width,
+                uint32_t height, uint32_t stride, bool has_alpha) {
+    std::vector<uint8_t> png;
+    png_detail::encode_fast(pixels, width, height, stride, has_alpha, png);
+    const bool ok = fwrite(png.data(), 1, png.size(), file.get()) == png.size();
+    if (!ok)
+        VDM_ERRNO("write(%s) failed", path);
+    return close_file(path, std::move(file), ok);
+}
+
 } // namespace
 
+std::optional<PngOptions> parse_png_level(std::string_view level, PngOptions o) {
+    o.fast = level == "fast";
+    o.rle = false;
+    if (o.fast)
+        return o;
+    o.level = 1;
+    if (level == "rle") {
+        o.rle = true;
+        return o;
+    }
+    if (level.size() != 1 || level[0] < '0' || level[0] > '9')
+        return std::nullopt;
+    o.level = level[0] - '0';
+    return o;
+}
+
+std::optional<PngFilter> parse_png_filter(std::string_view filter) {
+    static constexpr std::pair<std::string_view, PngFilter> names[] = {
+        {"none", PngFilter::none}, {"sub", PngFilter::sub}, {"up", PngFilter::up},
+        {"paeth", PngFilter::paeth}, {"adaptive", PngFilter::adaptive}};
+    for (const auto& [name, f] : names)
+        if (filter == name)
+            return f;
+    return std::nullopt;
+}
+
+std::string describe(const PngOptions& o) {
+    static constexpr const char* filters[] = {"none", "sub", "up", "paeth", "adaptive"};
+    if (o.fast)
+        return "fast";
+    return "zlib " + (o.rle ? std::string("rle") : std::to_string(o.level)) + " " +
+           filters[static_cast<int>(o.filter)];
+}
+
 bool write_png(const char* path, const uint8_t* pixels, uint32_t width, uint32_t height,
-               uint32_t stride, uint32_t fourcc) {
+               uint32_t stride, uint32_t fourcc, const PngOptions& options) {
+    if (options.level < 0 || options.level > 9) {
+        VDM_ERROR("%s: zlib level %d is not 0..9", path, options.level);
+        return false;
+    }
     if (fourcc != DRM_FORMAT_ARGB8888 && fourcc != DRM_FORMAT_XRGB8888) {
         VDM_ERROR("%s: unsupported fourcc 0x%08x", path, fourcc);
         return false;
@@ -139,6 +192,9 @@ bool write_png(const char* path, const uint8_t* pixels, uint32_t width, uint32_t
         VDM_ERRNO("fopen(%s) failed", path);
         return false;
     }
+    if (options.fast)
+        return write_fast(path, std::move(file), pixels, width, height, stride,
+                          fourcc == DRM_FORMAT_ARGB8888);
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, const_cast<char*>(path),
                                               on_png_error, on_png_warning);
     png_infop info = png ? png_create_info_struct(png) : nullptr;
@@ -146,20 +202,13 @@ bool write_png(const char* path, const uint8_t* pixels, uint32_t width, uint32_t
         VDM_ERROR("%s: png_create_write_struct failed", path);
     std::vector<uint8_t> row(size_t{width} * 4);
     bool ok = info && write_rows(png, info, file.get(), pixels, width, height, stride,
-                                 fourcc == DRM_FORMAT_ARGB8888, row.data());
+                                 fourcc == DRM_FORMAT_ARGB8888, options, row.data());
     // Nulls png and info: test them before, never after.
     png_destroy_write_struct(png ? &png : nullptr, info ? &info : nullptr);
-    // fclose flushes: a full disk shows up here, not in png_write_row.
-    if (fclose(file.release()) != 0) {
-        VDM_ERRNO("fclose(%s) failed", path);
-        ok = false;
-    }
-    if (!ok)
-        unlink(path);
-    return ok;
+    return close_file(path, std::move(file), ok);
 }
 
-bool write_png(const char* path, const Image& image) {
+bool write_png(const char* path, const Image& image, const PngOptions& options) {
     if (image.height == 0 || image.pixels.size() < uint64_t{image.stride} * (image.height - 1) +
                                                        uint64_t{image.width} * 4) {
         VDM_ERROR("%s: pixel buffer too small for %ux%u stride %u", path, image.width, image.height,
@@ -167,7 +216,7 @@ bool write_png(const char* path, const Image& image) {
         return false;
     }
     return write_png(path, image.pixels.data(), image.width, image.height, image.stride,
-                     image.fourcc);
+                     image.fourcc, options);
 }
 
 std::optional<Image> read_png(const char* path) {

@@ -157,3 +157,94 @@ TEST_F(PngTest, Failures) {
     std::filesystem::resize_file(good, std::filesystem::file_size(good) / 2);
     EXPECT_FALSE(read_png(good.c_str()));
 }
+
+// A screen-like image: flat areas, rows equal to the one above, runs longer
+// than deflate's 258-byte matches, runs of 3..5 bytes, and noise between.
+Image make_screen(uint32_t width, uint32_t height, uint32_t fourcc) {
+    Image img = make_image(width, height, width * 4 + 8, fourcc);
+    for (uint32_t y = 0; y < height; ++y) {
+        uint8_t* row = img.pixels.data() + size_t{y} * img.stride;
+        if (y % 7 == 3 && y > 0) { // a repeated row
+            std::memcpy(row, row - img.stride, size_t{width} * 4);
+            continue;
+        }
+        for (uint32_t x = 0; x < width; ++x) {
+            uint8_t* p = row + size_t{x} * 4;
+            if (x < width / 2 || (x / 3) % 5 == 0) { // a flat band, and short runs
+                p[0] = 0x30;
+                p[1] = uint8_t(0x40 + (y / 16));
+                p[2] = 0x50;
+                p[3] = 0xff;
+            }
+        }
+    }
+    return img;
+}
+
+PngOptions zlib_options(int level, PngFilter filter, bool rle) {
+    PngOptions o;
+    o.fast = false;
+    o.level = level;
+    o.filter = filter;
+    o.rle = rle;
+    return o;
+}
+
+// Every encoder setting reads back byte for byte, RGB and RGBA, including a
+// row longer than deflate's 32 KiB window (no match with the row above).
+TEST_F(PngTest, EveryOptionRoundTripsScreenLikeImages) {
+    const PngOptions options[] = {
+        PngOptions{}, zlib_options(1, PngFilter::sub, false), zlib_options(0, PngFilter::none, false),
+        zlib_options(6, PngFilter::adaptive, false), zlib_options(1, PngFilter::up, true),
+        zlib_options(9, PngFilter::paeth, false)};
+    const std::pair<uint32_t, uint32_t> sizes[] = {{1, 1}, {2, 3}, {173, 61}, {9000, 3}};
+    for (const PngOptions& o : options)
+        for (uint32_t fourcc : {DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888})
+            for (auto [w, h] : sizes) {
+                SCOPED_TRACE(describe(o) + " " + std::to_string(w) + "x" + std::to_string(h) +
+                             (fourcc == DRM_FORMAT_ARGB8888 ? " argb" : " xrgb"));
+                Image img = make_screen(w, h, fourcc);
+                auto p = path("screen.png");
+                ASSERT_TRUE(write_png(p.c_str(), img, o));
+                auto back = read_png(p.c_str());
+                ASSERT_TRUE(back);
+                expect_same_pixels(img, *back, fourcc == DRM_FORMAT_XRGB8888);
+            }
+}
+
+TEST_F(PngTest, FastEncoderCompressesAScreen) {
+    // A 1920x1080 screen of one colour with a noisy window: the flat part must
+    // cost next to nothing (matches with the row above), the noise ~1 byte a byte.
+    Image img = make_image(1920, 1080, 1920 * 4, DRM_FORMAT_XRGB8888);
+    for (uint32_t y = 0; y < 1080; ++y)
+        for (uint32_t x = 0; x < 1920; ++x)
+            if (x >= 100 || y >= 100)
+                std::memcpy(img.pixels.data() + size_t{y} * img.stride + size_t{x} * 4,
+                            "\x40\x30\x20\xff", 4);
+    auto p = path("flat.png");
+    ASSERT_TRUE(write_png(p.c_str(), img));
+    const auto size = std::filesystem::file_size(p);
+    EXPECT_LT(size, 100u * 100 * 3 * 9 / 8 + 64 * 1024) << "bytes";
+    EXPECT_GT(size, 100u * 100 * 3) << "the noise cannot compress";
+    auto back = read_png(p.c_str());
+    ASSERT_TRUE(back);
+    expect_same_pixels(img, *back, true);
+}
+
+TEST(PngOptionsTest, ParseAndDescribe) {
+    EXPECT_TRUE(parse_png_level("fast")->fast);
+    auto six = parse_png_level("6");
+    ASSERT_TRUE(six);
+    EXPECT_FALSE(six->fast);
+    EXPECT_EQ(six->level, 6);
+    EXPECT_TRUE(parse_png_level("rle")->rle);
+    EXPECT_FALSE(parse_png_level("10"));
+    EXPECT_FALSE(parse_png_level(""));
+    EXPECT_EQ(parse_png_filter("paeth"), PngFilter::paeth);
+    EXPECT_FALSE(parse_png_filter("best"));
+    PngOptions up = *parse_png_level("3");
+    up.filter = PngFilter::up;
+    EXPECT_EQ(describe(up), "zlib 3 up");
+    EXPECT_EQ(describe(*parse_png_level("rle", up)), "zlib rle up");
+    EXPECT_EQ(describe(PngOptions{}), "fast");
+}

@@ -1,0 +1,245 @@
+// write_png's fast encoder: a whole PNG built in memory without a general
+// deflate search. Screens repeat themselves in two ways: a pixel equals the
+// one above (flat areas, unchanged rows) or the one to its left (runs). So the
+// rows are stored with filter None and the only LZ77 matches tried are at
+// those two distances (one pixel and one row back), extended 8 bytes at a
+// time; everything else is a literal. One deflate block with the fixed
+// Huffman codes of RFC 1951 3.2.6 (no table to build or send). The zlib
+// stream's Adler-32 and the chunks' CRC-32 come from zlib.
+#include "png_fast.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace vdmabuf::png_detail {
+namespace {
+
+// The fixed literal/length code of a symbol: bit-reversed for an LSB-first writer.
+struct Code {
+    uint16_t bits;
+    uint8_t length;
+};
+
+uint16_t reverse(uint32_t code, int length) {
+    uint32_t r = 0;
+    for (int i = 0; i < length; ++i, code >>= 1)
+        r = (r << 1) | (code & 1);
+    return uint16_t(r);
+}
+
+std::array<Code, 288> fixed_literal_codes() {
+    std::array<Code, 288> t{};
+    for (uint32_t s = 0; s < 288; ++s) {
+        if (s < 144)
+            t[s] = {reverse(0x30 + s, 8), 8};
+        else if (s < 256)
+            t[s] = {reverse(0x190 + s - 144, 9), 9};
+        else if (s < 280)
+            t[s] = {reverse(s - 256, 7), 7};
+        else
+            t[s] = {reverse(0xc0 + s - 280, 8), 8};
+    }
+    return t;
+}
+
+const std::array<Code, 288> kLiteral = fixed_literal_codes();
+
+constexpr uint16_t kLengthBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+                                      31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+constexpr uint8_t kLengthExtra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                      2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+constexpr uint16_t kDistanceBase[30] = {1,    2,    3,    4,    5,    7,     9,     13,    17,  25,
+                                        33,   49,   65,   97,   129,  193,   257,   385,   513, 769,
+                                        1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+constexpr uint8_t kDistanceExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3,  3,  4,  4,  5,  5,  6,
+                                        6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+constexpr uint32_t kMaxMatch = 258, kMinMatch = 3, kMaxDistance = 32768;
+
+// A length or distance as its whole bit string (code, then extra bits):
+// precomputed for every length and for the two distances used.
+struct Bits {
+    uint32_t bits = 0;
+    uint8_t count = 0;
+};
+
+std::array<Bits, kMaxMatch + 1> length_bits() {
+    std::array<Bits, kMaxMatch + 1> t{};
+    for (uint32_t len = kMinMatch; len <= kMaxMatch; ++len) {
+        int i = 28;
+        while (kLengthBase[i] > len)
+            --i;
+        const Code c = kLiteral[257 + i];
+        t[len] = {c.bits | (uint32_t(len - kLengthBase[i]) << c.length),
+                  uint8_t(c.length + kLengthExtra[i])};
+    }
+    return t;
+}
+
+const std::array<Bits, kMaxMatch + 1> kLengthBits = length_bits();
+
+Bits distance_bits(uint32_t distance) {
+    int i = 29;
+    while (kDistanceBase[i] > distance)
+        --i;
+    return {uint32_t(reverse(uint32_t(i), 5)) | (uint32_t(distance - kDistanceBase[i]) << 5),
+            uint8_t(5 + kDistanceExtra[i])};
+}
+
+class BitWriter {
+public:
+    explicit BitWriter(std::vector<uint8_t>& out) : out_(out) {}
+    void put(uint32_t bits, unsigned count) { // count <= 32
+        acc_ |= uint64_t(bits) << filled_;
+        filled_ += count;
+        if (filled_ >= 32) {
+            const uint8_t b[4] = {uint8_t(acc_), uint8_t(acc_ >> 8), uint8_t(acc_ >> 16),
+                                  uint8_t(acc_ >> 24)};
+            out_.insert(out_.end(), b, b + 4);
+            acc_ >>= 32;
+            filled_ -= 32;
+        }
+    }
+    void flush() { // to a byte boundary
+        while (filled_ > 0) {
+            out_.push_back(uint8_t(acc_));
+            acc_ >>= 8;
+            filled_ = filled_ > 8 ? filled_ - 8 : 0;
+        }
+    }
+
+private:
+    std::vector<uint8_t>& out_;
+    uint64_t acc_ = 0;
+    unsigned filled_ = 0;
+};
+
+// How many bytes from `a` on equal those from `b` (b < a), up to `limit`.
+uint32_t match_length(const uint8_t* a, const uint8_t* b, uint32_t limit) {
+    uint32_t n = 0;
+    while (n + 8 <= limit) {
+        uint64_t x, y;
+        std::memcpy(&x, a + n, 8);
+        std::memcpy(&y, b + n, 8);
+        if (x != y)
+            return n + uint32_t(__builtin_ctzll(x ^ y) / 8); // little-endian
+        n += 8;
+    }
+    while (n < limit && a[n] == b[n])
+        ++n;
+    return n;
+}
+
+void put32be(std::vector<uint8_t>& out, uint32_t v) {
+    const uint8_t b[4] = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+    out.insert(out.end(), b, b + 4);
+}
+
+// Appends a chunk: length, type, data, CRC-32 of type and data.
+void chunk(std::vector<uint8_t>& out, const char* type, const uint8_t* data, size_t size) {
+    put32be(out, uint32_t(size));
+    const size_t start = out.size();
+    out.insert(out.end(), type, type + 4);
+    if (size)
+        out.insert(out.end(), data, data + size);
+    put32be(out, uint32_t(crc32(0, out.data() + start, uInt(size + 4))));
+}
+
+} // namespace
+
+void bgra_to_rgb(const uint8_t* src, uint8_t* dst, uint32_t width, bool has_alpha) {
+    if (has_alpha) {
+        for (uint32_t x = 0; x < width; ++x, src += 4, dst += 4) {
+            dst[0] = src[2];
+            dst[1] = src[1];
+            dst[2] = src[0];
+            dst[3] = src[3];
+        }
+        return;
+    }
+    for (uint32_t x = 0; x < width; ++x, src += 4, dst += 3) {
+        dst[0] = src[2];
+        dst[1] = src[1];
+        dst[2] = src[0];
+    }
+}
+
+void encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t stride,
+                 bool has_alpha, std::vector<uint8_t>& png) {
+    const uint32_t bpp = has_alpha ? 4 : 3;
+    const size_t row = 1 + size_t(width) * bpp;
+    // The zlib stream's uncompressed data: each row its filter byte (0) and RGB(A).
+    std::vector<uint8_t> raw(row * height);
+    for (uint32_t y = 0; y < height; ++y) {
+        const uint8_t* s = pixels + size_t(y) * stride;
+        uint8_t* d = raw.data() + size_t(y) * row;
+        *d = 0;
+        bgra_to_rgb(s, d + 1, width, has_alpha);
+    }
+
+    std::vector<uint8_t> z;
+    z.reserve(raw.size() / 8 + 1024);
+    z.push_back(0x78); // deflate, 32 KiB window
+    z.push_back(0x01); // fastest; (0x78 << 8 | 0x01) % 31 == 0
+    BitWriter bw(z);
+    bw.put(1, 1); // BFINAL: the only block
+    bw.put(1, 2); // BTYPE 01: fixed Huffman codes
+    const bool up_ok = row <= kMaxDistance;
+    const Bits up = up_ok ? distance_bits(uint32_t(row)) : Bits{};
+    const Bits left = distance_bits(bpp);
+    const uint8_t* p = raw.data();
+    const size_t n = raw.size();
+    size_t i = 0;
+    while (i < n) {
+        const uint32_t limit = uint32_t(std::min<size_t>(n - i, 1u << 30));
+        // A run to the left first: its distance code is 5 bits, the row
+        // above's up to 18. The row above where the run is short.
+        uint32_t best = i >= bpp ? match_length(p + i, p + i - bpp, limit) : 0;
+        const Bits* dist = &left;
+        if (best < kMaxMatch && up_ok && i >= row) {
+            // One piece at a time: a run to the left may start after it.
+            const uint32_t above =
+                match_length(p + i, p + i - row, std::min(limit, kMaxMatch));
+            if (above > best) {
+                best = above;
+                dist = &up;
+            }
+        }
+        if (best < kMinMatch) {
+            const Code c = kLiteral[p[i]];
+            bw.put(c.bits, c.length);
+            ++i;
+            continue;
+        }
+        i += best;
+        while (best) { // in pieces of at most 258, none shorter than 3
+            uint32_t m = std::min(best, kMaxMatch);
+            if (best > kMaxMatch && best - kMaxMatch < kMinMatch)
+                m = best - kMinMatch;
+            const Bits& l = kLengthBits[m];
+            bw.put(l.bits, l.count);
+            bw.put(dist->bits, dist->count);
+            best -= m;
+        }
+    }
+    bw.put(kLiteral[256].bits, kLiteral[256].length); // end of block
+    bw.flush();
+    put32be(z, uint32_t(adler32_z(1, raw.data(), raw.size())));
+
+    png.clear();
+    png.reserve(z.size() + 128);
+    static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    png.insert(png.end(), kSignature, kSignature + 8);
+    uint8_t ihdr[13] = {uint8_t(width >> 24),  uint8_t(width >> 16),  uint8_t(width >> 8),
+                        uint8_t(width),        uint8_t(height >> 24), uint8_t(height >> 16),
+                        uint8_t(height >> 8),  uint8_t(height),       8,
+                        uint8_t(has_alpha ? 6 : 2), 0, 0, 0};
+    chunk(png, "IHDR", ihdr, sizeof ihdr);
+    for (size_t at = 0; at < z.size(); at += 1u << 30) // a chunk is < 2^31 bytes
+        chunk(png, "IDAT", z.data() + at, std::min<size_t>(z.size() - at, 1u << 30));
+    chunk(png, "IEND", nullptr, 0);
+}
+
+} // namespace vdmabuf::png_detail

@@ -1,0 +1,17 @@
+// write_png's fast encoder (PngOptions::fast), see png_fast.cpp.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace vdmabuf::png_detail {
+
+// BGRA -> RGBA, or BGRX -> RGB (no alpha channel: an opaque image reads back
+// with alpha 255 all the same): one row of `width` pixels.
+void bgra_to_rgb(const uint8_t* src, uint8_t* dst, uint32_t width, bool has_alpha);
+
+// The whole PNG file for a BGRA/BGRX image (RGBA or RGB in the file) into `png`.
+void encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t stride,
+                 bool has_alpha, std::vector<uint8_t>& png);
+
+} // namespace vdmabuf::png_detail
