@@ -210,8 +210,9 @@ bool commit_scene_output(wlr_scene_output* scene_output, RenderPath path, Render
     wlr_output* output = scene_output->output;
     wlr_renderer* renderer = output->renderer;
     std::vector<Item> items;
-    if (path == RenderPath::wlroots || !renderer || !wlr_renderer_is_pixman(renderer) ||
-        output->transform != WL_OUTPUT_TRANSFORM_NORMAL || output->scale != 1.0f ||
+    if (path == RenderPath::wlroots || !output->enabled || !renderer ||
+        !wlr_renderer_is_pixman(renderer) || output->transform != WL_OUTPUT_TRANSFORM_NORMAL ||
+        output->scale != 1.0f ||
         !collect(&scene_output->scene->node, -scene_output->x, -scene_output->y, items)) {
         return commit_by_wlroots(scene_output, stats);
     }

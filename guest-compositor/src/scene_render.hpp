@@ -15,9 +15,11 @@
 //    region the operator is SRC (what OVER gives for alpha 1, without reading
 //    the stale pixels below); elsewhere it is OVER, as in wlroots.
 // Anything else in the scene (a scaled, transformed or viewported surface, a
-// translucent rect, a scene buffer node), an output with a transform or scale,
-// a target that is not 32-bit (A|X)RGB, or a renderer that is not pixman: the
-// whole frame goes through wlr_scene_output_commit unchanged.
+// translucent rect, a scene buffer node), a disabled output or one with a
+// transform or scale, a target that is not 32-bit (A|X)RGB, or a renderer that
+// is not pixman: the whole frame goes through wlr_scene_output_commit unchanged.
+// A client that promises an opaque region and puts alpha < 1 pixels there gets
+// them copied as they are (wlroots would blend them over what lies below).
 // RenderPath::wlroots always does (the reference the tests and the bench
 // compare against).
 #pragma once
