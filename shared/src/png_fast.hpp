@@ -1,10 +1,14 @@
 // write_png's fast encoder (PngOptions::fast), see png_fast.cpp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace vdmabuf::png_detail {
+
+// zlib's adler32(), faster (SSE2 where the compiler targets it).
+[[nodiscard]] uint32_t adler32(uint32_t adler, const uint8_t* data, size_t size);
 
 // BGRA -> RGBA, or BGRX -> RGB (no alpha channel: an opaque image reads back
 // with alpha 255 all the same): one row of `width` pixels.

@@ -7,6 +7,9 @@
 #include <drm_fourcc.h>
 #include <filesystem>
 #include <png.h>
+#include <zlib.h>
+
+#include "png_fast.hpp"
 #include <string>
 
 using namespace vdmabuf;
@@ -231,6 +234,19 @@ TEST_F(PngTest, FastEncoderCompressesAScreen) {
     expect_same_pixels(img, *back, true);
 }
 
+TEST_F(PngTest, FastEncoderStoresWhatItCannotCompress) {
+    // Noise: the fixed codes would take 8-9 bits a byte; stored blocks instead
+    // (more than one: a block holds at most 65535 bytes).
+    Image img = make_image(300, 200, 300 * 4, DRM_FORMAT_XRGB8888);
+    auto p = path("noise.png");
+    ASSERT_TRUE(write_png(p.c_str(), img));
+    const size_t raw = (1 + 300 * 3) * 200;
+    EXPECT_LE(std::filesystem::file_size(p), raw + 5 * (raw / 65535 + 1) + 64);
+    auto back = read_png(p.c_str());
+    ASSERT_TRUE(back);
+    expect_same_pixels(img, *back, true);
+}
+
 TEST(PngOptionsTest, ParseAndDescribe) {
     EXPECT_TRUE(parse_png_level("fast")->fast);
     auto six = parse_png_level("6");
@@ -247,4 +263,23 @@ TEST(PngOptionsTest, ParseAndDescribe) {
     EXPECT_EQ(describe(up), "zlib 3 up");
     EXPECT_EQ(describe(*parse_png_level("rle", up)), "zlib rle up");
     EXPECT_EQ(describe(PngOptions{}), "fast");
+}
+
+// The fast encoder's Adler-32 against zlib's: every tail length, block
+// boundaries (5552), the worst case for overflow (all 0xff), any start value.
+TEST(PngAdler32, MatchesZlib) {
+    std::vector<uint8_t> data(3 * 5552 + 100);
+    uint32_t state = 7;
+    for (auto& b : data) {
+        state = state * 1664525u + 1013904223u;
+        b = uint8_t(state >> 24);
+    }
+    std::vector<uint8_t> ones(data.size(), 0xff);
+    for (const auto* buf : {&data, &ones})
+        for (size_t n : {0, 1, 15, 16, 17, 31, 5551, 5552, 5553, 5552 * 2 + 9, 3 * 5552 + 100})
+            for (uint32_t start : {1u, 0u, 0xfff0fff0u, 0x12345678u % (65521u << 16)}) {
+                const uint32_t want = uint32_t(adler32_z(start, buf->data(), n));
+                EXPECT_EQ(png_detail::adler32(start, buf->data(), n), want)
+                    << "n " << n << " start " << start;
+            }
 }
