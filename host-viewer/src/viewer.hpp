@@ -140,6 +140,8 @@ private:
     bool keymap_sent_ = false;
     std::optional<Motion> motion_;     // coalesced, sent once per loop turn
     bool pointer_group_open_ = false;  // events sent since the last FRAME
+    bool pointer_on_bars_ = false;     // the last window position is outside the picture
+    std::set<uint32_t> buttons_down_;  // presses the guest got, awaiting their release
 
     std::vector<Command> commands_;
     size_t next_command_ = 0;

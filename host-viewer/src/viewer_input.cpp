@@ -49,6 +49,7 @@ void Viewer::forward_window_input(OutputPane& pane) {
         case VDMABUF_INPUT_ENTER: {
             // Outside the picture (letterbox bars) the guest hears nothing.
             auto pos = pane.to_output(in.x, in.y);
+            pointer_on_bars_ = !pos;
             if (!pos)
                 break;
             if (in.kind == VDMABUF_INPUT_MOTION && !pointer_group_open_) {
@@ -74,10 +75,27 @@ void Viewer::forward_window_input(OutputPane& pane) {
         case VDMABUF_INPUT_KEY:
             send_key(out, in.a, in.b);
             break;
-        default: // BUTTON, AXIS, LEAVE, MODIFIERS: in order, never coalesced
+        case VDMABUF_INPUT_BUTTON:
+        case VDMABUF_INPUT_AXIS: {
+            // Over the bars no press or wheel step goes out (nor did the
+            // pointer's move there); a release goes out iff its press did,
+            // wherever the pointer is now, so no guest button stays down.
+            const bool release = in.kind == VDMABUF_INPUT_BUTTON && !in.b;
+            if (release ? !buttons_down_.erase(in.a) : pointer_on_bars_)
+                break;
+            if (in.kind == VDMABUF_INPUT_BUTTON && !release)
+                buttons_down_.insert(in.a);
             flush_motion();
             send(out, in.kind, in.a, in.b, in.c, in.d);
-            pointer_group_open_ = in.kind == VDMABUF_INPUT_BUTTON || in.kind == VDMABUF_INPUT_AXIS;
+            pointer_group_open_ = true;
+            break;
+        }
+        default: // LEAVE, MODIFIERS: in order
+            if (in.kind == VDMABUF_INPUT_LEAVE)
+                buttons_down_.clear(); // the guest releases what is held on LEAVE
+            flush_motion();
+            send(out, in.kind, in.a, in.b, in.c, in.d);
+            pointer_group_open_ = false;
             break;
         }
     }
