@@ -284,6 +284,45 @@ TEST(Cursor, GuestCursorBecomesTheWindowCursor) {
 }
 
 
+// The letterbox bars are not the guest's: a click or wheel step there never
+// reaches it, and a drag that starts inside and ends over a bar is released.
+void nothing_reaches_the_guest_over_the_bars(Presenter p) {
+    WindowRun run;
+    ASSERT_EQ(run.start("bars", {.presenter = p, .viewer_args = {"--no-resize"}}), "");
+    const int bar_x = letterbox(run, kWestonWidth, kWestonHeight);
+    ASSERT_GT(bar_x, 0) << "the viewer never letterboxed its frame";
+    const XInput& in = run.input();
+    const std::pair<int, int> a{250, 100}, b{800, 450};
+    in.move(run.window(), a.first, a.second); // the guest pointer is on its client
+    const size_t from = run.client().lines().size();
+    in.move(run.window(), bar_x, kWestonHeight / 2);
+    in.click(1);
+    in.click(4);
+    in.click(3);
+    // The drag.
+    in.move(run.window(), a.first, a.second);
+    in.button(1, true);
+    in.move(run.window(), bar_x, kWestonHeight / 2);
+    in.button(1, false);
+    // A right click inside as the end mark.
+    in.move(run.window(), b.first, b.second);
+    in.click(3);
+    ASSERT_TRUE(wait_last_line(run, from, "button 273 released"))
+        << "the right click inside never arrived" << dump(run.client(), from);
+    EXPECT_EQ(lines_of(run.client(), "button", from),
+              (std::vector<std::string>{"button 272 pressed", "button 272 released",
+                                        "button 273 pressed", "button 273 released"}))
+        << "a click over the bar reached the guest" << dump(run.client(), from);
+    EXPECT_TRUE(lines_of(run.client(), "axis", from).empty())
+        << "a wheel step over the bar reached the guest" << dump(run.client(), from);
+}
+TEST(Pointer, NothingReachesTheGuestOverTheBars) {
+    nothing_reaches_the_guest_over_the_bars(Presenter::x11);
+}
+TEST(WaylandPointer, NothingReachesTheGuestOverTheBars) {
+    nothing_reaches_the_guest_over_the_bars(Presenter::wayland);
+}
+
 // desktop-shell shows the viewer's window at the guest's size; Ctrl+Alt+F
 // asks weston for fullscreen, and the 1000x500 configure that follows the
 // first frame is a resize: the guest output follows it.

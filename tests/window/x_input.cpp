@@ -31,6 +31,11 @@ void XInput::click(unsigned button) const {
     XSync(d_, False);
 }
 
+void XInput::button(unsigned button, bool pressed) const {
+    XTestFakeButtonEvent(d_, button, pressed, CurrentTime);
+    XSync(d_, False);
+}
+
 bool XInput::key(unsigned long keysym, bool pressed) const {
     const KeyCode code = XKeysymToKeycode(d_, keysym);
     if (!code)
@@ -73,6 +78,7 @@ bool XInput::chord(const std::vector<unsigned long>& keysyms) const {
 bool XInput::available() const { return false; }
 void XInput::move(Window, int, int) const {}
 void XInput::click(unsigned) const {}
+void XInput::button(unsigned, bool) const {}
 bool XInput::key(unsigned long, bool) const { return false; }
 bool XInput::type(const std::string&) const { return false; }
 bool XInput::chord(const std::vector<unsigned long>&) const { return false; }

@@ -23,6 +23,8 @@ public:
     void move(Window w, int x, int y) const;
     // X button 1-3 clicks, 4-7 wheel steps: a press and a release.
     void click(unsigned button) const;
+    // Only a press or only a release (a drag).
+    void button(unsigned button, bool pressed) const;
     // Each character as the server's keymap types it (Shift where its keysym
     // is on level 2; '\n' is Return); false at a character without a key.
     [[nodiscard]] bool type(const std::string& text) const;
