@@ -6,13 +6,16 @@
 //   vdmabuf-pattern-client [--size WxH] [--mode still|full|square]
 //                          [--square X,Y] [--fps N] [--frames N]
 //                          [--translucent ROWS] [--scale N] [--stamp-time NS]
-//                          [--popup WxH+X+Y]
+//                          [--popup WxH+X+Y] [--hold]
 //
 // still: one frame, then nothing until closed. full: every frame redraws and
 // damages the whole surface. square: only the 64x64 square changes and only
 // it is damaged. --fps paces commits with a timer (default 60); --fps 0 paces
 // them with wl_surface.frame callbacks instead. --frames N exits (status 0)
-// after N commits. Exits 1 if the compositor goes away or lacks a global.
+// after N commits; with --hold it says "committed N frames" on stdout instead
+// and keeps its window until closed or killed, so that a reader can wait for
+// the last frame while the window is still there. Exits 1 if the compositor
+// goes away or lacks a global.
 // For the render tests: --translucent ROWS makes the buffers ARGB8888 with the
 // bottom ROWS rows at alpha 0x80 (premultiplied) and the rows above them the
 // surface's opaque region; --scale N sets the buffer scale (the size must
@@ -53,6 +56,7 @@ struct Options {
     pattern::Layout layout{pattern::Mode::still, 256, 256, 32, 32};
     uint32_t fps = 60;
     uint64_t frames = 0; // 0: run until closed
+    bool hold = false;   // after `frames`, keep the window until closed
     uint32_t translucent_rows = 0;
     uint32_t scale = 1;
     std::optional<uint64_t> stamp_time_ns;
@@ -93,6 +97,7 @@ private:
     uint64_t skipped_ = 0;
     bool configured_ = false;
     bool running_ = true;
+    bool held_ = false; // --hold: the last frame is committed
 };
 
 const wl_callback_listener kFrameListener = {PatternClient::frame_done};
@@ -163,7 +168,13 @@ void PatternClient::next_frame() {
     if (!configured_ || (l.mode == pattern::Mode::still && frame_ > 0) || frame_cb_)
         return;
     if (opts_.frames && frame_ >= opts_.frames) {
-        running_ = false;
+        if (!opts_.hold) {
+            running_ = false;
+        } else if (!held_) {
+            held_ = true;
+            std::printf("committed %" PRIu64 " frames\n", opts_.frames);
+            std::fflush(stdout);
+        }
         return;
     }
     ShmBuffer* b = free_buffer();
@@ -264,7 +275,7 @@ PatternClient::~PatternClient() {
                  "                              [--square X,Y] [--fps N] [--frames N]\n"
                  "                              [--translucent ROWS] [--scale N] "
                  "[--stamp-time NS]\n"
-                 "                              [--popup WxH+X+Y]\n");
+                 "                              [--popup WxH+X+Y] [--hold]\n");
     std::exit(status);
 }
 
@@ -289,6 +300,10 @@ Options parse(int argc, char** argv) {
         const std::string arg = argv[i];
         if (arg == "-h" || arg == "--help")
             usage(0);
+        if (arg == "--hold") {
+            o.hold = true;
+            continue;
+        }
         if (i + 1 >= argc)
             usage(2);
         const char* value = argv[++i];
