@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <unistd.h>
 
@@ -67,11 +68,15 @@ std::string WindowRun::start(const std::string& name, const RunOptions& opts) {
         opts.before_viewer(x_.dpy());
     viewer_log_ = scene_->fixture().runtime_dir() + "/" + name + ".viewer.log";
     UniqueFd log(open(viewer_log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    viewer_dir_ = scene_->fixture().runtime_dir() + "/" + name + ".cwd";
+    std::filesystem::create_directories(viewer_dir_);
     if (presenter_ == Presenter::x11)
-        argv = {"/usr/bin/env", "DISPLAY=" + x_.name(), screenshot::viewer_path(),
+        argv = {"/usr/bin/env", "--chdir=" + viewer_dir_, "DISPLAY=" + x_.name(),
+                screenshot::viewer_path(),
                 "--presenter", "x11"};
     else
-        argv = {"/usr/bin/env", "-u", "DISPLAY", "XDG_RUNTIME_DIR=" + weston_.dir(),
+        argv = {"/usr/bin/env", "--chdir=" + viewer_dir_, "-u", "DISPLAY",
+                "XDG_RUNTIME_DIR=" + weston_.dir(),
                 "WAYLAND_DISPLAY=" + weston_.socket(), screenshot::viewer_path(),
                 "--presenter", "wayland"};
     argv.insert(argv.end(), {"--connect", scene_->fixture().daemon().consumer_socket(),

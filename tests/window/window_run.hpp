@@ -67,6 +67,8 @@ public:
     // Resizes the window (no window manager: the server does it at once).
     // Wayland: weston's output has a fixed size; nothing is done.
     void resize(int width, int height) const;
+    // The viewer's working directory (Ctrl+Alt+S writes there).
+    [[nodiscard]] const std::string& viewer_dir() const { return viewer_dir_; }
     // Whether the viewer's stderr has a line containing `text`.
     [[nodiscard]] bool viewer_logged(const std::string& text) const;
 
@@ -82,7 +84,7 @@ private:
     std::optional<LoggedClient> client_;
     std::optional<XInput> input_;
     ChildProcess viewer_;
-    std::string viewer_log_;
+    std::string viewer_log_, viewer_dir_;
     Window window_ = 0;
 };
 

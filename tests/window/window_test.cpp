@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -122,15 +123,53 @@ void viewer_shortcuts_are_not_forwarded(Presenter p) {
         XUngrabKeyboard(d, CurrentTime);
         XSync(d, False);
     }
+    // Ctrl+Alt+S: a screenshot of the guest frame in the viewer's directory.
+    ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_s}));
+    std::optional<Image> shot;
+    EXPECT_TRUE(run.pump_until([&] {
+        for (const auto& e : std::filesystem::directory_iterator(run.viewer_dir()))
+            if (e.path().filename().string().rfind("vdmabuf-", 0) == 0 &&
+                e.path().extension() == ".png")
+                shot = read_png(e.path().c_str());
+        return shot.has_value();
+    })) << "Ctrl+Alt+S wrote no vdmabuf-*.png";
+    if (shot) {
+        EXPECT_EQ(shot->width, kGuestWidth);
+        EXPECT_EQ(shot->height, kGuestHeight);
+        const FrameView v{shot->pixels.data(), shot->width, shot->height, shot->stride};
+        EXPECT_EQ(v.rgb(100, 500), kClientColour);
+    }
+    if (p == Presenter::x11) {
+        // Ctrl+Alt+F: the EWMH fullscreen toggle, sent to the root window for
+        // a window manager (none runs here; the test listens in its place).
+        XSelectInput(d, DefaultRootWindow(d), SubstructureNotifyMask);
+        XSync(d, False);
+        ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_f}));
+        const Atom state = XInternAtom(d, "_NET_WM_STATE", False);
+        const Atom fullscreen = XInternAtom(d, "_NET_WM_STATE_FULLSCREEN", False);
+        bool asked = false;
+        EXPECT_TRUE(run.pump_until([&] {
+            XEvent ev;
+            while (XCheckTypedEvent(d, ClientMessage, &ev))
+                asked |= ev.xclient.window == run.window() && ev.xclient.message_type == state &&
+                         ev.xclient.data.l[0] == 2 && Atom(ev.xclient.data.l[1]) == fullscreen;
+            return asked;
+        })) << "Ctrl+Alt+F sent no _NET_WM_STATE toggle of _NET_WM_STATE_FULLSCREEN";
+    } else {
+        ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_f}));
+    }
     // A plain key after them arrives: everything before it has been forwarded.
     ASSERT_TRUE(run.input().type("x"));
     ASSERT_TRUE(run.client().wait_for_line(run.scene(), "key x x released", kTimeoutMs));
-    // Ctrl and Alt themselves reach the guest (as in QEMU); h and g never.
-    EXPECT_EQ(pressed_keysyms(run.client()),
-              (std::vector<std::string>{"Control_L", "Alt_L", "Control_L", "Alt_L", "Control_L",
-                                        "Alt_L", "x"}));
+    // Ctrl and Alt themselves reach the guest (as in QEMU); h, g, s and f never.
+    std::vector<std::string> want;
+    for (int chord = 0; chord < 5; ++chord)
+        want.insert(want.end(), {"Control_L", "Alt_L"});
+    want.push_back("x");
+    EXPECT_EQ(pressed_keysyms(run.client()), want);
     for (const std::string& l : lines_of(run.client(), "key"))
-        EXPECT_TRUE(l.rfind("key h ", 0) != 0 && l.rfind("key g ", 0) != 0) << l;
+        for (const char* k : {"key h ", "key g ", "key s ", "key f "})
+            EXPECT_NE(l.rfind(k, 0), 0u) << l;
     // Ctrl+Alt+H turned the HUD on: it reports once a second while events come.
     int x = 100;
     EXPECT_TRUE(run.pump_until([&] {
