@@ -158,9 +158,18 @@ void WaylandWindow::toggle_fullscreen() {
 }
 
 void WaylandWindow::set_content_size(uint32_t width, uint32_t height) {
+    const bool first = !content_width_;
     content_width_ = width;
     content_height_ = height;
-    if (compositor_sized_ || (width == width_ && height == height_))
+    if (compositor_sized_) {
+        // Sized before the first frame (--fullscreen, a kiosk or tiling
+        // compositor): the guest is asked for that size too, as after any
+        // later resize (and as an X11 window the window manager sizes).
+        if (first && (width != width_ || height != height_))
+            resized_ = true;
+        return;
+    }
+    if (width == width_ && height == height_)
         return;
     width_ = width;
     height_ = height;
