@@ -38,9 +38,14 @@ TEST(Shutdown, HeldFramesAtExitCauseNoDeviceError) {
         [&] { return viewer.buffers_gone.size() >= viewer.buffers_seen.size(); }, 10000))
         << viewer.buffers_gone.size() << " of " << viewer.buffers_seen.size() << " buffers gone";
 
-    std::ifstream in(f->daemon().log_path());
-    const std::string log((std::istreambuf_iterator<char>(in)), {});
-    EXPECT_NE(log.find("disconnected"), std::string::npos) << log;
+    // vdmabufd writes "disconnected" after it has sent BUFFER_GONE: poll for it.
+    std::string log;
+    const auto read_log = [&] {
+        std::ifstream in(f->daemon().log_path());
+        log.assign(std::istreambuf_iterator<char>(in), {});
+        return log.find("disconnected") != std::string::npos;
+    };
+    EXPECT_TRUE(f->pump_until(read_log, 10000)) << log;
     EXPECT_EQ(log.find("ERR_"), std::string::npos)
         << "vdmabufd answered an error at shutdown (" << held << " frames held):\n" << log;
     EXPECT_TRUE(viewer.errors.empty());
