@@ -51,7 +51,7 @@ struct ViewerStats {
     uint64_t input_events = 0;   // INPUT events sent
     uint64_t mode_requests = 0;  // MODE requests sent
     std::string import_path = "none"; // of the last frame: "copy" or "dmabuf"
-    Percentiles latency_us{4096};     // daemon accepted PRESENT -> our swap
+    RecentPercentiles latency_us{4096}; // daemon accepted PRESENT -> our swap, last 4096 frames
 };
 
 class Viewer {

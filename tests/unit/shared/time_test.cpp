@@ -57,3 +57,27 @@ TEST(Percentiles, SingleSample) {
     EXPECT_EQ(p.percentile(50), 42u);
     EXPECT_EQ(p.percentile(100), 42u);
 }
+
+TEST(RecentPercentiles, KeepsTheNewestWindowInFixedMemory) {
+    RecentPercentiles p(4);
+    EXPECT_EQ(p.count(), 0u);
+    EXPECT_EQ(p.median(), 0u);
+    for (uint64_t v : {100, 1, 2, 3})
+        p.add(v);
+    EXPECT_EQ(p.percentile(100), 100u);
+    EXPECT_EQ(p.percentile(0), 1u);
+    // Each add replaces the oldest: 100 goes first, then 1.
+    p.add(5);
+    EXPECT_EQ(p.count(), 4u);
+    EXPECT_EQ(p.percentile(100), 5u);
+    EXPECT_EQ(p.percentile(0), 1u);
+    p.add(6);
+    EXPECT_EQ(p.percentile(0), 2u);
+    EXPECT_EQ(p.median(), 3u); // of 2, 3, 5, 6: rank 2
+    // A long run stays at the window.
+    for (uint64_t v = 0; v < 100000; ++v)
+        p.add(v);
+    EXPECT_EQ(p.count(), 4u);
+    EXPECT_EQ(p.percentile(0), 99996u);
+    EXPECT_EQ(p.percentile(100), 99999u);
+}
