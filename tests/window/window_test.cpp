@@ -186,6 +186,44 @@ TEST(WaylandKeys, ViewerShortcutsAreNotForwarded) {
     viewer_shortcuts_are_not_forwarded(Presenter::wayland);
 }
 
+// A key held while the window loses the keyboard focus is released in the
+// guest at once (LEAVE); its later release, elsewhere, is not forwarded.
+void losing_focus_releases_held_keys(Presenter p) {
+    WindowRun run;
+    ASSERT_EQ(run.start("focus", {.presenter = p}), "");
+    Display* d = run.dpy();
+    ASSERT_TRUE(run.input().key_event(XK_a, true));
+    ASSERT_TRUE(run.client().wait_for_line(run.scene(), "key a a pressed", kTimeoutMs));
+    XSetInputFocus(d, DefaultRootWindow(d), RevertToPointerRoot, CurrentTime);
+    XSync(d, False);
+    ASSERT_TRUE(run.client().wait_for_line(run.scene(), "key a a released", kTimeoutMs))
+        << "the held key stayed down in the guest" << dump(run.client());
+    ASSERT_TRUE(run.input().key_event(XK_a, false)); // to the root window
+    std::vector<std::string> want = {"key a a pressed", "key a a released"};
+    // weston 10's x11 backend sends no wl_keyboard.enter when its X window
+    // gets the focus back, so only the X11 window types on afterwards.
+    if (p == Presenter::x11) {
+        XSetInputFocus(d, run.window(), RevertToPointerRoot, CurrentTime);
+        XSync(d, False);
+        ASSERT_TRUE(run.input().type("b"));
+        ASSERT_TRUE(run.client().wait_for_line(run.scene(), "key b b released", kTimeoutMs))
+            << "typing after the focus came back" << dump(run.client());
+        want.insert(want.end(), {"key b b pressed", "key b b released"});
+    } else {
+        // Pointer motion goes the same way a stray key would: once it is
+        // there, nothing else is on its way.
+        const size_t from = run.client().lines().size();
+        run.input().move(run.window(), 300, 200);
+        ASSERT_TRUE(run.pump_until([&] { return !lines_of(run.client(), "motion", from).empty(); }))
+            << "no motion after the focus went" << dump(run.client(), from);
+    }
+    EXPECT_EQ(lines_of(run.client(), "key"), want);
+}
+TEST(Focus, LosingFocusReleasesHeldKeys) { losing_focus_releases_held_keys(Presenter::x11); }
+TEST(WaylandFocus, LosingFocusReleasesHeldKeys) {
+    losing_focus_releases_held_keys(Presenter::wayland);
+}
+
 // Resizes the window to w x h (with --no-resize the guest keeps 800x600, so
 // it is letterboxed) and waits until the viewer draws it so; the x of the
 // middle of the left bar, or -1.

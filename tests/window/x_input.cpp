@@ -44,6 +44,12 @@ bool XInput::key(unsigned long keysym, bool pressed) const {
     return true;
 }
 
+bool XInput::key_event(unsigned long keysym, bool pressed) const {
+    const bool ok = key(keysym, pressed);
+    XSync(d_, False);
+    return ok;
+}
+
 bool XInput::type(const std::string& text) const {
     for (char c : text) {
         // ASCII keysyms are the characters themselves.
@@ -80,6 +86,7 @@ void XInput::move(Window, int, int) const {}
 void XInput::click(unsigned) const {}
 void XInput::button(unsigned, bool) const {}
 bool XInput::key(unsigned long, bool) const { return false; }
+bool XInput::key_event(unsigned long, bool) const { return false; }
 bool XInput::type(const std::string&) const { return false; }
 bool XInput::chord(const std::vector<unsigned long>&) const { return false; }
 #endif

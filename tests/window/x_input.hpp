@@ -30,6 +30,8 @@ public:
     [[nodiscard]] bool type(const std::string& text) const;
     // Presses the keysyms in order and releases them in reverse.
     [[nodiscard]] bool chord(const std::vector<unsigned long>& keysyms) const;
+    // Only a press or only a release of the key with `keysym`.
+    [[nodiscard]] bool key_event(unsigned long keysym, bool pressed) const;
 
 private:
     [[nodiscard]] bool key(unsigned long keysym, bool pressed) const;
