@@ -127,14 +127,17 @@ bool close_file(const char* path, File file, bool ok) {
     return ok;
 }
 
-bool write_fast(const char* path, File file, const uint8_t* pixels, uint32_t width,
-                uint32_t height, uint32_t stride, bool has_alpha) {
+// The fast encoder's file; *done false (nothing written) where it gave up.
+bool write_fast(const char* path, FILE* file, const uint8_t* pixels, uint32_t width,
+                uint32_t height, uint32_t stride, bool has_alpha, bool* done) {
     std::vector<uint8_t> png;
-    png_detail::encode_fast(pixels, width, height, stride, has_alpha, png);
-    const bool ok = fwrite(png.data(), 1, png.size(), file.get()) == png.size();
+    *done = png_detail::encode_fast(pixels, width, height, stride, has_alpha, png);
+    if (!*done)
+        return true;
+    const bool ok = fwrite(png.data(), 1, png.size(), file) == png.size();
     if (!ok)
         VDM_ERRNO("write(%s) failed", path);
-    return close_file(path, std::move(file), ok);
+    return ok;
 }
 
 } // namespace
@@ -192,9 +195,14 @@ bool write_png(const char* path, const uint8_t* pixels, uint32_t width, uint32_t
         VDM_ERRNO("fopen(%s) failed", path);
         return false;
     }
-    if (options.fast)
-        return write_fast(path, std::move(file), pixels, width, height, stride,
-                          fourcc == DRM_FORMAT_ARGB8888);
+    if (options.fast) {
+        bool done = false;
+        const bool ok = write_fast(path, file.get(), pixels, width, height, stride,
+                                   fourcc == DRM_FORMAT_ARGB8888, &done);
+        if (done || !ok)
+            return close_file(path, std::move(file), ok);
+        // Not screen-like: zlib level 1, Sub (nothing was written yet).
+    }
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, const_cast<char*>(path),
                                               on_png_error, on_png_warning);
     png_infop info = png ? png_create_info_struct(png) : nullptr;
@@ -202,7 +210,10 @@ bool write_png(const char* path, const uint8_t* pixels, uint32_t width, uint32_t
         VDM_ERROR("%s: png_create_write_struct failed", path);
     std::vector<uint8_t> row(size_t{width} * 4);
     bool ok = info && write_rows(png, info, file.get(), pixels, width, height, stride,
-                                 fourcc == DRM_FORMAT_ARGB8888, options, row.data());
+                                 fourcc == DRM_FORMAT_ARGB8888,
+                                 options.fast ? PngOptions{false, 1, PngFilter::sub, false}
+                                              : options,
+                                 row.data());
     // Nulls png and info: test them before, never after.
     png_destroy_write_struct(png ? &png : nullptr, info ? &info : nullptr);
     return close_file(path, std::move(file), ok);

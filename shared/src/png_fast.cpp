@@ -1,9 +1,9 @@
 // write_png's fast encoder: a whole PNG built in memory without a general
-// deflate search. Screens repeat themselves in two ways: a pixel equals the
-// one above (flat areas, unchanged rows) or the one to its left (runs). So the
-// rows are stored with filter None and the only LZ77 matches tried are at
-// those two distances (one pixel and one row back), extended 8 bytes at a
-// time; everything else is a literal. One deflate block with the fixed
+// deflate search. Screens repeat themselves in two ways: a row equals the one
+// above (flat areas, unchanged rows) or a pixel the one to its left (runs).
+// So the rows go through the Sub filter (gradients become runs too) and the
+// only LZ77 matches tried are at those two distances (one pixel and one row
+// back), extended 8 bytes at a time; everything else is a literal. One deflate block with the fixed
 // Huffman codes of RFC 1951 3.2.6 (no table to build or send); stored blocks
 // where that would be larger than the data (photo-like pictures). The zlib
 // stream's Adler-32 is ours (SSE2: zlib's took a third of the time), the
@@ -63,6 +63,8 @@ constexpr uint16_t kDistanceBase[30] = {1,    2,    3,    4,    5,    7,     9, 
 constexpr uint8_t kDistanceExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3,  3,  4,  4,  5,  5,  6,
                                         6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 constexpr uint32_t kMaxMatch = 258, kMinMatch = 3, kMaxDistance = 32768;
+// Every 256 KiB of input: less than 3:1 so far gives up.
+constexpr size_t kFirstCheck = 1u << 18, kCheckEvery = 1u << 18, kMinRatio = 3;
 
 // A length or distance as its whole bit string (code, then extra bits):
 // precomputed for every length and for the two distances used.
@@ -153,6 +155,33 @@ void chunk(std::vector<uint8_t>& out, const char* type, const uint8_t* data, siz
     put32be(out, uint32_t(crc32(0, out.data() + start, uInt(size + 4))));
 }
 
+// Byte-wise a - b mod 256 in each of the 4 bytes, no borrow between them.
+uint32_t sub_bytes(uint32_t a, uint32_t b) {
+    constexpr uint32_t h = 0x80808080u;
+    return ((a | h) - (b & ~h)) ^ ((a ^ ~b) & h);
+}
+
+// One row for the Sub filter (type 1): each byte minus the same channel of
+// the pixel to its left. Gradients become runs, flat areas zeros; rows equal
+// before are equal after, so matches with the row above still work.
+void bgra_to_rgb_sub(const uint8_t* src, uint8_t* dst, uint32_t width, bool has_alpha) {
+    uint32_t left = 0;
+    for (uint32_t x = 0; x < width; ++x, src += 4) {
+        uint32_t v;
+        std::memcpy(&v, src, 4);
+        v = has_alpha ? (v & 0xff00ff00u) | ((v >> 16) & 0xffu) | ((v & 0xffu) << 16)
+                      : __builtin_bswap32(v) >> 8; // R G B 0
+        const uint32_t f = sub_bytes(v, left);
+        left = v;
+        if (has_alpha || x + 1 < width) { // RGB: the 4th byte is overwritten next
+            std::memcpy(dst, &f, 4);
+            dst += has_alpha ? 4 : 3;
+        } else {
+            std::memcpy(dst, &f, 3);
+        }
+    }
+}
+
 } // namespace
 
 uint32_t adler32(uint32_t adler, const uint8_t* p, size_t n) {
@@ -217,17 +246,17 @@ void bgra_to_rgb(const uint8_t* src, uint8_t* dst, uint32_t width, bool has_alph
     }
 }
 
-void encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t stride,
+bool encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t stride,
                  bool has_alpha, std::vector<uint8_t>& png) {
     const uint32_t bpp = has_alpha ? 4 : 3;
     const size_t row = 1 + size_t(width) * bpp;
-    // The zlib stream's uncompressed data: each row its filter byte (0) and RGB(A).
+    // The zlib stream's uncompressed data: each row its filter byte and RGB(A).
     const size_t n = row * height;
     auto raw = std::make_unique_for_overwrite<uint8_t[]>(n); // every byte is written
     for (uint32_t y = 0; y < height; ++y) {
         uint8_t* d = raw.get() + size_t(y) * row;
-        *d = 0;
-        bgra_to_rgb(pixels + size_t(y) * stride, d + 1, width, has_alpha);
+        *d = 1; // Sub
+        bgra_to_rgb_sub(pixels + size_t(y) * stride, d + 1, width, has_alpha);
     }
 
     std::vector<uint8_t> z;
@@ -244,8 +273,13 @@ void encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_
     // Photo-like pictures hardly match: where the fixed codes come out larger
     // than the bytes themselves, stored blocks are written instead.
     const size_t stored = n + 5 * (n / 65535 + 1);
-    size_t i = 0;
+    size_t i = 0, check = kFirstCheck;
     while (i < n && z.size() < stored) {
+        if (i >= check) { // not a screen: zlib does better (gradients, photos)
+            if (z.size() * kMinRatio > i)
+                return false;
+            check += kCheckEvery;
+        }
         const uint32_t limit = uint32_t(std::min<size_t>(n - i, 1u << 30));
         // A run to the left first: its distance code is 5 bits, the row
         // above's up to 18. The row above where the run is short.
@@ -304,6 +338,7 @@ void encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_
     for (size_t at = 0; at < z.size(); at += 1u << 30) // a chunk is < 2^31 bytes
         chunk(png, "IDAT", z.data() + at, std::min<size_t>(z.size() - at, 1u << 30));
     chunk(png, "IEND", nullptr, 0);
+    return true;
 }
 
 } // namespace vdmabuf::png_detail

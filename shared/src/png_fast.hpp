@@ -14,8 +14,10 @@ namespace vdmabuf::png_detail {
 // with alpha 255 all the same): one row of `width` pixels.
 void bgra_to_rgb(const uint8_t* src, uint8_t* dst, uint32_t width, bool has_alpha);
 
-// The whole PNG file for a BGRA/BGRX image (RGBA or RGB in the file) into `png`.
-void encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t stride,
+// The whole PNG file for a BGRA/BGRX image (RGBA or RGB in the file) into
+// `png`; false when the picture is not screen-like (under 3:1 at a check
+// every 256 KiB of input): zlib is then the better encoder.
+[[nodiscard]] bool encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t stride,
                  bool has_alpha, std::vector<uint8_t>& png);
 
 } // namespace vdmabuf::png_detail

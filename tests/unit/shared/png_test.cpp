@@ -247,6 +247,48 @@ TEST_F(PngTest, FastEncoderStoresWhatItCannotCompress) {
     expect_same_pixels(img, *back, true);
 }
 
+std::vector<char> file_bytes(const std::string& path) {
+    std::vector<char> bytes(std::filesystem::file_size(path));
+    FILE* f = fopen(path.c_str(), "rb");
+    EXPECT_NE(f, nullptr);
+    if (f) {
+        EXPECT_EQ(fread(bytes.data(), 1, bytes.size(), f), bytes.size());
+        fclose(f);
+    }
+    return bytes;
+}
+
+TEST_F(PngTest, FastEncoderLeavesGradientsToZlib) {
+    // A 2D gradient: no runs, no row equal to the one above, under 3:1 for
+    // the fast encoder; the default then writes what zlib level 1 + Sub does.
+    Image img{1024, 512, 1024 * 4, DRM_FORMAT_XRGB8888, {}};
+    img.pixels.resize(size_t{img.stride} * img.height);
+    for (uint32_t y = 0; y < img.height; ++y)
+        for (uint32_t x = 0; x < img.width; ++x) {
+            uint8_t* p = img.pixels.data() + size_t{y} * img.stride + size_t{x} * 4;
+            p[0] = uint8_t(x * y / 7);
+            p[1] = uint8_t(x * 3 + y * 5);
+            p[2] = uint8_t((x ^ y) * 11);
+        }
+    auto fast = path("gradient-fast.png"), zlib = path("gradient-zlib.png");
+    ASSERT_TRUE(write_png(fast.c_str(), img));
+    ASSERT_TRUE(write_png(zlib.c_str(), img, zlib_options(1, PngFilter::sub, false)));
+    EXPECT_EQ(file_bytes(fast), file_bytes(zlib));
+    // A screen is the fast encoder's: not zlib's file.
+    Image screen = make_image(1024, 512, 1024 * 4, DRM_FORMAT_XRGB8888); // noise in a corner
+    for (uint32_t y = 0; y < 512; ++y)
+        for (uint32_t x = 0; x < 1024; ++x)
+            if (x >= 100 || y >= 100)
+                std::memcpy(screen.pixels.data() + size_t{y} * screen.stride + size_t{x} * 4,
+                            "\x40\x30\x20\xff", 4);
+    ASSERT_TRUE(write_png(fast.c_str(), screen));
+    ASSERT_TRUE(write_png(zlib.c_str(), screen, zlib_options(1, PngFilter::sub, false)));
+    EXPECT_NE(file_bytes(fast), file_bytes(zlib));
+    auto back = read_png(fast.c_str());
+    ASSERT_TRUE(back);
+    expect_same_pixels(screen, *back, true);
+}
+
 TEST(PngOptionsTest, ParseAndDescribe) {
     EXPECT_TRUE(parse_png_level("fast")->fast);
     auto six = parse_png_level("6");

@@ -20,9 +20,10 @@ struct Image {
 };
 
 // How write_png trades speed for size (vdmabuf-bench-e2e --only screenshot
-// times each on a 1080p desktop). fast: our own encoder (filter None, matches only
-// with the pixel above or to the left, fixed Huffman codes), several times
-// faster than zlib on screens, files larger than zlib level 1's. Otherwise
+// times each on a 1080p desktop). fast: our own encoder (Sub filter, matches
+// only with the row above or the pixel to the left, fixed Huffman codes),
+// several times faster than zlib on screens, files larger than zlib level 1's.
+// Otherwise
 // libpng + zlib at `level` with `filter` (and Z_RLE if rle).
 enum class PngFilter { none, sub, up, paeth, adaptive /* libpng picks per row */ };
 struct PngOptions {
