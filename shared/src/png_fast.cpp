@@ -3,11 +3,12 @@
 // above (flat areas, unchanged rows) or a pixel the one to its left (runs).
 // So the rows go through the Sub filter (gradients become runs too) and the
 // only LZ77 matches tried are at those two distances (one pixel and one row
-// back), extended 8 bytes at a time; everything else is a literal. One deflate block with the fixed
-// Huffman codes of RFC 1951 3.2.6 (no table to build or send); stored blocks
-// where that would be larger than the data (photo-like pictures). The zlib
-// stream's Adler-32 is ours (SSE2: zlib's took a third of the time), the
-// chunks' CRC-32 zlib's.
+// back), extended 8 bytes at a time; everything else is a literal. Rows are
+// made one at a time (SSSE3 where the CPU has it) into a two-row buffer. One
+// deflate block with the fixed Huffman codes of RFC 1951 3.2.6 (no table to
+// build or send); stored blocks where that would be larger than the data
+// (small noisy pictures). The zlib stream's Adler-32 is ours (SSE2: zlib's
+// took a third of the time), the chunks' CRC-32 zlib's.
 #include "png_fast.hpp"
 
 #include <zlib.h>
@@ -15,9 +16,11 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <memory>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__)
+#include <tmmintrin.h>
 #endif
 
 namespace vdmabuf::png_detail {
@@ -64,6 +67,8 @@ constexpr uint8_t kDistanceExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3,  3,  4,  4,  
                                         6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 constexpr uint32_t kMaxMatch = 258, kMinMatch = 3, kMaxDistance = 32768;
 // Every 256 KiB of input: less than 3:1 so far gives up.
+// Bytes a row converter may write past the row (vector stores).
+constexpr size_t kRoom = 16;
 constexpr size_t kFirstCheck = 1u << 18, kCheckEvery = 1u << 18, kMinRatio = 3;
 
 // A length or distance as its whole bit string (code, then extra bits):
@@ -182,6 +187,50 @@ void bgra_to_rgb_sub(const uint8_t* src, uint8_t* dst, uint32_t width, bool has_
     }
 }
 
+#if defined(__x86_64__)
+// The same with SSSE3, 4 pixels a step: each minus its left neighbour, then
+// reordered to R G B (A) by one shuffle. The 16-byte store of RGB runs up to 4
+// bytes past the row (the caller leaves room); the rest of the row scalar.
+__attribute__((target("ssse3"))) void bgra_to_rgb_sub_ssse3(const uint8_t* src, uint8_t* dst,
+                                                             uint32_t width, bool has_alpha) {
+    const __m128i order = has_alpha
+                              ? _mm_setr_epi8(2, 1, 0, 3, 6, 5, 4, 7, 10, 9, 8, 11, 14, 13, 12, 15)
+                              : _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
+    const uint32_t step = has_alpha ? 16 : 12;
+    __m128i prev = _mm_setzero_si128();
+    uint32_t x = 0;
+    for (; x + 4 <= width; x += 4, src += 16, dst += step) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+        const __m128i left = _mm_or_si128(_mm_slli_si128(v, 4), _mm_srli_si128(prev, 12));
+        prev = v;
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst),
+                         _mm_shuffle_epi8(_mm_sub_epi8(v, left), order));
+    }
+    if (x == width)
+        return;
+    // The last 1..3 pixels, starting from the left pixel the vector part saw.
+    const uint32_t last = x ? uint32_t(_mm_cvtsi128_si32(_mm_srli_si128(prev, 12))) : 0;
+    for (uint32_t left = has_alpha ? (last & 0xff00ff00u) | ((last >> 16) & 0xffu) |
+                                         ((last & 0xffu) << 16)
+                                   : __builtin_bswap32(last) >> 8;
+         x < width; ++x, src += 4) {
+        uint32_t v;
+        std::memcpy(&v, src, 4);
+        v = has_alpha ? (v & 0xff00ff00u) | ((v >> 16) & 0xffu) | ((v & 0xffu) << 16)
+                      : __builtin_bswap32(v) >> 8;
+        const uint32_t f = sub_bytes(v, left);
+        left = v;
+        std::memcpy(dst, &f, 4); // within the caller's room
+        dst += has_alpha ? 4 : 3;
+    }
+}
+
+bool have_ssse3() {
+    static const bool yes = __builtin_cpu_supports("ssse3");
+    return yes;
+}
+#endif
+
 } // namespace
 
 uint32_t adler32(uint32_t adler, const uint8_t* p, size_t n) {
@@ -249,18 +298,22 @@ void bgra_to_rgb(const uint8_t* src, uint8_t* dst, uint32_t width, bool has_alph
 bool encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_t stride,
                  bool has_alpha, std::vector<uint8_t>& png) {
     const uint32_t bpp = has_alpha ? 4 : 3;
-    const size_t row = 1 + size_t(width) * bpp;
-    // The zlib stream's uncompressed data: each row its filter byte and RGB(A).
-    const size_t n = row * height;
-    auto raw = std::make_unique_for_overwrite<uint8_t[]>(n); // every byte is written
-    for (uint32_t y = 0; y < height; ++y) {
-        uint8_t* d = raw.get() + size_t(y) * row;
+    // The zlib stream's uncompressed data: each row its filter byte and RGB(A),
+    // made a row at a time (the row above is all a match may reach): two rows
+    // of memory, hot in the cache, instead of a copy of the whole frame.
+    const size_t row = 1 + size_t(width) * bpp, n = row * height;
+    auto fill_row = [&](uint32_t y, uint8_t* d) {
         *d = 1; // Sub
+#if defined(__x86_64__)
+        if (have_ssse3())
+            return bgra_to_rgb_sub_ssse3(pixels + size_t(y) * stride, d + 1, width, has_alpha);
+#endif
         bgra_to_rgb_sub(pixels + size_t(y) * stride, d + 1, width, has_alpha);
-    }
+    };
+    std::vector<uint8_t> rows(2 * (row + kRoom)); // the room after each: never into the other
 
     std::vector<uint8_t> z;
-    z.reserve(n / 8 + 1024);
+    z.reserve(n / 16 + 1024);
     z.push_back(0x78); // deflate, 32 KiB window
     z.push_back(0x01); // fastest; (0x78 << 8 | 0x01) % 31 == 0
     BitWriter bw(z);
@@ -269,62 +322,72 @@ bool encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_
     const bool up_ok = row <= kMaxDistance;
     const Bits up = up_ok ? distance_bits(uint32_t(row)) : Bits{};
     const Bits left = distance_bits(bpp);
-    const uint8_t* p = raw.get();
-    // Photo-like pictures hardly match: where the fixed codes come out larger
-    // than the bytes themselves, stored blocks are written instead.
+    // Noise hardly matches: where the fixed codes come out larger than the
+    // bytes themselves, stored blocks are written instead (small pictures:
+    // larger ones fail the 3:1 check long before).
     const size_t stored = n + 5 * (n / 65535 + 1);
-    size_t i = 0, check = kFirstCheck;
-    while (i < n && z.size() < stored) {
-        if (i >= check) { // not a screen: zlib does better (gradients, photos)
-            if (z.size() * kMinRatio > i)
+    size_t done = 0, check = kFirstCheck;
+    uint32_t adler = 1;
+    for (uint32_t y = 0; y < height && z.size() < stored; ++y, done += row) {
+        if (done >= check) { // not a screen: zlib does better (gradients, photos)
+            if (z.size() * kMinRatio > done)
                 return false;
             check += kCheckEvery;
         }
-        const uint32_t limit = uint32_t(std::min<size_t>(n - i, 1u << 30));
-        // A run to the left first: its distance code is 5 bits, the row
-        // above's up to 18. The row above where the run is short.
-        uint32_t best = i >= bpp ? match_length(p + i, p + i - bpp, limit) : 0;
-        const Bits* dist = &left;
-        if (best < kMaxMatch && up_ok && i >= row) {
-            // One piece at a time: a run to the left may start after it.
-            const uint32_t above =
-                match_length(p + i, p + i - row, std::min(limit, kMaxMatch));
-            if (above > best) {
-                best = above;
-                dist = &up;
+        uint8_t* cur = rows.data() + (y & 1) * (row + kRoom);
+        const uint8_t* above = rows.data() + ((y + 1) & 1) * (row + kRoom);
+        fill_row(y, cur);
+        adler = adler32(adler, cur, row);
+        for (size_t i = 0; i < row;) {
+            const uint32_t limit = uint32_t(row - i);
+            // A run to the left first: its distance code is 5 bits, the row
+            // above's up to 18. The row above where the run is short.
+            uint32_t best = i >= bpp ? match_length(cur + i, cur + i - bpp, limit) : 0;
+            const Bits* dist = &left;
+            if (best < kMaxMatch && up_ok && y > 0) {
+                // One piece at a time: a run to the left may start after it.
+                const uint32_t a = match_length(cur + i, above + i, std::min(limit, kMaxMatch));
+                if (a > best) {
+                    best = a;
+                    dist = &up;
+                }
             }
-        }
-        if (best < kMinMatch) {
-            const Code c = kLiteral[p[i]];
-            bw.put(c.bits, c.length);
-            ++i;
-            continue;
-        }
-        i += best;
-        while (best) { // in pieces of at most 258, none shorter than 3
-            uint32_t m = std::min(best, kMaxMatch);
-            if (best > kMaxMatch && best - kMaxMatch < kMinMatch)
-                m = best - kMinMatch;
-            const Bits& l = kLengthBits[m];
-            bw.put(l.bits, l.count);
-            bw.put(dist->bits, dist->count);
-            best -= m;
+            if (best < kMinMatch) {
+                const Code c = kLiteral[cur[i]];
+                bw.put(c.bits, c.length);
+                ++i;
+                continue;
+            }
+            i += best;
+            while (best) { // in pieces of at most 258, none shorter than 3
+                uint32_t m = std::min(best, kMaxMatch);
+                if (best > kMaxMatch && best - kMaxMatch < kMinMatch)
+                    m = best - kMinMatch;
+                const Bits& l = kLengthBits[m];
+                bw.put(l.bits, l.count);
+                bw.put(dist->bits, dist->count);
+                best -= m;
+            }
         }
     }
     bw.put(kLiteral[256].bits, kLiteral[256].length); // end of block
     bw.flush();
-    if (i < n || z.size() - 2 > stored) {
+    if (done < n || z.size() - 2 > stored) {
+        std::vector<uint8_t> raw(n + kRoom); // rows in order: each overwrites the last one's room
+        for (uint32_t y = 0; y < height; ++y)
+            fill_row(y, raw.data() + size_t(y) * row);
         z.resize(2);
-        for (size_t at = 0; at < n || at == 0; at += 65535) {
+        for (size_t at = 0; at < n; at += 65535) {
             const uint16_t len = uint16_t(std::min<size_t>(n - at, 65535));
             const uint8_t head[5] = {uint8_t(at + len >= n ? 1 : 0), // BFINAL, BTYPE 00
                                      uint8_t(len), uint8_t(len >> 8), uint8_t(~len),
                                      uint8_t(~len >> 8)};
             z.insert(z.end(), head, head + 5);
-            z.insert(z.end(), raw.get() + at, raw.get() + at + len);
+            z.insert(z.end(), raw.begin() + at, raw.begin() + at + len);
         }
+        adler = adler32(1, raw.data(), n);
     }
-    put32be(z, adler32(1, raw.get(), n));
+    put32be(z, adler);
 
     png.clear();
     png.reserve(z.size() + 128);
