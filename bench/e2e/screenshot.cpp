@@ -4,9 +4,11 @@
 #include "pattern.hpp"
 
 #include <vdmabuf/shared/child_process.hpp>
+#include <vdmabuf/shared/unique_fd.hpp>
 
 #include <cinttypes>
 #include <csignal>
+#include <fcntl.h>
 #include <cstdio>
 #include <cstdlib>
 #include <sys/stat.h>
@@ -136,13 +138,15 @@ DesktopShots run_desktop_shots(int captures) {
         return d;
     }
     std::vector<ChildProcess> clients;
+    // The clients' chatter (foot logs every font it loads) stays out of the table.
+    UniqueFd quiet(open("/dev/null", O_WRONLY | O_CLOEXEC));
     d.scene = "pattern client 480x360";
     if (!gtk.empty()) {
         clients.push_back(ChildProcess::spawn([&] {
             auto argv = f->client_env();
             argv.push_back(gtk);
             return argv;
-        }()));
+        }(), quiet.get()));
         d.scene += ", gtk3-demo";
     }
     if (!foot.empty()) {
@@ -152,7 +156,7 @@ DesktopShots run_desktop_shots(int captures) {
                                      "--window-size-pixels", "1100x700", "--", "/bin/sh", "-c",
                                      "ls -l /usr/bin | head -n 60; exec sleep 600"});
             return argv;
-        }()));
+        }(), quiet.get()));
         d.scene += ", foot with text";
     }
     // Still: no PRESENT for 1.5 s (clients start slowly on a loaded machine).
