@@ -66,9 +66,9 @@ constexpr uint16_t kDistanceBase[30] = {1,    2,    3,    4,    5,    7,     9, 
 constexpr uint8_t kDistanceExtra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3,  3,  4,  4,  5,  5,  6,
                                         6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 constexpr uint32_t kMaxMatch = 258, kMinMatch = 3, kMaxDistance = 32768;
-// Every 256 KiB of input: less than 3:1 so far gives up.
 // Bytes a row converter may write past the row (vector stores).
 constexpr size_t kRoom = 16;
+// Every 256 KiB of input: less than 3:1 so far gives up.
 constexpr size_t kFirstCheck = 1u << 18, kCheckEvery = 1u << 18, kMinRatio = 3;
 
 // A length or distance as its whole bit string (code, then extra bits):
