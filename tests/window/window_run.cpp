@@ -37,7 +37,7 @@ std::string WindowRun::start(const std::string& name, const RunOptions& opts) {
         skip("the X server has no XTEST extension");
     presenter_ = opts.presenter;
     if (presenter_ == Presenter::wayland) {
-        if (std::string e = start_weston(opts.kiosk); !e.empty())
+        if (std::string e = start_weston(opts.kiosk, opts.weston_scale); !e.empty())
             return e;
     }
 
@@ -105,14 +105,14 @@ std::string WindowRun::start(const std::string& name, const RunOptions& opts) {
     return "";
 }
 
-std::string WindowRun::start_weston(bool kiosk) {
+std::string WindowRun::start_weston(bool kiosk, int scale) {
     if (access(viewer_test::kWestonPath, X_OK) != 0)
         skip(std::string(viewer_test::kWestonPath) + " is missing (package weston)");
     // Pixman: no GL needed; kiosk: the viewer's toplevel fills the output.
     const std::string shell = kiosk ? "kiosk-shell.so" : "desktop-shell.so";
     if (!weston_.start({"--backend=x11-backend.so", "--use-pixman", "--shell=" + shell,
-                        "--width", std::to_string(kWestonWidth), "--height",
-                        std::to_string(kWestonHeight)},
+                        "--width", std::to_string(kWestonWidth / scale), "--height",
+                        std::to_string(kWestonHeight / scale), "--scale", std::to_string(scale)},
                        {"DISPLAY=" + x_.name()}))
         return "weston (x11 backend) did not start";
     return "";

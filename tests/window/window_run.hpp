@@ -38,6 +38,8 @@ struct RunOptions {
     // wayland: kiosk-shell (the viewer fullscreen from its first configure),
     // else desktop-shell (the viewer's window at its own size, placed by weston).
     bool kiosk = true;
+    // wayland: weston's output scale (2: HiDPI, the viewer draws 2x buffers).
+    int weston_scale = 1;
     std::vector<std::string> client_args; // more vdmabuf-input-client arguments
     std::vector<std::string> viewer_args; // more vdmabuf-viewer arguments
     // Called with the X display before the viewer starts.
@@ -75,7 +77,7 @@ public:
     [[nodiscard]] Presenter presenter() const { return presenter_; }
 
 private:
-    [[nodiscard]] std::string start_weston(bool kiosk);
+    [[nodiscard]] std::string start_weston(bool kiosk, int scale);
 
     Presenter presenter_ = Presenter::x11;
     viewer_test::Xvfb x_;

@@ -246,9 +246,12 @@ bool wait_last_line(WindowRun& run, size_t from, const std::string& prefix) {
     });
 }
 
-void letterboxed_clicks_and_scroll(Presenter p) {
+void letterboxed_clicks_and_scroll(Presenter p, int weston_scale = 1) {
     WindowRun run;
-    ASSERT_EQ(run.start("pointer", {.presenter = p, .viewer_args = {"--no-resize"}}), "");
+    ASSERT_EQ(run.start("pointer", {.presenter = p,
+                                    .weston_scale = weston_scale,
+                                    .viewer_args = {"--no-resize"}}),
+              "");
     // 2:1 window (weston's output has that size), 4:3 guest: bars left and right.
     const int w = kWestonWidth, h = kWestonHeight;
     ASSERT_GT(letterbox(run, w, h), 0) << "the viewer never letterboxed its frame";
@@ -301,6 +304,12 @@ TEST(Pointer, LetterboxedClicksAndScrollLandOnGuestPixels) {
 }
 TEST(WaylandPointer, LetterboxedClicksAndScrollLandOnGuestPixels) {
     letterboxed_clicks_and_scroll(Presenter::wayland);
+}
+// weston at scale 2: the viewer's surface is 500x250 in surface units and
+// draws 1000x500 buffers; pointer positions arrive in surface units and
+// must land on the same guest pixels.
+TEST(WaylandPointer, HiDpiClicksLandOnGuestPixels) {
+    letterboxed_clicks_and_scroll(Presenter::wayland, 2);
 }
 
 TEST(Resize, WindowResizeBecomesTheGuestMode) {
