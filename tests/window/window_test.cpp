@@ -229,12 +229,19 @@ TEST(WaylandFocus, LosingFocusReleasesHeldKeys) {
 // middle of the left bar, or -1.
 int letterbox(WindowRun& run, int w, int h) {
     const int bar = (w - int(kGuestWidth) * h / int(kGuestHeight)) / 2;
+    // Up and left of the pointer, which start() left at the centre: weston
+    // draws the cursor into its window (the hotspot is its top-left corner).
+    const int px = w / 2 - 100, py = h / 2 - 100;
     run.resize(w, h);
     if (bar < 10 || !run.pump_until([&] {
             return run.window_size() == std::pair(w, h) && run.window_pixel(bar / 2, h / 2) == 0u &&
-                   run.window_pixel(w / 2, h / 2) == kClientColour;
-        }))
+                   run.window_pixel(px, py) == kClientColour;
+        })) {
+        ADD_FAILURE() << "window " << run.window_size().first << "x" << run.window_size().second
+                      << ", bar pixel " << std::hex << run.window_pixel(bar / 2, h / 2).value_or(1)
+                      << ", picture pixel " << run.window_pixel(px, py).value_or(1);
         return -1;
+    }
     return bar / 2;
 }
 
