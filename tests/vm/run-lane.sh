@@ -81,6 +81,24 @@ if [[ -n $compositor ]]; then
   mkdir -p "$root/usr/share/X11"
   cp -r /usr/share/X11/xkb "$root/usr/share/X11/" # the compositor's seat keymap
 fi
+# A sanitizer build (scripts/test-sanitizers): the guest programs carry the
+# runtime (copy_closure took it along); they get the host's options, and the
+# suppression files they name, so a report fails them there as it does here.
+: >"$root/sanitizer.env"
+for var in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do
+  [[ -n ${!var:-} ]] || continue
+  opts=()
+  IFS=: read -ra parts <<<"${!var}"
+  for opt in "${parts[@]}"; do
+    if [[ $opt == suppressions=* ]]; then
+      mkdir -p "$root/sanitizers"
+      cp "${opt#suppressions=}" "$root/sanitizers/"
+      opt=suppressions=/sanitizers/$(basename "${opt#suppressions=}")
+    fi
+    opts+=("$opt")
+  done
+  (IFS=:; echo "export $var='${opts[*]}'") >>"$root/sanitizer.env"
+done
 cp "$work/src/driver/kernel/virtio_vdmabuf.ko" "$root/lib/modules/"
 moddir=/lib/modules/$abi
 declare -A seen=()
@@ -111,6 +129,7 @@ cat >"$root/init" <<'EOF'
 #!/bin/sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+. /sanitizer.env
 for m in $(cat /modules.order); do insmod /lib/modules/$m || echo "insmod $m failed"; done
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none results /results || echo "9p mount failed"
 vdm="/lib/modules/virtio_vdmabuf.ko borrow_id=19 guest_name=vmguest"
@@ -132,6 +151,7 @@ if [ -x /bin/vdmabuf-compositor ]; then
 fi
 echo "guest: running vm-frontend-test"
 /bin/vm-frontend-test /results
+echo "vm-frontend-test exit $?" > /results/frontend-exit
 # Unload (device reset: vdmabufd ends the session) and load again (a new HELLO).
 rmmod virtio_vdmabuf && echo "rmmod ok" > /results/rmmod
 insmod $vdm && echo "insmod again ok" >> /results/rmmod
@@ -204,8 +224,16 @@ if [[ -n $compositor ]]; then
     cat "$work/comp-check.txt" 2>/dev/null
   fi
   : >"$share/comp-seen"
-  wait_file "$share/comp-done" 30 "$qemu" && pass "compositor stopped: $(cat "$share/comp-done")" ||
+  # SIGTERM ends the session with 128 + 15; anything else (a sanitizer report
+  # aborts) is a failure.
+  if ! wait_file "$share/comp-done" 30 "$qemu"; then
     fail "compositor did not stop"
+  elif grep -qx "compositor exit 143" "$share/comp-done"; then
+    pass "compositor stopped: $(cat "$share/comp-done")"
+  else
+    fail "compositor stopped badly: $(cat "$share/comp-done")"
+    tail -40 "$share/compositor.log"
+  fi
 fi
 
 "$viewer" --connect "$work/consumer.sock" --guest vmguest --presenter headless --frames 5 \
@@ -348,9 +376,9 @@ fi
 if [[ -f $share/frontend.txt ]]; then
   grep '^FAIL ' "$share/frontend.txt" | while read -r l; do log "FAIL: frontend: $l"; done
   failures=$((failures + $(grep -c '^FAIL ' "$share/frontend.txt")))
-  grep -q '^END failures=0' "$share/frontend.txt" &&
+  grep -q '^END failures=0' "$share/frontend.txt" && grep -qx "vm-frontend-test exit 0" "$share/frontend-exit" &&
     pass "libvdmabuf-guest kernel frontend: $(grep -c '^PASS ' "$share/frontend.txt") checks passed" ||
-    fail "kernel frontend test did not finish cleanly"
+    fail "kernel frontend test did not finish cleanly ($(cat "$share/frontend-exit" 2>/dev/null))"
 else
   fail "no kernel frontend results"
 fi
