@@ -49,6 +49,10 @@ std::optional<ProcSample> sample_process(pid_t pid) {
     });
     if (!ok)
         return std::nullopt;
+    std::ifstream maps(base + "/maps");
+    for (std::string line; std::getline(maps, line);)
+        if (line.find(" /memfd:") != std::string::npos)
+            ++s.memfd_maps;
     std::ifstream statm(base + "/statm");
     uint64_t size = 0, resident = 0;
     if (!(statm >> size >> resident))

@@ -1,5 +1,5 @@
 // What /proc says about a process right now: open descriptors (and how many
-// of them are memfds), resident memory, its descendants. For the soak
+// of them are memfds), memfd mappings, resident memory, its descendants. For the soak
 // benchmark and the fault suite, which watch other processes for leaks.
 #pragma once
 
@@ -14,6 +14,7 @@ namespace vdmabuf::harness {
 struct ProcSample {
     size_t fds = 0;     // entries of /proc/PID/fd
     size_t memfds = 0;  // of which point at "/memfd:..."
+    size_t memfd_maps = 0; // lines of /proc/PID/maps that map a "/memfd:..."
     uint64_t rss_kib = 0;
 };
 
