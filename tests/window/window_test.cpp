@@ -417,32 +417,9 @@ TEST(WaylandPointer, NothingReachesTheGuestOverTheBars) {
     nothing_reaches_the_guest_over_the_bars(Presenter::wayland);
 }
 
-// kiosk-shell makes the viewer's toplevel fullscreen on weston's 1000x500
-// output before the first frame: once that frame is shown, the guest is
-// asked for the window's size like after any resize.
-TEST(WaylandResize, CompositorSizedWindowAsksForItsSize) {
-    WindowRun run;
-    ASSERT_EQ(run.start("wayland-kiosk-size", {.presenter = Presenter::wayland}), "");
-    ASSERT_TRUE(run.scene().wait_for_frame(
-        [&](const FrameView& v) {
-            return v.width == uint32_t(kWestonWidth) && v.height == uint32_t(kWestonHeight) &&
-                   v.rgb(2, 2) == kClientColour;
-        },
-        kTimeoutMs))
-        << "the guest output never became weston's size";
-    EXPECT_TRUE(run.pump_until([&] {
-        return run.window_pixel(2, 2) == kClientColour &&
-               run.window_pixel(kWestonWidth - 3, kWestonHeight - 3) == kClientColour;
-    })) << "weston does not show the new frame 1:1";
-}
-
-// desktop-shell shows the viewer's window at the guest's size; Ctrl+Alt+F
-// asks weston for fullscreen, and the 1000x500 configure that follows the
-// first frame is a resize: the guest output follows it.
-TEST(WaylandResize, FullscreenKeyResizesTheGuest) {
-    WindowRun run;
-    ASSERT_EQ(run.start("wayland-resize", {.presenter = Presenter::wayland, .kiosk = false}), "");
-    ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_f}));
+// The guest output becomes weston's 1000x500, the client is configured so,
+// and weston's window shows the new frame 1:1 to both corners.
+void expect_guest_follows_weston(WindowRun& run) {
     ASSERT_TRUE(run.scene().wait_for_frame(
         [&](const FrameView& v) {
             return v.width == uint32_t(kWestonWidth) && v.height == uint32_t(kWestonHeight) &&
@@ -456,11 +433,29 @@ TEST(WaylandResize, FullscreenKeyResizesTheGuest) {
         return !lines_of(run.client(), "configure").empty() &&
                lines_of(run.client(), "configure").back().rfind(want, 0) == 0;
     })) << "the client was never configured to the new size" << dump(run.client());
-    // Fullscreen over weston's panel, the new frame 1:1 at both corners.
     EXPECT_TRUE(run.pump_until([&] {
         return run.window_pixel(2, 2) == kClientColour &&
                run.window_pixel(kWestonWidth - 3, kWestonHeight - 3) == kClientColour;
-    })) << "weston does not show the fullscreen window at the new size";
+    })) << "weston does not show the new frame 1:1";
+}
+
+// kiosk-shell makes the viewer's toplevel fullscreen on weston's 1000x500
+// output before the first frame: once that frame is shown, the guest is
+// asked for the window's size like after any resize.
+TEST(WaylandResize, CompositorSizedWindowAsksForItsSize) {
+    WindowRun run;
+    ASSERT_EQ(run.start("wayland-kiosk-size", {.presenter = Presenter::wayland}), "");
+    expect_guest_follows_weston(run);
+}
+
+// desktop-shell shows the viewer's window at the guest's size; Ctrl+Alt+F
+// asks weston for fullscreen (over its panel), and the 1000x500 configure
+// that follows the first frame is a resize: the guest output follows it.
+TEST(WaylandResize, FullscreenKeyResizesTheGuest) {
+    WindowRun run;
+    ASSERT_EQ(run.start("wayland-resize", {.presenter = Presenter::wayland, .kiosk = false}), "");
+    ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_f}));
+    expect_guest_follows_weston(run);
     for (const std::string& l : lines_of(run.client(), "key"))
         EXPECT_NE(l.rfind("key f ", 0), 0u) << l;
 }
