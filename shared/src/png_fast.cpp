@@ -4,12 +4,14 @@
 // So the rows go through the Sub filter (gradients become runs too) and the
 // only LZ77 matches tried are at those two distances (one pixel and one row
 // back), extended 8 bytes at a time; everything else is a literal. Rows are
-// made one at a time (SSSE3 where the CPU has it) into a two-row buffer. One
-// deflate block with the fixed Huffman codes of RFC 1951 3.2.6 (no table to
-// build or send); stored blocks where that would be larger than the data
-// (small noisy pictures). The zlib stream's Adler-32 is ours (SSE2: zlib's
-// took a third of the time), the chunks' CRC-32 zlib's.
+// made one at a time (SSSE3 where the CPU has it) into a two-row buffer. The
+// matches and literals then become one deflate block with Huffman codes made
+// for them (RFC 1951 3.2.7); stored blocks where that would be larger than
+// the data (small noisy pictures). The zlib stream's Adler-32 is ours (SSE2:
+// zlib's took a third of the time), the chunks' CRC-32 zlib's.
 #include "png_fast.hpp"
+
+#include "huffman.hpp"
 
 #include <zlib.h>
 
@@ -26,7 +28,8 @@
 namespace vdmabuf::png_detail {
 namespace {
 
-// The fixed literal/length code of a symbol: bit-reversed for an LSB-first writer.
+// The fixed literal/length code of a symbol (bit-reversed for an LSB-first
+// writer): only its length is used, to estimate the output during the first pass.
 struct Code {
     uint16_t bits;
     uint8_t length;
@@ -101,30 +104,37 @@ Bits distance_bits(uint32_t distance) {
             uint8_t(5 + kDistanceExtra[i])};
 }
 
+// Appends to `out` (grown as needed, trimmed by flush()).
 class BitWriter {
 public:
-    explicit BitWriter(std::vector<uint8_t>& out) : out_(out) {}
+    explicit BitWriter(std::vector<uint8_t>& out) : out_(out), pos_(out.size()) {}
     void put(uint32_t bits, unsigned count) { // count <= 32
         acc_ |= uint64_t(bits) << filled_;
         filled_ += count;
         if (filled_ >= 32) {
+            if (pos_ + 4 > out_.size())
+                out_.resize(out_.size() * 2 + 64);
             const uint8_t b[4] = {uint8_t(acc_), uint8_t(acc_ >> 8), uint8_t(acc_ >> 16),
                                   uint8_t(acc_ >> 24)};
-            out_.insert(out_.end(), b, b + 4);
+            std::memcpy(out_.data() + pos_, b, 4);
+            pos_ += 4;
             acc_ >>= 32;
             filled_ -= 32;
         }
     }
     void flush() { // to a byte boundary
+        out_.resize(pos_);
         while (filled_ > 0) {
             out_.push_back(uint8_t(acc_));
             acc_ >>= 8;
             filled_ = filled_ > 8 ? filled_ - 8 : 0;
         }
+        pos_ = out_.size();
     }
 
 private:
     std::vector<uint8_t>& out_;
+    size_t pos_;
     uint64_t acc_ = 0;
     unsigned filled_ = 0;
 };
@@ -231,6 +241,137 @@ bool have_ssse3() {
 }
 #endif
 
+// A match or literal of the first pass: a byte, or a length with the
+// distance it goes back (one pixel or one row).
+constexpr uint32_t kMatch = 0x80000000u, kUp = 0x40000000u;
+
+struct DistCode {
+    uint32_t symbol, extra, extra_bits;
+};
+
+DistCode distance_code(uint32_t distance) {
+    uint32_t i = 29;
+    while (kDistanceBase[i] > distance)
+        --i;
+    return {i, distance - kDistanceBase[i], kDistanceExtra[i]};
+}
+
+std::array<uint8_t, kMaxMatch + 1> length_symbols() {
+    std::array<uint8_t, kMaxMatch + 1> t{};
+    for (uint32_t len = kMinMatch; len <= kMaxMatch; ++len) {
+        uint8_t i = 28;
+        while (kLengthBase[i] > len)
+            --i;
+        t[len] = i;
+    }
+    return t;
+}
+
+// Per match length 3..258: 0..28, the length symbol less 257.
+const std::array<uint8_t, kMaxMatch + 1> kLengthSymbol = length_symbols();
+
+// The tokens as one deflate block with codes made for them (BTYPE 10).
+void write_dynamic_block(BitWriter& bw, const std::vector<uint32_t>& tokens, uint32_t left,
+                         uint32_t up) {
+    const DistCode dist[2] = {distance_code(left), distance_code(up ? up : 1)};
+    uint32_t lit_freq[286] = {}, dist_freq[30] = {};
+    lit_freq[256] = 1; // end of block
+    for (uint32_t t : tokens) {
+        if (t & kMatch) {
+            ++lit_freq[257 + kLengthSymbol[t & 0xffffu]];
+            ++dist_freq[dist[(t & kUp) ? 1 : 0].symbol];
+        } else {
+            ++lit_freq[t];
+        }
+    }
+    uint8_t len[286 + 30] = {};
+    uint16_t code[286 + 30] = {};
+    huffman_lengths(lit_freq, 286, 15, len);
+    huffman_lengths(dist_freq, 30, 15, len + 286);
+    if (std::all_of(len + 286, len + 316, [](uint8_t l) { return l == 0; }))
+        len[286] = 1; // all literals: one unused distance code (RFC 1951 3.2.7)
+    canonical_codes(len, 286, code);
+    canonical_codes(len + 286, 30, code + 286);
+    uint32_t hlit = 286, hdist = 30;
+    while (hlit > 257 && !len[hlit - 1])
+        --hlit;
+    while (hdist > 1 && !len[286 + hdist - 1])
+        --hdist;
+    // The lengths, run-length coded: 16 repeats the last 3-6 times, 17 and 18
+    // are 3-10 and 11-138 zeros.
+    uint8_t all[286 + 30];
+    std::copy(len, len + hlit, all);
+    std::copy(len + 286, len + 286 + hdist, all + hlit);
+    const uint32_t total = hlit + hdist;
+    struct ClToken {
+        uint8_t symbol, extra_bits, extra;
+    };
+    std::vector<ClToken> cl;
+    for (uint32_t i = 0; i < total;) {
+        const uint8_t v = all[i];
+        uint32_t run = 1;
+        while (i + run < total && all[i + run] == v)
+            ++run;
+        i += run;
+        if (v == 0) {
+            for (; run >= 11; run -= std::min(run, 138u))
+                cl.push_back({18, 7, uint8_t(std::min(run, 138u) - 11)});
+            if (run >= 3)
+                cl.push_back({17, 3, uint8_t(run - 3)}), run = 0;
+        } else {
+            cl.push_back({v, 0, 0});
+            for (--run; run >= 3; run -= std::min(run, 6u))
+                cl.push_back({16, 2, uint8_t(std::min(run, 6u) - 3)});
+        }
+        for (; run; --run)
+            cl.push_back({v, 0, 0});
+    }
+    uint32_t cl_freq[19] = {};
+    for (const ClToken& t : cl)
+        ++cl_freq[t.symbol];
+    uint8_t cl_len[19] = {};
+    uint16_t cl_code[19] = {};
+    huffman_lengths(cl_freq, 19, 7, cl_len);
+    canonical_codes(cl_len, 19, cl_code);
+    static constexpr uint8_t kOrder[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                           11, 4,  12, 3, 13, 2, 14, 1, 15};
+    uint32_t hclen = 19;
+    while (hclen > 4 && !cl_len[kOrder[hclen - 1]])
+        --hclen;
+    bw.put(1, 1); // BFINAL: the only block
+    bw.put(2, 2); // BTYPE 10: dynamic Huffman codes
+    bw.put(hlit - 257, 5);
+    bw.put(hdist - 1, 5);
+    bw.put(hclen - 4, 4);
+    for (uint32_t i = 0; i < hclen; ++i)
+        bw.put(cl_len[kOrder[i]], 3);
+    for (const ClToken& t : cl) {
+        bw.put(cl_code[t.symbol], cl_len[t.symbol]);
+        bw.put(t.extra, t.extra_bits);
+    }
+    // Each length and the two distances as one bit string: code, then extra bits.
+    Bits length_bits[kMaxMatch + 1], dist_bits[2];
+    for (uint32_t m = kMinMatch; m <= kMaxMatch; ++m) {
+        const uint32_t ls = kLengthSymbol[m];
+        length_bits[m] = {code[257 + ls] | ((m - kLengthBase[ls]) << len[257 + ls]),
+                          uint8_t(len[257 + ls] + kLengthExtra[ls])};
+    }
+    for (int k = 0; k < 2; ++k)
+        dist_bits[k] = {code[286 + dist[k].symbol] | (dist[k].extra << len[286 + dist[k].symbol]),
+                        uint8_t(len[286 + dist[k].symbol] + dist[k].extra_bits)};
+    for (uint32_t t : tokens) {
+        if (!(t & kMatch)) {
+            bw.put(code[t], len[t]);
+            continue;
+        }
+        const Bits& l = length_bits[t & 0xffffu];
+        const Bits& d = dist_bits[(t & kUp) ? 1 : 0];
+        bw.put(l.bits, l.count);
+        bw.put(d.bits, d.count);
+    }
+    bw.put(code[256], len[256]); // end of block
+}
+
 } // namespace
 
 uint32_t adler32(uint32_t adler, const uint8_t* p, size_t n) {
@@ -316,21 +457,23 @@ bool encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_
     z.reserve(n / 16 + 1024);
     z.push_back(0x78); // deflate, 32 KiB window
     z.push_back(0x01); // fastest; (0x78 << 8 | 0x01) % 31 == 0
-    BitWriter bw(z);
-    bw.put(1, 1); // BFINAL: the only block
-    bw.put(1, 2); // BTYPE 01: fixed Huffman codes
     const bool up_ok = row <= kMaxDistance;
     const Bits up = up_ok ? distance_bits(uint32_t(row)) : Bits{};
     const Bits left = distance_bits(bpp);
-    // Noise hardly matches: where the fixed codes come out larger than the
-    // bytes themselves, stored blocks are written instead (small pictures:
-    // larger ones fail the 3:1 check long before).
+    // First pass: the matches and literals, and what the fixed codes would
+    // take for them (in bits): the estimate the checks below go by.
+    std::vector<uint32_t> tokens;
+    tokens.reserve(n / 64);
+    uint64_t estimate = 0;
+    // Noise hardly matches: where the codes come out larger than the bytes
+    // themselves, stored blocks are written instead (small pictures: larger
+    // ones fail the 3:1 check long before).
     const size_t stored = n + 5 * (n / 65535 + 1);
     size_t done = 0, check = kFirstCheck;
     uint32_t adler = 1;
-    for (uint32_t y = 0; y < height && z.size() < stored; ++y, done += row) {
+    for (uint32_t y = 0; y < height && estimate / 8 < stored; ++y, done += row) {
         if (done >= check) { // not a screen: zlib does better (gradients, photos)
-            if (z.size() * kMinRatio > done)
+            if (estimate / 8 * kMinRatio > done)
                 return false;
             check += kCheckEvery;
         }
@@ -344,17 +487,19 @@ bool encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_
             // above's up to 18. The row above where the run is short.
             uint32_t best = i >= bpp ? match_length(cur + i, cur + i - bpp, limit) : 0;
             const Bits* dist = &left;
+            uint32_t kind = 0;
             if (best < kMaxMatch && up_ok && y > 0) {
                 // One piece at a time: a run to the left may start after it.
                 const uint32_t a = match_length(cur + i, above + i, std::min(limit, kMaxMatch));
                 if (a > best) {
                     best = a;
                     dist = &up;
+                    kind = kUp;
                 }
             }
             if (best < kMinMatch) {
-                const Code c = kLiteral[cur[i]];
-                bw.put(c.bits, c.length);
+                tokens.push_back(cur[i]);
+                estimate += kLiteral[cur[i]].length;
                 ++i;
                 continue;
             }
@@ -363,14 +508,15 @@ bool encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_
                 uint32_t m = std::min(best, kMaxMatch);
                 if (best > kMaxMatch && best - kMaxMatch < kMinMatch)
                     m = best - kMinMatch;
-                const Bits& l = kLengthBits[m];
-                bw.put(l.bits, l.count);
-                bw.put(dist->bits, dist->count);
+                tokens.push_back(kMatch | kind | m);
+                estimate += kLengthBits[m].count + dist->count;
                 best -= m;
             }
         }
     }
-    bw.put(kLiteral[256].bits, kLiteral[256].length); // end of block
+    BitWriter bw(z);
+    if (done == n)
+        write_dynamic_block(bw, tokens, bpp, up_ok ? uint32_t(row) : 0);
     bw.flush();
     if (done < n || z.size() - 2 > stored) {
         std::vector<uint8_t> raw(n + kRoom); // rows in order: each overwrites the last one's room

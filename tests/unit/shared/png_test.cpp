@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <drm_fourcc.h>
@@ -9,6 +10,7 @@
 #include <png.h>
 #include <zlib.h>
 
+#include "huffman.hpp"
 #include "png_fast.hpp"
 #include <string>
 
@@ -324,4 +326,32 @@ TEST(PngAdler32, MatchesZlib) {
                 EXPECT_EQ(png_detail::adler32(start, buf->data(), n), want)
                     << "n " << n << " start " << start;
             }
+}
+
+// Fibonacci frequencies make the optimal code 29 deep: limited to 15 (and 7),
+// it stays complete (Kraft sum exactly 1) and rarer symbols never get shorter codes.
+TEST(PngHuffman, LengthsAreLimitedAndComplete) {
+    uint32_t freq[30];
+    freq[0] = freq[1] = 1;
+    for (int i = 2; i < 30; ++i)
+        freq[i] = freq[i - 1] + freq[i - 2];
+    for (unsigned limit : {15u, 7u}) {
+        uint8_t len[30];
+        png_detail::huffman_lengths(freq, 30, limit, len);
+        double kraft = 0;
+        for (int i = 0; i < 30; ++i) {
+            EXPECT_GE(len[i], 1);
+            EXPECT_LE(len[i], limit);
+            if (i) {
+                EXPECT_LE(len[i], len[i - 1]) << i;
+            }
+            kraft += std::ldexp(1.0, -len[i]);
+        }
+        EXPECT_DOUBLE_EQ(kraft, 1.0) << "limit " << limit;
+    }
+    uint32_t one[4] = {0, 5, 0, 0};
+    uint8_t len[4];
+    png_detail::huffman_lengths(one, 4, 15, len);
+    EXPECT_EQ(len[1], 1); // a single symbol: one bit (RFC 1951 3.2.7)
+    EXPECT_EQ(len[0] + len[2] + len[3], 0);
 }

@@ -21,9 +21,9 @@ struct Image {
 
 // How write_png trades speed for size (vdmabuf-bench-e2e --only screenshot
 // times each on a 1080p desktop). fast: our own encoder (Sub filter, matches
-// only with the row above or the pixel to the left, fixed Huffman codes),
-// several times faster than zlib on screens, files larger than zlib level 1's.
-// Otherwise
+// only with the row above or the pixel to the left, one Huffman-coded block),
+// several times faster than zlib on screens, files a little larger than zlib
+// level 1's; pictures that are not screen-like go to zlib level 1. Otherwise
 // libpng + zlib at `level` with `filter` (and Z_RLE if rle).
 enum class PngFilter { none, sub, up, paeth, adaptive /* libpng picks per row */ };
 struct PngOptions {
