@@ -28,36 +28,11 @@
 namespace vdmabuf::png_detail {
 namespace {
 
-// The fixed literal/length code of a symbol (bit-reversed for an LSB-first
-// writer): only its length is used, to estimate the output during the first pass.
-struct Code {
-    uint16_t bits;
-    uint8_t length;
-};
-
-uint16_t reverse(uint32_t code, int length) {
-    uint32_t r = 0;
-    for (int i = 0; i < length; ++i, code >>= 1)
-        r = (r << 1) | (code & 1);
-    return uint16_t(r);
+// The length of a literal/length symbol's fixed code (RFC 1951 3.2.6): the
+// first pass estimates the output with them.
+constexpr uint32_t fixed_length(uint32_t symbol) {
+    return symbol < 144 ? 8 : symbol < 256 ? 9 : symbol < 280 ? 7 : 8;
 }
-
-std::array<Code, 288> fixed_literal_codes() {
-    std::array<Code, 288> t{};
-    for (uint32_t s = 0; s < 288; ++s) {
-        if (s < 144)
-            t[s] = {reverse(0x30 + s, 8), 8};
-        else if (s < 256)
-            t[s] = {reverse(0x190 + s - 144, 9), 9};
-        else if (s < 280)
-            t[s] = {reverse(s - 256, 7), 7};
-        else
-            t[s] = {reverse(0xc0 + s - 280, 8), 8};
-    }
-    return t;
-}
-
-const std::array<Code, 288> kLiteral = fixed_literal_codes();
 
 constexpr uint16_t kLengthBase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
                                       31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
@@ -74,35 +49,11 @@ constexpr size_t kRoom = 16;
 // Every 256 KiB of input: less than 3:1 so far gives up.
 constexpr size_t kFirstCheck = 1u << 18, kCheckEvery = 1u << 18, kMinRatio = 3;
 
-// A length or distance as its whole bit string (code, then extra bits):
-// precomputed for every length and for the two distances used.
+// A code and its extra bits as one bit string.
 struct Bits {
     uint32_t bits = 0;
     uint8_t count = 0;
 };
-
-std::array<Bits, kMaxMatch + 1> length_bits() {
-    std::array<Bits, kMaxMatch + 1> t{};
-    for (uint32_t len = kMinMatch; len <= kMaxMatch; ++len) {
-        int i = 28;
-        while (kLengthBase[i] > len)
-            --i;
-        const Code c = kLiteral[257 + i];
-        t[len] = {c.bits | (uint32_t(len - kLengthBase[i]) << c.length),
-                  uint8_t(c.length + kLengthExtra[i])};
-    }
-    return t;
-}
-
-const std::array<Bits, kMaxMatch + 1> kLengthBits = length_bits();
-
-Bits distance_bits(uint32_t distance) {
-    int i = 29;
-    while (kDistanceBase[i] > distance)
-        --i;
-    return {uint32_t(reverse(uint32_t(i), 5)) | (uint32_t(distance - kDistanceBase[i]) << 5),
-            uint8_t(5 + kDistanceExtra[i])};
-}
 
 // Appends to `out` (grown as needed, trimmed by flush()).
 class BitWriter {
@@ -458,8 +409,10 @@ bool encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_
     z.push_back(0x78); // deflate, 32 KiB window
     z.push_back(0x01); // fastest; (0x78 << 8 | 0x01) % 31 == 0
     const bool up_ok = row <= kMaxDistance;
-    const Bits up = up_ok ? distance_bits(uint32_t(row)) : Bits{};
-    const Bits left = distance_bits(bpp);
+    // The fixed codes' size of a match: length code and extra bits, then the
+    // 5-bit distance code and its extra bits.
+    const uint32_t left_bits = 5 + distance_code(bpp).extra_bits,
+                   up_bits = up_ok ? 5 + distance_code(uint32_t(row)).extra_bits : 0;
     // First pass: the matches and literals, and what the fixed codes would
     // take for them (in bits): the estimate the checks below go by.
     std::vector<uint32_t> tokens;
@@ -486,20 +439,20 @@ bool encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_
             // A run to the left first: its distance code is 5 bits, the row
             // above's up to 18. The row above where the run is short.
             uint32_t best = i >= bpp ? match_length(cur + i, cur + i - bpp, limit) : 0;
-            const Bits* dist = &left;
+            uint32_t dist_bits = left_bits;
             uint32_t kind = 0;
             if (best < kMaxMatch && up_ok && y > 0) {
                 // One piece at a time: a run to the left may start after it.
                 const uint32_t a = match_length(cur + i, above + i, std::min(limit, kMaxMatch));
                 if (a > best) {
                     best = a;
-                    dist = &up;
+                    dist_bits = up_bits;
                     kind = kUp;
                 }
             }
             if (best < kMinMatch) {
                 tokens.push_back(cur[i]);
-                estimate += kLiteral[cur[i]].length;
+                estimate += fixed_length(cur[i]);
                 ++i;
                 continue;
             }
@@ -509,7 +462,8 @@ bool encode_fast(const uint8_t* pixels, uint32_t width, uint32_t height, uint32_
                 if (best > kMaxMatch && best - kMaxMatch < kMinMatch)
                     m = best - kMinMatch;
                 tokens.push_back(kMatch | kind | m);
-                estimate += kLengthBits[m].count + dist->count;
+                const uint32_t ls = kLengthSymbol[m];
+                estimate += fixed_length(257 + ls) + kLengthExtra[ls] + dist_bits;
                 best -= m;
             }
         }
