@@ -85,10 +85,15 @@ TEST(ViewerKill, GuestGetsEveryReleaseWithin100ms) {
                 return s && s->held >= bufs.size();
             }, 5000)) << "the frames never reached the viewer";
         }
-        (void)harness::pump_until([] { return false; }, 0, {guest.get()}, {});
-        absorb();
+        // A busy viewer may have copied and released some or all of them by
+        // now; those releases are counted after the kill like the rest, so the
+        // round checks that every presentation comes back, in flight or not.
+        if (stopped) {
+            (void)harness::pump_until([] { return false; }, 0, {guest.get()}, {});
+            absorb();
+        }
         const size_t owed = outstanding.size();
-        ASSERT_GE(owed, stopped ? bufs.size() : 1u);
+        ASSERT_EQ(owed, bufs.size());
 
         const uint64_t killed = now_ns();
         ASSERT_EQ(::kill(viewer.pid(), SIGKILL), 0);
