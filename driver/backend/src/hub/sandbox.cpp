@@ -88,6 +88,12 @@ void on_sigsys(int, siginfo_t* info, void*) {
     ::_exit(128 + SIGSYS);
 }
 
+// What SCMP_A0..SCMP_A5 build, without their C99 compound literal (which
+// clang's -pedantic rejects in C++ as -Wc99-extensions).
+constexpr scmp_arg_cmp arg_cmp(unsigned arg, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) {
+    return scmp_arg_cmp{arg, op, a, b};
+}
+
 bool add(scmp_filter_ctx ctx, int nr, std::initializer_list<scmp_arg_cmp> args = {}) {
     int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, unsigned(args.size()),
                                     args.size() ? args.begin() : nullptr);
@@ -106,7 +112,7 @@ bool build_rules(scmp_filter_ctx ctx) {
     // guest-memory fd through /proc/self/fd with O_RDONLY; stats read
     // /proc/self/statm): no write, create or truncate of any file.
     const scmp_datum_t open_mask = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE;
-    if (!add(ctx, SCMP_SYS(openat), {SCMP_A2(SCMP_CMP_MASKED_EQ, open_mask, O_RDONLY)}))
+    if (!add(ctx, SCMP_SYS(openat), {arg_cmp(2, SCMP_CMP_MASKED_EQ, open_mask, O_RDONLY)}))
         return false;
 #ifdef VDMABUF_SANITIZED
     for (int nr : kSanitizerCalls)
@@ -116,23 +122,23 @@ bool build_rules(scmp_filter_ctx ctx) {
     // /proc/self/task with O_DIRECTORY, a bit of O_TMPFILE (which needs write
     // access anyway), so that one is not in this mask.
     const scmp_datum_t runtime_open_mask = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND;
-    if (!add(ctx, SCMP_SYS(open), {SCMP_A1(SCMP_CMP_MASKED_EQ, runtime_open_mask, O_RDONLY)}))
+    if (!add(ctx, SCMP_SYS(open), {arg_cmp(1, SCMP_CMP_MASKED_EQ, runtime_open_mask, O_RDONLY)}))
         return false;
 #endif
     // Guest memory and the heap: never executable.
-    if (!add(ctx, SCMP_SYS(mmap), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}) ||
-        !add(ctx, SCMP_SYS(mprotect), {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}))
+    if (!add(ctx, SCMP_SYS(mmap), {arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}) ||
+        !add(ctx, SCMP_SYS(mprotect), {arg_cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)}))
         return false;
     // udmabuf imports (the device was opened before the filter); SIOCOUTQ,
     // how far a consumer is behind; TCGETS, stdio asking whether stdout is a
     // terminal on its first write.
     for (unsigned long request : {(unsigned long)UDMABUF_CREATE_LIST, (unsigned long)UDMABUF_CREATE,
                                   (unsigned long)SIOCOUTQ, (unsigned long)TCGETS})
-        if (!add(ctx, SCMP_SYS(ioctl), {SCMP_A1(SCMP_CMP_EQ, request)}))
+        if (!add(ctx, SCMP_SYS(ioctl), {arg_cmp(1, SCMP_CMP_EQ, request)}))
             return false;
     // Removing our own socket files at shutdown, in their directories only.
     for (int dir : socket_dir_fds())
-        if (!add(ctx, SCMP_SYS(unlinkat), {SCMP_A0(SCMP_CMP_EQ, scmp_datum_t(dir))}))
+        if (!add(ctx, SCMP_SYS(unlinkat), {arg_cmp(0, SCMP_CMP_EQ, scmp_datum_t(dir))}))
             return false;
     return true;
 }
