@@ -163,6 +163,13 @@ TEST(Typing, FootShowsTypedText) {
     EXPECT_TRUE(v.ok) << v.message;
 }
 
+std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const std::string& l : lines)
+        out += l + "\n";
+    return out;
+}
+
 TEST(Pointer, ClickFocusesTheRightWindow) {
     const std::string client_path = require_input_client();
     auto scene = start_scene(idle_desktop());
@@ -196,7 +203,9 @@ TEST(Pointer, ClickFocusesTheRightWindow) {
     ASSERT_TRUE(b->wait_for_line(*scene, "key b b released", kTimeoutMs))
         << "B never got its key back";
     EXPECT_TRUE(a->has_line("button 272 pressed"));
-    EXPECT_TRUE(a->has_line("key a a pressed")) << "the click did not focus A";
+    EXPECT_TRUE(a->has_line("key a a pressed")) << "the click did not focus A; A saw:\n"
+                                                 << joined(a->lines()) << "B saw:\n"
+                                                 << joined(b->lines());
     EXPECT_FALSE(a->has_line("key b b pressed"));
     EXPECT_TRUE(b->has_line("button 272 pressed"));
     EXPECT_FALSE(b->has_line("key a a pressed")) << "A's key went to B";
