@@ -84,6 +84,23 @@ std::optional<std::pair<uint32_t, uint32_t>> point_of(const FrameView& v, uint32
     return std::nullopt;
 }
 
+// The pattern client's 320x240 window on these outputs, shown and still.
+std::unique_ptr<Scene> start_still_pattern(std::vector<std::string> outputs) {
+    CompositorOptions opts;
+    opts.outputs = std::move(outputs);
+    opts.command = {pattern_client_path(), "--mode", "still", "--size", "320x240"};
+    auto scene = start_scene(opts);
+    if (!scene)
+        return nullptr;
+    const bool shown = scene->wait_for_frame(
+        [](const FrameView& v) { return pattern::locate(v.pixels, v.width, v.height, v.stride).has_value(); },
+        kTimeoutMs);
+    EXPECT_TRUE(shown) << "the pattern window never appeared";
+    const bool still = shown && scene->wait_still(kQuietMs, kTimeoutMs);
+    EXPECT_TRUE(!shown || still) << "the scene never went still";
+    return still ? std::move(scene) : nullptr;
+}
+
 TEST(Typing, InputClientGetsExactKeysyms) {
     const std::string client_path = require_input_client();
     auto scene = start_scene(idle_desktop());
@@ -290,15 +307,8 @@ TEST(Resize, GuestOutputFollowsTheViewer) {
 }
 
 TEST(Outputs, TwoOutputsEachCaptured) {
-    CompositorOptions opts;
-    opts.outputs = {"640x480", "800x600"};
-    opts.command = {pattern_client_path(), "--mode", "still", "--size", "320x240"};
-    auto scene = start_scene(opts);
+    auto scene = start_still_pattern({"640x480", "800x600"});
     ASSERT_TRUE(scene);
-    ASSERT_TRUE(scene->wait_for_frame(
-        [](const FrameView& v) { return pattern::locate(v.pixels, v.width, v.height, v.stride).has_value(); },
-        kTimeoutMs));
-    ASSERT_TRUE(scene->wait_still(kQuietMs, kTimeoutMs));
     const std::string dir = scene->fixture().runtime_dir() + "/outputs";
     std::filesystem::create_directories(dir);
     std::string error;
@@ -344,15 +354,8 @@ TEST(Outputs, TwoOutputsEachCaptured) {
 }
 
 TEST(Cursor, MotionProducesNoPresent) {
-    CompositorOptions opts;
-    opts.outputs = {"800x600"};
-    opts.command = {pattern_client_path(), "--mode", "still", "--size", "320x240"};
-    auto scene = start_scene(opts);
+    auto scene = start_still_pattern({"800x600"});
     ASSERT_TRUE(scene);
-    ASSERT_TRUE(scene->wait_for_frame(
-        [](const FrameView& v) { return pattern::locate(v.pixels, v.width, v.height, v.stride).has_value(); },
-        kTimeoutMs));
-    ASSERT_TRUE(scene->wait_still(kQuietMs, kTimeoutMs));
     std::string error;
     // Over the desktop and across the window, pausing so nothing coalesces.
     auto viewer = ScriptedViewer::start(*scene, "cursor",
@@ -373,15 +376,8 @@ TEST(Cursor, MotionProducesNoPresent) {
 // memory, the cursor is blended over it on the CPU. The same script with and
 // without the flag: the images differ, and only where the cursor is.
 TEST(Cursor, HeadlessScreenshotBlendsTheCursor) {
-    CompositorOptions opts;
-    opts.outputs = {"800x600"};
-    opts.command = {pattern_client_path(), "--mode", "still", "--size", "320x240"};
-    auto scene = start_scene(opts);
+    auto scene = start_still_pattern({"800x600"});
     ASSERT_TRUE(scene);
-    ASSERT_TRUE(scene->wait_for_frame(
-        [](const FrameView& v) { return pattern::locate(v.pixels, v.width, v.height, v.stride).has_value(); },
-        kTimeoutMs));
-    ASSERT_TRUE(scene->wait_still(kQuietMs, kTimeoutMs));
     const std::string dir = scene->fixture().runtime_dir();
     std::string error;
     std::map<std::string, Image> shots;
