@@ -1,7 +1,10 @@
-// vm-check-png PNG SEED: exit 0 when the screenshot is exactly the VM lane's
-// pattern (tests/vm/vm_pattern.h) for SEED, 1 with a count of wrong pixels else.
+// vm-check-png PNG SEED [WxH]: exit 0 when the screenshot is exactly the VM
+// lane's pattern (tests/vm/vm_pattern.h) for SEED at WxH (default 320x200), 1
+// with a count of wrong pixels else.
 // vm-check-png --locate PNG: exit 0 when the screenshot shows a window of
 // vdmabuf-pattern-client, drawn exactly (tests/clients/pattern.hpp).
+// vm-check-png --same A.png B.png: exit 0 when both have the same size and
+// pixels (the alpha byte aside: one may be XRGB, the other ARGB).
 #include <vdmabuf/shared/png.hpp>
 
 #include "pattern.hpp"
@@ -30,13 +33,42 @@ int locate(const char* path) {
     return bad == 0 ? 0 : 1;
 }
 
+int same(const char* a_path, const char* b_path) {
+    auto a = vdmabuf::read_png(a_path);
+    auto b = vdmabuf::read_png(b_path);
+    if (!a || !b)
+        return 1;
+    if (a->width != b->width || a->height != b->height) {
+        std::printf("vm-check-png: %s is %ux%u, %s is %ux%u\n", a_path, a->width, a->height,
+                    b_path, b->width, b->height);
+        return 1;
+    }
+    size_t bad = 0;
+    for (uint32_t y = 0; y < a->height; ++y)
+        for (uint32_t x = 0; x < a->width; ++x) {
+            uint32_t pa, pb;
+            std::memcpy(&pa, a->pixels.data() + size_t(y) * a->stride + x * 4, 4);
+            std::memcpy(&pb, b->pixels.data() + size_t(y) * b->stride + x * 4, 4);
+            if ((pa ^ pb) & 0x00ffffffu)
+                ++bad;
+        }
+    std::printf("vm-check-png: %s vs %s (%ux%u): %zu pixels differ\n", a_path, b_path, a->width,
+                a->height, bad);
+    return bad ? 1 : 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     if (argc == 3 && !std::strcmp(argv[1], "--locate"))
         return locate(argv[2]);
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: vm-check-png PNG SEED\n");
+    if (argc == 4 && !std::strcmp(argv[1], "--same"))
+        return same(argv[2], argv[3]);
+    uint32_t want_w = VM_PATTERN_WIDTH, want_h = VM_PATTERN_HEIGHT;
+    if (argc == 4 && std::sscanf(argv[3], "%ux%u", &want_w, &want_h) != 2)
+        argc = 0;
+    if (argc != 3 && argc != 4) {
+        std::fprintf(stderr, "usage: vm-check-png PNG SEED [WxH]\n");
         return 2;
     }
     auto img = vdmabuf::read_png(argv[1]);
@@ -45,9 +77,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     const auto seed = static_cast<uint32_t>(std::strtoul(argv[2], nullptr, 10));
-    if (img->width != VM_PATTERN_WIDTH || img->height != VM_PATTERN_HEIGHT) {
+    if (img->width != want_w || img->height != want_h) {
         std::fprintf(stderr, "vm-check-png: %ux%u, want %ux%u\n", img->width, img->height,
-                     VM_PATTERN_WIDTH, VM_PATTERN_HEIGHT);
+                     want_w, want_h);
         return 1;
     }
     size_t bad = 0;

@@ -8,6 +8,7 @@
 #   vm_find_abi                      sets vm_abi (kernel with headers), or skips
 #   vm_root_initrd OUT.gz            the initramfs (busybox + 9p modules)
 #   vm_boot WORK LOG [QEMU ARGS...]  starts QEMU in the background; vm_pid
+#                                    (vm_keep: host dirs under /tmp to keep, A,B)
 # The caller defines skip() (exit 77 with a reason).
 
 vm_find_abi() {
@@ -69,7 +70,13 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroo
 mount -t proc proc $r/proc; mount -t sysfs sys $r/sys; mount -t devtmpfs dev $r/dev
 mount -t debugfs debugfs $r/sys/kernel/debug 2>/dev/null
 mkdir -p $r/dev/pts $r/dev/shm; mount -t devpts devpts $r/dev/pts; mount -t tmpfs shm $r/dev/shm
+# A fresh /tmp, but the host directories under /tmp the guest needs (the
+# source and build trees, vdm.keep=A,B) stay visible at their own paths.
+mkdir -p /hosttmp; mount --bind $r/tmp /hosttmp
 mount -t tmpfs tmp $r/tmp; mount -t tmpfs run $r/run
+for k in $(sed -n 's/.*vdm.keep=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' '); do
+  case $k in /tmp/?*) mkdir -p $r$k; mount --bind /hosttmp/${k#/tmp/} $r$k;; esac
+done
 mkdir -p $r$work 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none,msize=512000 work $r$work ||
   { echo "vm: cannot mount $work"; poweroff -f; }
@@ -92,9 +99,20 @@ vm_boot() {
   shift 2
   qemu-system-x86_64 -accel tcg -machine pc -cpu Nehalem -smp 2 -m 1G "$@" \
     -kernel "/boot/vmlinuz-$vm_abi" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check vdm.work=$work" \
+    -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check vdm.work=$work vdm.keep=${vm_keep:-}" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap,id=hostroot \
     -virtfs local,path="$work",mount_tag=work,security_model=none,id=work \
     -display none -monitor none -serial file:"$log" -no-reboot &
   vm_pid=$!
+}
+
+# "export VAR='value'" lines for guest.sh: a sanitizer build's options and
+# preload (scripts/test-sanitizers) hold in the guest too; their paths are the
+# same there (the source and build trees are the host's).
+vm_sanitizer_env() {
+  local var
+  for var in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS LD_PRELOAD; do
+    [[ -n ${!var:-} ]] && printf "export %s='%s'\n" "$var" "${!var}"
+  done
+  return 0
 }
