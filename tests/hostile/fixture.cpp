@@ -3,6 +3,7 @@
 #include <vdmabuf/shared/time.hpp>
 
 #include <dirent.h>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -153,6 +154,14 @@ void Hostile::SetUpTestSuite() {
          std::to_string(kMaxGuests), "--release-timeout", "1000"},
         true);
     ASSERT_TRUE(daemon_);
+    // The zero-copy lane runs this suite where /dev/udmabuf exists and names the
+    // import mode vdmabufd must be in (VDMABUF_EXPECT_IMPORT_MODE=dmabuf).
+    if (const char* mode = std::getenv("VDMABUF_EXPECT_IMPORT_MODE")) {
+        const std::string want = std::string("import mode: ") + mode;
+        ASSERT_TRUE(eventually([&] { return log_since(0).find(want) != std::string::npos; }, 5000))
+            << "vdmabufd never logged \"" << want << "\"; its log:\n"
+            << log_since(0);
+    }
     honest_ = HonestTraffic::start(*daemon_);
     ASSERT_TRUE(honest_);
     ASSERT_TRUE(honest_->wait_frames(3, kSettleMs)) << "the honest guest never got going";

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The zero-copy lane (suite 'zerocopy'), host half: a QEMU TCG guest that plays
+# the host. It runs this machine's root over 9p (tests/vm/vm-lib.sh) with the
+# modules Debian's kernel lacks (tests/vm/extra-modules.sh: udmabuf, sw_sync, a
+# vgem that kms_swrast can import foreign dma-bufs with). Inside it vdmabufd runs
+# in udmabuf mode for real and vdmabuf-viewer imports every frame with
+# EGL_EXT_image_dma_buf_import; this script checks what they left in WORK.
+#
+#   tests/zerocopy/run-lane.sh SRC BUILD KMOD_DIR
+# BUILD is the meson build directory (binaries by their build paths); KMOD_DIR
+# caches the built modules. Exit 0 pass, 1 fail, 77 skip (reason on stdout).
+# ZC_LANE_KEEP=1 keeps the work directory (its path is printed).
+set -uo pipefail
+
+src=$(cd "$1" && pwd) build=$(cd "$2" && pwd) kmod=$3
+t0=$SECONDS
+log() { printf '[zc-lane %3ds] %s\n' $((SECONDS - t0)) "$*"; }
+skip() { echo "SKIP: $*"; exit 77; }
+failures=0
+fail() { log "FAIL: $*"; failures=$((failures + 1)); }
+pass() { log "ok: $*"; }
+
+. "$src/tests/vm/vm-lib.sh"
+vm_find_abi
+kmod=$("$src/tests/vm/extra-modules.sh" "$kmod" "$vm_abi" | tail -1)
+case $? in 0) ;; 77) skip "$kmod" ;; *) echo "$kmod"; log "FAIL: extra modules did not build"; exit 1 ;; esac
+[[ -f $kmod/udmabuf.ko ]] || { echo "$kmod"; log "FAIL: extra modules did not build"; exit 1; }
+pass "udmabuf.ko, sw_sync.ko, vgem.ko built from linux-source-6.1 for $vm_abi"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vdmabuf-zc.XXXXXX")
+cleanup() {
+  [[ -n ${vm_pid:-} ]] && kill -KILL "$vm_pid" 2>/dev/null
+  wait 2>/dev/null
+  if [[ ${ZC_LANE_KEEP:-0} == 1 || $failures -gt 0 ]]; then log "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' TERM INT
+
+frames=8
+cat >"$work/guest.sh" <<EOF
+# Runs in the guest (vm-lib.sh), as root, in the host's root over 9p.
+set -u
+W=$work B=$build K=$kmod
+EOF
+vm_sanitizer_env >>"$work/guest.sh"
+cat >>"$work/guest.sh" <<'EOF'
+export XDG_RUNTIME_DIR=/tmp/xdg; mkdir -p -m 700 $XDG_RUNTIME_DIR
+# vgem.ko needs what the stock vgem needs (drm, drm_shmem_helper) loaded first.
+modprobe -a drm drm_shmem_helper
+insmod $K/udmabuf.ko && insmod $K/sw_sync.ko && insmod $K/vgem.ko && echo "modules ok" >$W/modules
+ls -l /dev/udmabuf /dev/dri >>$W/modules 2>&1
+
+# 1. The viewer's importer alone: exact pixels, in-place rewrites, fences.
+timeout 60 $B/tests/viewer/viewer-dmabuf-import >$W/import-test.log 2>&1
+echo $? >$W/import-test.exit
+
+# 2. The pipeline: a virtio-user guest -> vdmabufd (udmabuf) -> the real viewer.
+d=/tmp/zc; mkdir -p $d
+$B/driver/backend/vdmabufd --guest-socket $d/g.sock --consumer-socket $d/c.sock --udmabuf auto \
+  --log info >$W/vdmabufd.log 2>&1 &
+vd=$!
+i=0; while [ ! -S $d/c.sock ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+timeout 90 $B/tests/zerocopy/zc-producer $d/g.sock $W/producer.txt FRAMES >$W/producer.log 2>&1 &
+pp=$!
+VDMABUF_LOG=debug timeout 60 $B/host-viewer/vdmabuf-viewer --connect $d/c.sock --guest zc --presenter headless --frames FRAMES \
+  --screenshot $W/shot.png --stats-json $W/viewer.json >$W/viewer.log 2>&1
+echo $? >$W/viewer.exit
+wait $pp; echo $? >$W/producer.exit
+
+# 3. Honest probing: stock vgem, where kms_swrast advertises the import but
+# llvmpipe faults on the first draw of a foreign dma-buf. The viewer must see it,
+# say so once and copy instead.
+rmmod vgem && modprobe vgem && echo "stock vgem" >$W/stock
+timeout 60 $B/tests/zerocopy/zc-producer $d/g.sock $W/producer-stock.txt 4 >$W/producer-stock.log 2>&1 &
+pp=$!
+timeout 40 $B/host-viewer/vdmabuf-viewer --connect $d/c.sock --guest zc --presenter headless --frames 4 \
+  --screenshot $W/shot-stock.png --stats-json $W/viewer-stock.json >$W/viewer-stock.log 2>&1
+echo $? >$W/viewer-stock.exit
+wait $pp
+kill $vd; wait $vd
+rmmod vgem; insmod $K/vgem.ko
+
+# 4. The import-related hostile cases against vdmabufd in udmabuf mode.
+VDMABUF_EXPECT_IMPORT_MODE=dmabuf timeout 90 $B/tests/hostile/hostile-export \
+  --gtest_filter='Export.AddressOutsideGuestMemory:Export.AddressPlusLengthOverflows:Export.ExtentsOverlap*:Export.PlaneLayoutsBeyondTheBuffer:Export.ZeroSizes' \
+  >$W/hostile.log 2>&1
+echo $? >$W/hostile.exit
+dmesg >$W/dmesg.txt
+EOF
+sed -i "s/FRAMES/$frames/g" "$work/guest.sh"
+vm_root_initrd "$work/initrd.gz"
+vm_keep="$src,$build,$kmod"
+boot_t=$SECONDS
+vm_boot "$work" "$work/console.log"
+end=$((t0 + 270)) # meson's timeout is 300 s
+while kill -0 "$vm_pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.5; done
+if kill -0 "$vm_pid" 2>/dev/null; then fail "guest still running after $((SECONDS - boot_t)) s"; kill -KILL "$vm_pid"; fi
+wait "$vm_pid" 2>/dev/null
+vm_pid=
+log "guest ran $((SECONDS - boot_t)) s ($(cat "$work/guest.exit" 2>/dev/null || echo 'no guest.sh exit'))"
+
+# --- Verdicts ----------------------------------------------------------------
+w=$work
+grep -q 'modules ok' "$w/modules" 2>/dev/null && pass "guest: udmabuf, sw_sync, patched vgem loaded" ||
+  fail "modules: $(cat "$w/modules" 2>/dev/null)"
+
+st=$(cat "$w/import-test.exit" 2>/dev/null)
+if [[ $st == 0 ]]; then
+  pass "viewer-dmabuf-import: $(grep -c '^PASS' "$w/import-test.log") checks passed"
+else
+  fail "viewer-dmabuf-import exit ${st:-none} (77 is a skip: not allowed in this lane)"
+  cat "$w/import-test.log" 2>/dev/null
+fi
+
+grep -q 'import mode: dmabuf (/dev/udmabuf)' "$w/vdmabufd.log" && pass "vdmabufd: import mode dmabuf" ||
+  fail "vdmabufd not in udmabuf mode: $(grep 'import mode' "$w/vdmabufd.log")"
+path_line=$(grep -m1 'import path:' "$w/viewer.log")
+[[ $path_line == *'zero-copy (EGL dma-buf import)'* ]] && pass "viewer: ${path_line##*] }" ||
+  fail "viewer import path: '${path_line}'"
+[[ $(cat "$w/viewer.exit" 2>/dev/null) == 0 ]] && pass "viewer exited after $frames frames" ||
+  fail "viewer exit $(cat "$w/viewer.exit" 2>/dev/null)"
+json=$(cat "$w/viewer.json" 2>/dev/null)
+if [[ $json == *'"import_path": "dmabuf"'* && $json == *"\"frames\": $frames,"* &&
+      $json == *'"bytes_uploaded_total": 0,'* ]]; then
+  pass "viewer stats: import_path dmabuf, $frames frames, 0 bytes copied"
+else
+  fail "viewer stats: $json"
+fi
+if "$build/tests/vm/vm-check-png" "$w/shot.png" "$frames" 640x480 >"$w/check.txt" 2>&1; then
+  pass "screenshot from the GL path == frame $frames, drawn in place into a buffer imported 3 frames before: $(cat "$w/check.txt")"
+else
+  fail "screenshot: $(cat "$w/check.txt")"
+fi
+if grep -q '^END failures=0' "$w/producer.txt" 2>/dev/null; then
+  pass "guest: $(grep -c '^PASS' "$w/producer.txt") checks, releases: $(grep '^release' "$w/producer.txt" | tr '\n' ' ')"
+else
+  fail "producer:"; cat "$w/producer.txt" "$w/producer.log" 2>/dev/null
+fi
+n=$(grep -c 'after its fence' "$w/viewer.log")
+early=$(grep -c 'before its fence' "$w/viewer.log")
+((n >= frames - 1 && early == 0)) && pass "viewer: $n releases after the fence of the draw that sampled them, 0 before" ||
+  fail "viewer fence releases: $n after, $early before"
+
+grep -q 'stock vgem' "$w/stock" 2>/dev/null || fail "could not load the stock vgem"
+if [[ $(cat "$w/viewer-stock.exit" 2>/dev/null) == 0 ]] &&
+   "$build/tests/vm/vm-check-png" "$w/shot-stock.png" 4 640x480 >"$w/check-stock.txt" 2>&1; then
+  pass "stock vgem: viewer survived, copy path, exact: $(grep -m1 -E 'zero-copy import (disabled|unavailable|failed)' "$w/viewer-stock.log" | sed 's/.*] //')"
+else
+  fail "stock vgem: viewer exit $(cat "$w/viewer-stock.exit" 2>/dev/null), $(cat "$w/check-stock.txt" 2>/dev/null)"
+  tail -20 "$w/viewer-stock.log" 2>/dev/null
+fi
+
+if [[ $(cat "$w/hostile.exit" 2>/dev/null) == 0 ]]; then
+  pass "hostile export cases in udmabuf mode: $(grep -E '^\[  PASSED  \]' "$w/hostile.log")"
+else
+  fail "hostile export cases in udmabuf mode (exit $(cat "$w/hostile.exit" 2>/dev/null))"
+  grep -E 'FAILED|Failure|error' "$w/hostile.log" | head -20
+fi
+if grep -qE 'BUG:|WARNING:|Oops|general protection' "$w/dmesg.txt" "$w/console.log" 2>/dev/null; then
+  fail "kernel warnings:"; grep -E -A5 'BUG:|WARNING:|Oops|general protection' "$w/dmesg.txt" | head -30
+fi
+
+log "wall time $((SECONDS - t0)) s, failures $failures"
+if ((failures)); then
+  echo "--- guest.log"; tail -20 "$w/guest.log" 2>/dev/null
+  echo "--- console (tail)"; tail -20 "$w/console.log"
+  exit 1
+fi
+exit 0
