@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio_vdmabuf: buffers the driver allocates itself and exports as dma-bufs.
- * The driver never walks another exporter's pages: EXPORT only accepts dma-bufs
- * made here, whose page list and physical runs it knows.
+ * virtio_vdmabuf: buffers the driver allocates itself and exports as dma-bufs,
+ * and the lifetime of every buffer EXPORT sends (ours or foreign, see
+ * vdmabuf_foreign.c).
  */
 #include <linux/dma-mapping.h>
 #include <linux/highmem.h>
@@ -95,6 +95,8 @@ static void vdm_buf_free(struct kref *ref)
 	struct vdm_buf *buf = container_of(ref, struct vdm_buf, ref);
 	unsigned long i;
 
+	if (buf->foreign)
+		vdm_foreign_release(buf);
 	for (i = 0; i < buf->npages; i++)
 		if (buf->pages[i])
 			__free_page(buf->pages[i]);
@@ -103,9 +105,34 @@ static void vdm_buf_free(struct kref *ref)
 	kfree(buf);
 }
 
+/* Sleeps: the last put of a foreign buffer unmaps and detaches it. */
 void vdm_buf_put(struct vdm_buf *buf)
 {
 	kref_put(&buf->ref, vdm_buf_free);
+}
+
+/* Drops what a live export held: its dma-buf reference and its buffer reference. */
+void vdm_buf_end_export(struct vdm_buf *buf, struct dma_buf *exported)
+{
+	if (exported)
+		dma_buf_put(exported);
+	vdm_buf_put(buf);
+}
+
+/* An empty, unexported buffer of `size` bytes with one reference. */
+struct vdm_buf *vdm_buf_new(u64 size)
+{
+	struct vdm_buf *buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+
+	if (!buf)
+		return NULL;
+	kref_init(&buf->ref);
+	mutex_init(&buf->lock);
+	INIT_LIST_HEAD(&buf->attachments);
+	INIT_LIST_HEAD(&buf->owner_link);
+	buf->state = VDM_IDLE;
+	buf->size = size;
+	return buf;
 }
 
 struct vdm_buf *vdm_buf_alloc(u64 size)
@@ -115,14 +142,9 @@ struct vdm_buf *vdm_buf_alloc(u64 size)
 
 	if (!size || size > VDMABUF_MAX_BUFFER_SIZE || size % PAGE_SIZE)
 		return ERR_PTR(-EINVAL);
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	buf = vdm_buf_new(size);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-	kref_init(&buf->ref);
-	mutex_init(&buf->lock);
-	INIT_LIST_HEAD(&buf->attachments);
-	INIT_LIST_HEAD(&buf->owner_link);
-	buf->state = VDM_IDLE;
 	buf->npages = size >> PAGE_SHIFT;
 	buf->pages = kvcalloc(buf->npages, sizeof(*buf->pages), GFP_KERNEL);
 	ret = buf->pages ? vdm_alloc_pages(buf) : -ENOMEM;

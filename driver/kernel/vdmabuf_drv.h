@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * virtio_vdmabuf: shared state of the driver's three parts: the virtio device
+ * virtio_vdmabuf: shared state of the driver's parts: the virtio device
  * (vdmabuf_virtio.c), the buffers it allocates and exports as dma-bufs
- * (vdmabuf_buffer.c) and the /dev/virtio-vdmabuf files (vdmabuf_file.c).
+ * (vdmabuf_buffer.c), other exporters' dma-bufs it maps for EXPORT
+ * (vdmabuf_foreign.c), the fence waits before PRESENT (vdmabuf_fence.c) and
+ * the /dev/virtio-vdmabuf files (vdmabuf_file.c).
  *
  * Locking: dev->req_mutex serialises ctrlq requests (one in flight); dev->ctrl_lock
  * guards the ctrlq itself, dev->event_lock the eventq; dev->lock guards the
- * export table, every buffer's export state and every file's event ring.
+ * export table, every buffer's export state and every file's event ring;
+ * dev->export_mutex makes "is this dma-buf exported already?" and the entry in
+ * the export table one step for concurrent EXPORTs.
  */
 #ifndef VDMABUF_DRV_H
 #define VDMABUF_DRV_H
@@ -30,6 +34,8 @@
 #define VDM_FILE_EVENTS 512u	/* per-open event ring */
 #define VDM_REQUEST_TIMEOUT_MS 10000u
 #define VDM_RELEASE_WAIT_MS 5000u /* close(): wait this long for a RELEASE */
+#define VDM_FENCE_WAIT_MS 2000u	/* PRESENT: default bound of the fence waits */
+#define VDM_FENCE_WAIT_MAX_MS 10000u
 
 enum vdm_export_state {
 	VDM_IDLE,	/* not known to the device */
@@ -42,18 +48,33 @@ enum vdm_export_state {
 struct vdm_dev;
 struct vdm_file;
 
-/* One ALLOC: zeroed pages, their physically contiguous runs, and the dma-buf. */
+/*
+ * A buffer EXPORT can send: one ALLOC (zeroed pages and the dma-buf of them),
+ * or a foreign dma-buf that EXPORT attached and mapped. Either way its
+ * physically contiguous runs and its size.
+ */
 struct vdm_buf {
-	struct kref ref;	/* the dma-buf holds one, a live export another */
-	struct page **pages;
-	unsigned long npages;
+	/* ALLOC: the dma-buf holds one, a live export another. Foreign: the EXPORT
+	 * ioctl holds one, a live export another. */
+	struct kref ref;
+	u64 size;
 	struct vdmabuf_extent *extents; /* little-endian, ready for EXPORT */
 	u32 n_extents;
-	struct dma_buf *dmabuf;	/* not counted: valid while the dma-buf lives */
 
+	/* ALLOC'd buffers (pages NULL for a foreign one) */
+	struct page **pages;
+	unsigned long npages;
+	struct dma_buf *dmabuf;	/* not counted: valid while the dma-buf lives */
 	struct mutex lock;	/* attachments, vmap */
 	struct list_head attachments;
 	void *vaddr;
+
+	/* A foreign dma-buf: counted, attached to dma_dev (counted too: the last
+	 * put may come after remove()) and mapped, so its pages stay pinned. */
+	struct dma_buf *foreign;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	struct device *dma_dev;
 
 	/* export state, under dev->lock */
 	enum vdm_export_state state;
@@ -61,7 +82,9 @@ struct vdm_buf {
 	struct vdm_file *owner;
 	struct list_head owner_link;
 	u32 counter;
-	bool in_flight;		/* presented, RELEASE not yet seen */
+	bool in_flight;		/* presented (or waiting for fences), RELEASE not yet seen */
+	/* counted while LIVE: PRESENT waits for fences on its reservation object */
+	struct dma_buf *exported;
 };
 
 struct vdm_dev {
@@ -71,6 +94,7 @@ struct vdm_dev {
 	struct virtqueue *eventq;
 
 	struct mutex req_mutex;
+	struct mutex export_mutex;
 	spinlock_t ctrl_lock;
 	struct vdm_request *pending;
 	u64 next_tag;
@@ -114,10 +138,19 @@ void vdm_dev_put(struct vdm_dev *dev);
 struct vdm_dev *vdm_dev_get_current(void);
 
 /* vdmabuf_buffer.c */
+struct vdm_buf *vdm_buf_new(u64 size);
 struct vdm_buf *vdm_buf_alloc(u64 size);
 struct dma_buf *vdm_buf_export_dmabuf(struct vdm_buf *buf);
 struct vdm_buf *vdm_buf_from_dmabuf(struct dma_buf *dmabuf);
 void vdm_buf_put(struct vdm_buf *buf);
+void vdm_buf_end_export(struct vdm_buf *buf, struct dma_buf *exported);
+
+/* vdmabuf_foreign.c */
+struct vdm_buf *vdm_foreign_import(struct vdm_dev *dev, struct dma_buf *dmabuf);
+void vdm_foreign_release(struct vdm_buf *buf);
+
+/* vdmabuf_fence.c */
+int vdm_fence_wait(struct dma_buf *dmabuf, struct dma_fence *fence, unsigned int timeout_ms);
 
 /* vdmabuf_file.c */
 extern const struct file_operations vdm_fops;

@@ -9,6 +9,7 @@
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
+#include <linux/sync_file.h>
 #include <linux/uaccess.h>
 
 #include "vdmabuf_drv.h"
@@ -18,6 +19,7 @@ static_assert(sizeof(struct vdmabuf_uapi_alloc) == 24);
 static_assert(sizeof(struct vdmabuf_uapi_export) == 88);
 static_assert(sizeof(struct vdmabuf_uapi_present) == 304);
 static_assert(sizeof(struct vdmabuf_uapi_unexport) == 24);
+static_assert(sizeof(struct vdmabuf_uapi_present_sync) == 320);
 static_assert(sizeof(struct vdmabuf_uapi_event) == 72);
 
 /* Caller holds dev->lock. */
@@ -43,8 +45,12 @@ static bool vdm_is_zero(const void *p, size_t n)
 	return !memchr_inv(p, 0, n);
 }
 
-/* The live buffer `id` exported through `file`, with a reference; or NULL. */
-static struct vdm_buf *vdm_lookup(struct vdm_file *file, const struct vdmabuf_uapi_id *id)
+/*
+ * The live buffer `id` exported through `file`, with a reference; or NULL. With
+ * `exported`, also a reference to its dma-buf (the export may end meanwhile).
+ */
+static struct vdm_buf *vdm_lookup(struct vdm_file *file, const struct vdmabuf_uapi_id *id,
+				  struct dma_buf **exported)
 {
 	struct vdm_dev *dev = file->dev;
 	struct vdm_buf *buf = NULL;
@@ -56,6 +62,10 @@ static struct vdm_buf *vdm_lookup(struct vdm_file *file, const struct vdmabuf_ua
 		buf = NULL;
 	if (buf)
 		kref_get(&buf->ref);
+	if (buf && exported) {
+		get_dma_buf(buf->exported);
+		*exported = buf->exported;
+	}
 	spin_unlock_irq(&dev->lock);
 	return buf;
 }
@@ -132,10 +142,85 @@ static int vdm_send_export(struct vdm_dev *dev, struct vdm_buf *buf,
 		cmd->planes[i].offset = cpu_to_le32(e->planes[i].offset);
 		cmd->planes[i].stride = cpu_to_le32(e->planes[i].stride);
 	}
-	cmd->size = cpu_to_le64((u64)buf->npages << PAGE_SHIFT);
+	cmd->size = cpu_to_le64(buf->size);
 	cmd->n_extents = cpu_to_le32(buf->n_extents);
 	memcpy(cmd + 1, buf->extents, (size_t)buf->n_extents * sizeof(struct vdmabuf_extent));
 	return vdm_request(dev, cmd, len, reply);
+}
+
+/*
+ * Every plane inside the dma-buf: offset + stride x rows <= size, plane 0 with
+ * `height` rows, the others with height / 4 (no DRM format subsamples more
+ * vertically), so no valid layout is refused here; the device then checks the
+ * format's exact plane heights and strides.
+ */
+static int vdm_check_planes(const struct vdmabuf_uapi_export *e, u64 size)
+{
+	u32 i;
+
+	for (i = 0; i < e->n_planes; i++) {
+		u64 rows = i ? DIV_ROUND_UP(e->height, 4) : e->height;
+
+		if ((u64)e->planes[i].offset + (u64)e->planes[i].stride * rows > size)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* The buffer EXPORT sends for `dmabuf`, with a reference for the caller. */
+static struct vdm_buf *vdm_export_buf(struct vdm_dev *dev, struct dma_buf *dmabuf)
+{
+	struct vdm_buf *buf = vdm_buf_from_dmabuf(dmabuf);
+
+	if (!buf)
+		return vdm_foreign_import(dev, dmabuf);
+	if (buf->n_extents > dev->info.max_extents)
+		return ERR_PTR(-E2BIG);
+	kref_get(&buf->ref); /* safe: the caller's dma-buf reference holds one */
+	return buf;
+}
+
+/* Whether buf's dma-buf is exported, or being exported, already. dev->lock held. */
+static bool vdm_exported(struct vdm_dev *dev, struct vdm_buf *buf)
+{
+	struct vdm_buf *other;
+	unsigned long idx;
+
+	if (buf->state != VDM_IDLE)
+		return true;
+	if (!buf->foreign)
+		return false; /* ALLOC'd: its state says it all */
+	/* A foreign buffer is new at each EXPORT: look for another of its dma-buf. */
+	xa_for_each(&dev->exports, idx, other)
+		if (other->foreign == buf->foreign)
+			return true;
+	return false;
+}
+
+/* Marks `buf` EXPORTING and gives it a counter in the export table. */
+static int vdm_claim_export(struct vdm_dev *dev, struct vdm_buf *buf, u32 *counter)
+{
+	int ret;
+
+	mutex_lock(&dev->export_mutex);
+	spin_lock_irq(&dev->lock);
+	if (dev->removed)
+		ret = -ENODEV;
+	else
+		ret = vdm_exported(dev, buf) ? -EBUSY : 0;
+	if (!ret)
+		buf->state = VDM_EXPORTING;
+	spin_unlock_irq(&dev->lock);
+	if (!ret) {
+		ret = xa_alloc(&dev->exports, counter, buf, XA_LIMIT(1, U32_MAX), GFP_KERNEL);
+		if (ret) {
+			spin_lock_irq(&dev->lock);
+			buf->state = VDM_IDLE;
+			spin_unlock_irq(&dev->lock);
+		}
+	}
+	mutex_unlock(&dev->export_mutex);
+	return ret;
 }
 
 static long vdm_ioctl_export(struct vdm_file *file, void __user *arg)
@@ -156,32 +241,18 @@ static long vdm_ioctl_export(struct vdm_file *file, void __user *arg)
 	dmabuf = dma_buf_get(e.fd);
 	if (IS_ERR(dmabuf))
 		return -EBADF;
-	buf = vdm_buf_from_dmabuf(dmabuf);
-	if (!buf) {
-		ret = -EINVAL; /* not ours: we never walk another exporter's pages */
-		goto out_put;
-	}
-	if (buf->n_extents > dev->info.max_extents) {
-		ret = -E2BIG;
-		goto out_put;
-	}
-	spin_lock_irq(&dev->lock);
-	if (dev->removed)
-		ret = -ENODEV;
-	else
-		ret = buf->state == VDM_IDLE ? 0 : -EBUSY;
-	if (!ret)
-		buf->state = VDM_EXPORTING;
-	spin_unlock_irq(&dev->lock);
+	/* Before anything is attached or sent. */
+	ret = vdm_check_planes(&e, dmabuf->size);
 	if (ret)
 		goto out_put;
-	ret = xa_alloc(&dev->exports, &counter, buf, XA_LIMIT(1, U32_MAX), GFP_KERNEL);
-	if (ret) {
-		spin_lock_irq(&dev->lock);
-		buf->state = VDM_IDLE;
-		spin_unlock_irq(&dev->lock);
+	buf = vdm_export_buf(dev, dmabuf);
+	if (IS_ERR(buf)) {
+		ret = PTR_ERR(buf);
 		goto out_put;
 	}
+	ret = vdm_claim_export(dev, buf, &counter);
+	if (ret)
+		goto out_buf;
 	e.id.guest = dev->info.guest;
 	e.id.counter = counter;
 	e.id.key = dev->key;
@@ -190,6 +261,8 @@ static long vdm_ioctl_export(struct vdm_file *file, void __user *arg)
 	spin_lock_irq(&dev->lock);
 	if (!ret && reply.status == VDMABUF_RESP_OK && !dev->removed) {
 		kref_get(&buf->ref); /* the pages stay until UNEXPORT */
+		buf->exported = dmabuf; /* and the dma-buf, for PRESENT's fence waits */
+		dmabuf = NULL;
 		buf->state = VDM_LIVE;
 		buf->owner = file;
 		buf->counter = counter;
@@ -203,75 +276,141 @@ static long vdm_ioctl_export(struct vdm_file *file, void __user *arg)
 	}
 	spin_unlock_irq(&dev->lock);
 	if (ret)
-		goto out_put;
+		goto out_buf;
 	e.status = reply.status;
 	e.detail = reply.detail;
 	if (copy_to_user(arg, &e, sizeof(e)))
 		ret = -EFAULT; /* the export stands; close() retires it */
+out_buf:
+	vdm_buf_put(buf);
 out_put:
-	dma_buf_put(dmabuf);
+	if (dmabuf)
+		dma_buf_put(dmabuf);
 	return ret;
 }
 
-static long vdm_ioctl_present(struct vdm_file *file, void __user *arg)
+/* Fills the wire PRESENT from the ioctl's fields. */
+static void vdm_fill_present(struct vdmabuf_cmd_present *cmd, const struct vdmabuf_uapi_present *p)
+{
+	u32 i;
+
+	cmd->hdr.type = cpu_to_le32(VDMABUF_CMD_PRESENT);
+	cmd->id.guest = cpu_to_le32(p->id.guest);
+	cmd->id.counter = cpu_to_le32(p->id.counter);
+	cmd->id.key = cpu_to_le64(p->id.key);
+	cmd->output = cpu_to_le32(p->output);
+	cmd->n_damage = cpu_to_le32(p->n_damage);
+	cmd->sequence = cpu_to_le64(p->sequence);
+	cmd->guest_time_ns = cpu_to_le64(p->guest_time_ns);
+	for (i = 0; i < p->n_damage; i++) {
+		cmd->damage[i].x = cpu_to_le32(p->damage[i].x);
+		cmd->damage[i].y = cpu_to_le32(p->damage[i].y);
+		cmd->damage[i].width = cpu_to_le32(p->damage[i].width);
+		cmd->damage[i].height = cpu_to_le32(p->damage[i].height);
+	}
+}
+
+/*
+ * PRESENT of p->id once `fence` (may be NULL) and the dma-buf's write fences
+ * have signalled, timeout_ms at most. The buffer counts as presented from the
+ * start of the wait: another PRESENT or an UNEXPORT gets EBUSY meanwhile.
+ */
+static int vdm_present(struct vdm_file *file, struct vdmabuf_uapi_present *p,
+		       struct dma_fence *fence, unsigned int timeout_ms)
 {
 	struct vdm_dev *dev = file->dev;
-	struct vdmabuf_uapi_present p;
-	struct vdmabuf_cmd_present *cmd;
+	struct vdmabuf_cmd_present *cmd = NULL;
+	struct dma_buf *dmabuf = NULL;
 	struct vdm_reply reply;
 	struct vdm_buf *buf;
-	u32 i;
 	int ret;
 
-	if (copy_from_user(&p, arg, sizeof(p)))
-		return -EFAULT;
-	if (p.n_damage > VDMABUF_MAX_DAMAGE ||
-	    !vdm_is_zero(&p.damage[p.n_damage],
-			 (VDMABUF_MAX_DAMAGE - p.n_damage) * sizeof(p.damage[0])))
+	if (p->n_damage > VDMABUF_MAX_DAMAGE ||
+	    !vdm_is_zero(&p->damage[p->n_damage],
+			 (VDMABUF_MAX_DAMAGE - p->n_damage) * sizeof(p->damage[0])))
 		return -EINVAL;
-	buf = vdm_lookup(file, &p.id);
+	buf = vdm_lookup(file, &p->id, &dmabuf);
 	if (!buf)
 		return -ENOENT;
-	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
-	if (!cmd) {
-		vdm_buf_put(buf);
-		return -ENOMEM;
-	}
 	spin_lock_irq(&dev->lock);
 	ret = buf->in_flight ? -EBUSY : 0;
 	buf->in_flight = true; /* before sending: the RELEASE may beat the response */
 	spin_unlock_irq(&dev->lock);
-	if (ret) {
-		kfree(cmd);
-		vdm_buf_put(buf);
-		return ret;
+	if (ret)
+		goto out;
+	ret = vdm_fence_wait(dmabuf, fence, timeout_ms);
+	if (!ret) {
+		cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
+		ret = cmd ? 0 : -ENOMEM;
 	}
-	cmd->hdr.type = cpu_to_le32(VDMABUF_CMD_PRESENT);
-	cmd->id.guest = cpu_to_le32(p.id.guest);
-	cmd->id.counter = cpu_to_le32(p.id.counter);
-	cmd->id.key = cpu_to_le64(p.id.key);
-	cmd->output = cpu_to_le32(p.output);
-	cmd->n_damage = cpu_to_le32(p.n_damage);
-	cmd->sequence = cpu_to_le64(p.sequence);
-	cmd->guest_time_ns = cpu_to_le64(p.guest_time_ns);
-	for (i = 0; i < p.n_damage; i++) {
-		cmd->damage[i].x = cpu_to_le32(p.damage[i].x);
-		cmd->damage[i].y = cpu_to_le32(p.damage[i].y);
-		cmd->damage[i].width = cpu_to_le32(p.damage[i].width);
-		cmd->damage[i].height = cpu_to_le32(p.damage[i].height);
+	if (!ret) {
+		vdm_fill_present(cmd, p);
+		ret = vdm_request(dev, cmd, sizeof(*cmd), &reply);
 	}
-	ret = vdm_request(dev, cmd, sizeof(*cmd), &reply);
 	if (ret || reply.status != VDMABUF_RESP_OK) {
 		spin_lock_irq(&dev->lock);
 		buf->in_flight = false;
 		spin_unlock_irq(&dev->lock);
 	}
+	if (!ret) {
+		p->status = reply.status;
+		p->detail = reply.detail;
+	}
+out:
+	dma_buf_put(dmabuf);
 	vdm_buf_put(buf);
+	return ret;
+}
+
+static long vdm_ioctl_present(struct vdm_file *file, void __user *arg)
+{
+	struct vdmabuf_uapi_present p;
+	int ret;
+
+	if (copy_from_user(&p, arg, sizeof(p)))
+		return -EFAULT;
+	ret = vdm_present(file, &p, NULL, VDM_FENCE_WAIT_MS);
 	if (ret)
 		return ret;
-	p.status = reply.status;
-	p.detail = reply.detail;
 	return copy_to_user(arg, &p, sizeof(p)) ? -EFAULT : 0;
+}
+
+static long vdm_ioctl_present_sync(struct vdm_file *file, void __user *arg)
+{
+	struct vdmabuf_uapi_present_sync s;
+	struct dma_fence *fence = NULL;
+	int ret;
+
+	if (copy_from_user(&s, arg, sizeof(s)))
+		return -EFAULT;
+	if (s.flags || s.padding || s.fence_fd < -1 || s.timeout_ms > VDM_FENCE_WAIT_MAX_MS)
+		return -EINVAL;
+	if (s.fence_fd >= 0) {
+		fence = sync_file_get_fence(s.fence_fd);
+		if (!fence)
+			return -EINVAL; /* not a sync_file */
+	}
+	ret = vdm_present(file, &s.present, fence, s.timeout_ms ?: VDM_FENCE_WAIT_MS);
+	if (fence)
+		dma_fence_put(fence);
+	if (ret)
+		return ret;
+	return copy_to_user(arg, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+/*
+ * The device may still read buf's pages: they stay (the export's buffer
+ * reference is never dropped) but the dma-buf reference goes, so an ALLOC'd
+ * dma-buf can still be closed and the module unloaded. Returns that reference
+ * for a put outside dev->lock.
+ */
+static struct dma_buf *vdm_leak(struct vdm_buf *buf)
+{
+	struct dma_buf *exported = buf->exported;
+
+	buf->exported = NULL;
+	buf->state = VDM_LEAKED;
+	return exported;
 }
 
 /* Sends UNEXPORT for a live, idle buffer of `file`; `buf` is referenced by the caller. */
@@ -279,6 +418,7 @@ static int vdm_unexport(struct vdm_file *file, struct vdm_buf *buf, struct vdm_r
 {
 	struct vdm_dev *dev = file->dev;
 	struct vdmabuf_cmd_unexport *cmd;
+	struct dma_buf *exported = NULL;
 	bool drop = false;
 	int ret;
 
@@ -311,13 +451,19 @@ static int vdm_unexport(struct vdm_file *file, struct vdm_buf *buf, struct vdm_r
 		list_del_init(&buf->owner_link);
 		buf->owner = NULL;
 		buf->state = VDM_IDLE;
+		exported = buf->exported;
+		buf->exported = NULL;
 		drop = true;
+	} else if (ret == -ETIMEDOUT) {
+		exported = vdm_leak(buf);
 	} else {
-		buf->state = ret == -ETIMEDOUT ? VDM_LEAKED : VDM_LIVE;
+		buf->state = VDM_LIVE;
 	}
 	spin_unlock_irq(&dev->lock);
 	if (drop)
-		vdm_buf_put(buf);
+		vdm_buf_end_export(buf, exported);
+	else if (exported)
+		dma_buf_put(exported);
 	return ret;
 }
 
@@ -330,7 +476,7 @@ static long vdm_ioctl_unexport(struct vdm_file *file, void __user *arg)
 
 	if (copy_from_user(&u, arg, sizeof(u)))
 		return -EFAULT;
-	buf = vdm_lookup(file, &u.id);
+	buf = vdm_lookup(file, &u.id, NULL);
 	if (!buf)
 		return -ENOENT;
 	ret = vdm_unexport(file, buf, &reply);
@@ -360,6 +506,8 @@ static long vdm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return vdm_ioctl_present(file, uarg);
 	case VDMABUF_IOCTL_UNEXPORT:
 		return vdm_ioctl_unexport(file, uarg);
+	case VDMABUF_IOCTL_PRESENT_SYNC:
+		return vdm_ioctl_present_sync(file, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -463,6 +611,7 @@ static int vdm_release(struct inode *inode, struct file *filp)
 	spin_lock_irq(&dev->lock);
 	list_del(&file->dev_link);
 	while ((buf = list_first_entry_or_null(&file->exports, struct vdm_buf, owner_link))) {
+		struct dma_buf *exported = NULL;
 		int ret;
 
 		kref_get(&buf->ref);
@@ -478,9 +627,11 @@ static int vdm_release(struct inode *inode, struct file *filp)
 					buf->counter, ret, ret ? 0 : reply.status);
 			list_del_init(&buf->owner_link);
 			buf->owner = NULL;
-			buf->state = VDM_LEAKED;
+			exported = vdm_leak(buf);
 		}
 		spin_unlock_irq(&dev->lock);
+		if (exported)
+			dma_buf_put(exported);
 		vdm_buf_put(buf);
 		spin_lock_irq(&dev->lock);
 	}

@@ -6,6 +6,7 @@
  * config-space magic keeps it off a real vsock device). HELLO at probe, then
  * /dev/virtio-vdmabuf (vdmabuf_file.c) carries ALLOC/EXPORT/PRESENT/UNEXPORT.
  */
+#include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -38,6 +39,7 @@ static void vdm_dev_free(struct kref *ref)
 
 	xa_destroy(&dev->exports);
 	kfree(dev->event_bufs);
+	put_device(&dev->vdev->dev);
 	kfree(dev);
 }
 
@@ -352,9 +354,13 @@ static int vdm_probe(struct virtio_device *vdev)
 	if (!dev)
 		return -ENOMEM;
 	kref_init(&dev->ref);
+	/* Counted: an ioctl still running after remove() attaches foreign dma-bufs
+	 * to it (and fails later, at the request). */
 	dev->vdev = vdev;
+	get_device(&vdev->dev);
 	vdev->priv = dev;
 	mutex_init(&dev->req_mutex);
+	mutex_init(&dev->export_mutex);
 	spin_lock_init(&dev->ctrl_lock);
 	spin_lock_init(&dev->event_lock);
 	spin_lock_init(&dev->lock);
@@ -363,6 +369,12 @@ static int vdm_probe(struct virtio_device *vdev)
 	init_waitqueue_head(&dev->release_wq);
 	INIT_WORK(&dev->event_work, vdm_event_work);
 	strscpy_pad((char *)dev->info.name, guest_name, sizeof(dev->info.name));
+	/* EXPORT attaches foreign dma-bufs to this device: exporters map them for
+	 * it, and the DMA API wants a mask for that (the addresses sent are the
+	 * pages' guest-physical ones, not what the mapping returns). */
+	ret = dma_coerce_mask_and_coherent(&vdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		goto err_free;
 
 	mutex_lock(&vdm_current_lock);
 	ret = vdm_current ? -EBUSY : 0;
@@ -440,15 +452,18 @@ static void vdm_remove(struct virtio_device *vdev)
 	xa_for_each(&dev->exports, idx, buf) {
 		/* An EXPORT still in flight holds no export reference yet. */
 		bool put = buf->state != VDM_EXPORTING;
+		struct dma_buf *exported = buf->exported;
 
 		xa_erase(&dev->exports, idx);
 		list_del_init(&buf->owner_link);
 		buf->owner = NULL;
 		buf->in_flight = false;
 		buf->state = VDM_IDLE;
+		buf->exported = NULL;
 		spin_unlock_irq(&dev->lock);
+		/* A foreign buffer's last put unmaps and detaches it here. */
 		if (put)
-			vdm_buf_put(buf);
+			vdm_buf_end_export(buf, exported);
 		spin_lock_irq(&dev->lock);
 	}
 	spin_unlock_irq(&dev->lock);

@@ -13,7 +13,10 @@
 #include <linux/types.h>
 
 #define VDMABUF_UAPI_DEVICE "/dev/virtio-vdmabuf"
-#define VDMABUF_UAPI_VERSION 1u
+/* Version 2 added foreign dma-bufs at EXPORT, the implicit fence wait before
+ * PRESENT and PRESENT_SYNC. A driver serves every request of an older version
+ * unchanged: user space checks version >= the one it needs. */
+#define VDMABUF_UAPI_VERSION 2u
 
 struct vdmabuf_uapi_id {
 	__u32 guest;
@@ -54,9 +57,11 @@ struct vdmabuf_uapi_alloc {
 	__u32 padding;
 };
 
-/* EXPORT: register an ALLOC'd dma-buf with the device (wire EXPORT). */
+/* EXPORT: register a dma-buf with the device (wire EXPORT). Version 1 drivers
+ * take only ALLOC's dma-bufs; version 2 takes any dma-buf whose memory is
+ * ordinary guest RAM (attached and mapped, so pinned, while exported). */
 struct vdmabuf_uapi_export {
-	__s32 fd;        /* in: a dma-buf from ALLOC on any open of this device */
+	__s32 fd;        /* in: a dma-buf: from ALLOC (any open) or another exporter */
 	__u32 fourcc;    /* in: DRM fourcc */
 	__u32 width;
 	__u32 height;
@@ -69,7 +74,9 @@ struct vdmabuf_uapi_export {
 	__u32 detail;    /* out: the error's byte offset in the wire request */
 };
 
-/* PRESENT: show an exported buffer (wire PRESENT); a RELEASE event follows. */
+/* PRESENT: show an exported buffer (wire PRESENT); a RELEASE event follows.
+ * Version 2: the driver first waits (2000 ms at most, else ETIME) for the
+ * dma-buf's implicit write fences; nothing is sent before they signalled. */
 struct vdmabuf_uapi_present {
 	struct vdmabuf_uapi_id id; /* in: from EXPORT on this open */
 	__u32 output;
@@ -79,6 +86,17 @@ struct vdmabuf_uapi_present {
 	struct vdmabuf_uapi_rect damage[16]; /* in: unused rects zero */
 	__u32 status;    /* out */
 	__u32 detail;    /* out */
+};
+
+/* PRESENT_SYNC (version 2): PRESENT after an explicit fence. The driver waits
+ * for the sync_file `fence_fd` (-1: none) and then for the dma-buf's implicit
+ * write fences, both within `timeout_ms`, before the wire PRESENT goes out. */
+struct vdmabuf_uapi_present_sync {
+	__s32 fence_fd;    /* in: a sync_file fd, or -1 */
+	__u32 timeout_ms;  /* in: bound of the fence waits, 1..10000; 0 = 2000 */
+	__u32 flags;       /* in: 0 */
+	__u32 padding;
+	struct vdmabuf_uapi_present present; /* in/out: as for PRESENT */
 };
 
 /* UNEXPORT: retire an exported buffer that is not presented (wire UNEXPORT). */
@@ -102,5 +120,7 @@ struct vdmabuf_uapi_event {
 #define VDMABUF_IOCTL_EXPORT _IOWR(VDMABUF_IOCTL_BASE, 0x02, struct vdmabuf_uapi_export)
 #define VDMABUF_IOCTL_PRESENT _IOWR(VDMABUF_IOCTL_BASE, 0x03, struct vdmabuf_uapi_present)
 #define VDMABUF_IOCTL_UNEXPORT _IOWR(VDMABUF_IOCTL_BASE, 0x04, struct vdmabuf_uapi_unexport)
+#define VDMABUF_IOCTL_PRESENT_SYNC \
+	_IOWR(VDMABUF_IOCTL_BASE, 0x05, struct vdmabuf_uapi_present_sync)
 
 #endif /* VDMABUF_UAPI_H */

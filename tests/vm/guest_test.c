@@ -209,7 +209,9 @@ static void check_vgem(int dev, struct gbuf *b)
 	int card = open_vgem();
 	struct drm_prime_handle ph = { .fd = b->fd };
 	struct drm_prime_handle back = { 0 };
-	struct drm_mode_create_dumb cd = { .width = 64, .height = 64, .bpp = 32 };
+	struct drm_mode_create_dumb cd = {
+		.width = VM_PATTERN_WIDTH, .height = VM_PATTERN_HEIGHT, .bpp = 32
+	};
 	struct drm_prime_handle exp = { 0 };
 	struct gbuf foreign = { .fd = -1 };
 	uint32_t *view = MAP_FAILED, status = 0;
@@ -240,17 +242,20 @@ static void check_vgem(int dev, struct gbuf *b)
 	if (view != MAP_FAILED)
 		munmap(view, b->size);
 
-	/* A dma-buf of another exporter: the driver must refuse to walk its pages. */
+	/* A dma-buf of another exporter: version 2 exports its pages. */
 	if (ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &cd) == 0) {
 		exp.handle = cd.handle;
 		exp.flags = DRM_CLOEXEC | DRM_RDWR;
 		if (ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp) == 0) {
 			foreign.fd = exp.fd;
 			errno = 0;
-			check("export_foreign_dmabuf_refused",
-			      export_buf(dev, &foreign, FOURCC_XRGB8888, &status) == -1 &&
-				      errno == EINVAL,
-			      "EXPORT of a vgem dma-buf was not refused with EINVAL");
+			check("export_foreign_dmabuf",
+			      export_buf(dev, &foreign, FOURCC_XRGB8888, &status) == 0 &&
+				      status == VDMABUF_RESP_OK,
+			      "EXPORT of a vgem dma-buf: status 0x%x", status);
+			check("unexport_foreign_dmabuf",
+			      unexport(dev, foreign.id, &status) == 0 && status == VDMABUF_RESP_OK,
+			      "status 0x%x", status);
 			close(foreign.fd);
 		}
 	}
@@ -268,7 +273,7 @@ static void check_contract(int dev, struct gbuf *bufs)
 	uint32_t status = 0;
 	int dev2;
 
-	check("info", ioctl(dev, VDMABUF_IOCTL_INFO, &info) == 0 && info.version == 1 &&
+	check("info", ioctl(dev, VDMABUF_IOCTL_INFO, &info) == 0 && info.version == 2 &&
 			      info.guest && info.max_buffers >= 8,
 	      "INFO");
 	check("alloc_flags_rejected", ioctl(dev, VDMABUF_IOCTL_ALLOC, &a) == -1 && errno == EINVAL,

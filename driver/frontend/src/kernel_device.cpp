@@ -47,9 +47,9 @@ std::unique_ptr<KernelDevice> KernelDevice::open(const std::string& path,
         errno = e == ENOTTY ? ENODEV : e;
         return nullptr;
     }
-    if (dev->info_.version != VDMABUF_UAPI_VERSION) {
-        VDM_ERROR("%s: driver interface version %u, want %u", path.c_str(), dev->info_.version,
-                  VDMABUF_UAPI_VERSION);
+    // A driver serves every request of older interface versions unchanged.
+    if (dev->info_.version < 1) {
+        VDM_ERROR("%s: driver interface version %u, want >= 1", path.c_str(), dev->info_.version);
         errno = EPROTO;
         return nullptr;
     }
