@@ -2,6 +2,7 @@
 // against the real driver, inside the VM lane's guest. Uses output 1, which no viewer
 // watches, so every frame comes back as RELEASE NO_CONSUMER. Writes
 // RESULTS_DIR/frontend.txt: "PASS name" / "FAIL name: why" lines and "END failures=N".
+// Device::export_dmabuf() runs on a vgem dumb buffer (a foreign dma-buf).
 #include <vdmabuf/frontend/device.hpp>
 
 #include "vm_pattern.h"
@@ -10,9 +11,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <drm.h>
+#include <drm_mode.h>
+#include <fcntl.h>
 #include <functional>
 #include <poll.h>
 #include <string>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -60,6 +66,37 @@ BufferDesc pattern_desc() {
     d.height = VM_PATTERN_HEIGHT;
     d.planes[0] = {0, VM_PATTERN_STRIDE};
     return d;
+}
+
+// The PRIME fd of a vgem dumb buffer of the pattern's size, or -1.
+int vgem_dmabuf() {
+    for (int i = 0; i < 8; ++i) {
+        const std::string path = "/dev/dri/card" + std::to_string(i);
+        const int card = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        if (card < 0)
+            continue;
+        char name[16] = {};
+        drm_version v{};
+        v.name = name;
+        v.name_len = sizeof name - 1;
+        drm_mode_create_dumb cd{};
+        cd.width = VM_PATTERN_WIDTH;
+        cd.height = VM_PATTERN_HEIGHT;
+        cd.bpp = 32;
+        drm_prime_handle ph{};
+        ph.flags = DRM_CLOEXEC | DRM_RDWR;
+        int fd = -1;
+        if (::ioctl(card, DRM_IOCTL_VERSION, &v) == 0 && std::strcmp(name, "vgem") == 0 &&
+            ::ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &cd) == 0) {
+            ph.handle = cd.handle;
+            if (::ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph) == 0)
+                fd = ph.fd;
+        }
+        ::close(card); // the dma-buf keeps the object
+        if (fd >= 0)
+            return fd;
+    }
+    return -1;
 }
 
 } // namespace
@@ -133,11 +170,32 @@ int main(int argc, char** argv) {
     check("export_second", other && dev->export_buffer(*other, pattern_desc(), id2));
     other.reset();
     check("unexport_after_allocation_gone", dev->unexport(id2) && dev->unexport(id));
+
+    // Any dma-buf: a vgem buffer, exported, presented, released, unexported.
+    const int vg = vgem_dmabuf();
+    check("vgem_dmabuf", vg >= 0, "no vgem dumb buffer");
+    vdmabuf_id fid{};
+    BufferDesc past = pattern_desc();
+    past.planes[0].offset = 8192;
+    errno = 0;
+    check("export_dmabuf_plane_past_end",
+          vg >= 0 && !dev->export_dmabuf(vg, past, fid) && errno == EINVAL,
+          std::strerror(errno));
+    check("export_dmabuf", vg >= 0 && dev->export_dmabuf(vg, pattern_desc(), fid) &&
+                               fid.counter != 0,
+          std::strerror(errno));
+    if (vg >= 0)
+        ::close(vg); // the driver holds the dma-buf while it is exported
+    check("present_dmabuf", fid.counter && dev->present(fid, 1, 3, 0, {}), std::strerror(errno));
+    check("release_dmabuf", pump(*dev, [&] { return seen.released.size() == 3; }),
+          "no RELEASE for the vgem buffer's frame");
+    check("unexport_dmabuf", fid.counter && dev->unexport(fid));
+
     pump(*dev, [] { return false; }, 300);
     check("no_unexpected_errors", seen.errors.size() == 2,
           std::to_string(seen.errors.size()) + " errors");
     const DeviceCounters c = dev->counters();
-    check("counters", c.releases == 2 && c.responses_error == 2 && c.responses_ok >= 6,
+    check("counters", c.releases == 3 && c.responses_error == 2 && c.responses_ok >= 9,
           "releases " + std::to_string(c.releases) + " errors " + std::to_string(c.responses_error) +
               " ok " + std::to_string(c.responses_ok));
     std::fprintf(out, "END failures=%d\n", failures);

@@ -10,18 +10,27 @@
  *            2 frames, write presented2, collect their RELEASEs (viewer killed)
  *   phase 3  leave 3 buffers exported, write live, wait for go3, then power the
  *            guest off with the buffers still exported
+ * Buffer 2 is a vgem dumb buffer (a foreign dma-buf): phase 1's last frame comes
+ * from it, so the host's screenshot shows pages the driver got from vgem.
+ * Before phase 1 the foreign-EXPORT refusals (plane past the end, too many
+ * extents with a udmabuf); between phases 2 and 3, with no viewer, the fence
+ * waits before PRESENT (vgem's implicit fences, sw_sync's explicit ones).
  * Every check prints "PASS name" or "FAIL name: why" into results/guest.txt.
  *
  * `guest-test DIR unplug` (a second boot): exports two buffers, presents one,
  * writes unplug-ready and waits for the host to hot-unplug the device; then the
  * open file must report the loss, the dma-bufs must stay usable, and the module
- * must unload once they are closed. Results in DIR/unplug.txt.
+ * must unload once they are closed; the presented buffer is a vgem one, and vgem
+ * must unload too (the driver let go of its attachment and reference).
+ * Results in DIR/unplug.txt.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +44,7 @@
 
 #include <drm.h> /* libdrm-dev: -I/usr/include/libdrm */
 #include <linux/dma-buf.h>
+#include <linux/udmabuf.h>
 
 #include "vdmabuf_uapi.h"
 #include "vdmabuf_wire.h"
@@ -42,11 +52,38 @@
 
 #define FOURCC_XRGB8888 0x34325258u /* 'XR24' */
 #define NBUF 3
+#define VGEM_BUF 2 /* bufs[VGEM_BUF] is a vgem dumb buffer */
+
+/* vgem's fence ioctls (include/uapi/drm/vgem_drm.h; libdrm ships no header). */
+struct vgem_fence_attach {
+	uint32_t handle;
+	uint32_t flags; /* VGEM_FENCE_WRITE: a write fence */
+	uint32_t out_fence;
+	uint32_t pad;
+};
+struct vgem_fence_signal {
+	uint32_t fence;
+	uint32_t flags;
+};
+#define VGEM_FENCE_WRITE 0x1
+#define VGEM_IOCTL_FENCE_ATTACH DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct vgem_fence_attach)
+#define VGEM_IOCTL_FENCE_SIGNAL DRM_IOW(DRM_COMMAND_BASE + 0x2, struct vgem_fence_signal)
+
+/* sw_sync (drivers/dma-buf/sw_sync.c, no uapi header): <debugfs>/sync/sw_sync. */
+struct sw_sync_create_fence {
+	uint32_t value;
+	char name[32];
+	int32_t fence;
+};
+#define SW_SYNC_IOC_CREATE_FENCE _IOWR('W', 0, struct sw_sync_create_fence)
+#define SW_SYNC_IOC_INC _IOW('W', 1, uint32_t)
 
 struct gbuf {
 	int fd;
 	uint32_t *px;
 	uint64_t size;
+	uint32_t stride;
+	uint32_t handle; /* vgem's GEM handle, 0 for an ALLOC'd buffer */
 	struct vdmabuf_uapi_id id;
 	int busy;
 };
@@ -118,8 +155,33 @@ static int alloc_buf(int dev, struct gbuf *b)
 		return -1;
 	b->fd = a.fd;
 	b->size = a.size;
+	b->stride = VM_PATTERN_STRIDE;
 	b->px = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_SHARED, a.fd, 0);
 	return b->px == MAP_FAILED ? -1 : 0;
+}
+
+/* A vgem dumb buffer of the pattern's size: its PRIME fd and a dumb mapping. */
+static int vgem_buf(int card, struct gbuf *b)
+{
+	struct drm_mode_create_dumb cd = {
+		.width = VM_PATTERN_WIDTH, .height = VM_PATTERN_HEIGHT, .bpp = 32
+	};
+	struct drm_prime_handle ph = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct drm_mode_map_dumb md = { 0 };
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	if (ioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &cd))
+		return -1;
+	b->handle = ph.handle = md.handle = cd.handle;
+	b->size = cd.size;
+	b->stride = cd.pitch;
+	if (ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph) ||
+	    ioctl(card, DRM_IOCTL_MODE_MAP_DUMB, &md))
+		return -1;
+	b->fd = ph.fd;
+	b->px = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, card, md.offset);
+	return b->px == MAP_FAILED || b->stride != VM_PATTERN_STRIDE ? -1 : 0;
 }
 
 static void fill(struct gbuf *b, uint32_t seed)
@@ -139,7 +201,7 @@ static int export_buf(int dev, struct gbuf *b, uint32_t fourcc, uint32_t *status
 	struct vdmabuf_uapi_export e = {
 		.fd = b->fd, .fourcc = fourcc, .width = VM_PATTERN_WIDTH,
 		.height = VM_PATTERN_HEIGHT, .n_planes = 1,
-		.planes = { { 0, VM_PATTERN_STRIDE } },
+		.planes = { { 0, b->stride } },
 	};
 	int r = ioctl(dev, VDMABUF_IOCTL_EXPORT, &e);
 
@@ -157,6 +219,22 @@ static int present(int dev, struct vdmabuf_uapi_id id, uint64_t seq, uint32_t *s
 	p.guest_time_ns = now_ms() * 1000000ull;
 	r = ioctl(dev, VDMABUF_IOCTL_PRESENT, &p);
 	*status = p.status;
+	return r;
+}
+
+/* PRESENT_SYNC: after the sync_file fence_fd (-1: none), timeout_ms at most. */
+static int present_sync(int dev, struct vdmabuf_uapi_id id, uint64_t seq, int fence_fd,
+			uint32_t timeout_ms, uint32_t *status)
+{
+	struct vdmabuf_uapi_present_sync s = {
+		.fence_fd = fence_fd, .timeout_ms = timeout_ms,
+		.present = { .id = id, .output = 0, .sequence = seq },
+	};
+	int r;
+
+	s.present.guest_time_ns = now_ms() * 1000000ull;
+	r = ioctl(dev, VDMABUF_IOCTL_PRESENT_SYNC, &s);
+	*status = s.present.status;
 	return r;
 }
 
@@ -248,6 +326,7 @@ static void check_vgem(int dev, struct gbuf *b)
 		exp.flags = DRM_CLOEXEC | DRM_RDWR;
 		if (ioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp) == 0) {
 			foreign.fd = exp.fd;
+			foreign.stride = cd.pitch;
 			errno = 0;
 			check("export_foreign_dmabuf",
 			      export_buf(dev, &foreign, FOURCC_XRGB8888, &status) == 0 &&
@@ -262,7 +341,334 @@ static void check_vgem(int dev, struct gbuf *b)
 	close(card);
 }
 
-static void check_contract(int dev, struct gbuf *bufs)
+/* Waits for the RELEASE of `id`'s presentation (other events are dropped). */
+static int wait_release(int dev, struct vdmabuf_uapi_id id, int timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+	struct vdmabuf_uapi_event ev;
+
+	while (now_ms() < end)
+		if (next_event(dev, 200, &ev) == 1 && ev_type(&ev) == VDMABUF_EVT_RELEASE &&
+		    ((const struct vdmabuf_evt_release *)ev.data)->id.counter == id.counter)
+			return 1;
+	return 0;
+}
+
+static int export_planes(int dev, const struct gbuf *b, uint32_t offset, uint32_t stride)
+{
+	struct vdmabuf_uapi_export e = {
+		.fd = b->fd, .fourcc = FOURCC_XRGB8888, .width = VM_PATTERN_WIDTH,
+		.height = VM_PATTERN_HEIGHT, .n_planes = 1, .planes = { { offset, stride } },
+	};
+
+	return ioctl(dev, VDMABUF_IOCTL_EXPORT, &e);
+}
+
+/*
+ * A udmabuf of `pages` single pages of a sealed memfd, listed evens first, then
+ * odds, each half backwards: pages written in order are mostly physically
+ * ascending, so no two neighbours in the list are contiguous and nothing
+ * coalesces. -1 without /dev/udmabuf.
+ */
+static int fragmented_udmabuf(uint32_t pages)
+{
+	size_t len = sizeof(struct udmabuf_create_list) + pages * sizeof(struct udmabuf_create_item);
+	struct udmabuf_create_list *list = calloc(1, len);
+	int ub = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	int memfd = memfd_create("vdmabuf-frag", MFD_ALLOW_SEALING | MFD_CLOEXEC);
+	uint8_t page[4096];
+	int fd = -1;
+
+	if (ub < 0 || memfd < 0 || !list || ftruncate(memfd, (off_t)pages * 4096) ||
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK))
+		goto out;
+	memset(page, 0x5a, sizeof page);
+	for (uint32_t i = 0; i < pages; i++)
+		if (pwrite(memfd, page, sizeof page, (off_t)i * 4096) != sizeof page)
+			goto out;
+	list->flags = UDMABUF_FLAGS_CLOEXEC;
+	list->count = pages;
+	for (uint32_t i = 0; i < pages; i++) {
+		uint32_t half = (pages + 1) / 2;
+		uint32_t pg = i < half ? 2 * (half - 1 - i) : 2 * (pages - 1 - i) + 1;
+
+		list->list[i].memfd = memfd;
+		list->list[i].offset = (uint64_t)pg * 4096;
+		list->list[i].size = 4096;
+	}
+	fd = ioctl(ub, UDMABUF_CREATE_LIST, list);
+out:
+	free(list);
+	if (memfd >= 0)
+		close(memfd);
+	if (ub >= 0)
+		close(ub);
+	return fd;
+}
+
+static void skip(const char *name, const char *why)
+{
+	fprintf(out, "SKIP %s: %s\n", name, why);
+	fflush(out);
+}
+
+/* EXPORT of foreign dma-bufs: what it refuses, and that the guest carries on. */
+static void check_foreign(int dev, int card, struct gbuf *vg, struct gbuf *own)
+{
+	struct vdmabuf_uapi_info info;
+	struct gbuf g, u = { .stride = VM_PATTERN_STRIDE };
+	uint32_t status = 0;
+
+	check("export_foreign_twice_busy",
+	      export_buf(dev, vg, FOURCC_XRGB8888, &status) == -1 && errno == EBUSY,
+	      "a live vgem export exported again");
+	if (vgem_buf(card, &g)) {
+		check("vgem_buffer", 0, "second vgem buffer");
+		return;
+	}
+	/* 320x200 XRGB: 256000 bytes in a 258048-byte buffer; 4096 further is past. */
+	check("export_foreign_plane_past_end",
+	      export_planes(dev, &g, 4096, VM_PATTERN_STRIDE) == -1 && errno == EINVAL,
+	      "offset 4096: not EINVAL");
+	check("export_foreign_stride_past_end",
+	      export_planes(dev, &g, 0, 0xffffffffu) == -1 && errno == EINVAL,
+	      "stride 2^32-1: not EINVAL");
+	check("export_alloc_plane_past_end",
+	      export_planes(dev, own, 8192, VM_PATTERN_STRIDE) == -1 && errno == EINVAL,
+	      "ALLOC'd buffer, offset 8192: not EINVAL");
+	check("export_foreign_after_refusals",
+	      export_buf(dev, &g, FOURCC_XRGB8888, &status) == 0 && status == VDMABUF_RESP_OK,
+	      "status 0x%x", status);
+	check("unexport_foreign", unexport(dev, g.id, &status) == 0 && status == VDMABUF_RESP_OK,
+	      "status 0x%x", status);
+	munmap(g.px, g.size);
+	close(g.fd);
+
+	ioctl(dev, VDMABUF_IOCTL_INFO, &info);
+	u.fd = fragmented_udmabuf(64);
+	if (u.fd < 0) {
+		skip("export_udmabuf", "no /dev/udmabuf (tests/vm/extra-modules.sh)");
+		skip("export_too_fragmented_e2big", "no /dev/udmabuf");
+	} else {
+		check("export_udmabuf",
+		      export_buf(dev, &u, FOURCC_XRGB8888, &status) == 0 && status == VDMABUF_RESP_OK,
+		      "64 scattered pages: status 0x%x", status);
+		check("unexport_udmabuf",
+		      unexport(dev, u.id, &status) == 0 && status == VDMABUF_RESP_OK, "");
+		close(u.fd);
+		/* Twice max_extents pages: even if a few neighbours were contiguous. */
+		u.fd = fragmented_udmabuf(2 * info.max_extents);
+		check("udmabuf_fragmented", u.fd >= 0, "%u pages (list_limit?)",
+		      2 * info.max_extents);
+		check("export_too_fragmented_e2big",
+		      u.fd >= 0 && export_buf(dev, &u, FOURCC_XRGB8888, &status) == -1 &&
+			      errno == E2BIG,
+		      "%u scattered pages, max_extents %u", 2 * info.max_extents, info.max_extents);
+		if (u.fd >= 0)
+			close(u.fd);
+	}
+	skip("export_no_struct_page",
+	     "no exporter in this guest has memory without struct pages (vgem, udmabuf: RAM)");
+	/* The guest carries on: the vgem buffer of phase 1 is still exported and usable. */
+	check("foreign_still_exported",
+	      export_buf(dev, vg, FOURCC_XRGB8888, &status) == -1 && errno == EBUSY, "");
+}
+
+struct present_job {
+	int dev;
+	struct vdmabuf_uapi_id id;
+	uint64_t seq;
+	int fence_fd;		/* -2: plain PRESENT */
+	uint32_t timeout_ms;
+	int ret, err;
+	uint32_t status;
+	uint64_t done_ms;
+	int done;
+};
+
+static void *present_thread(void *arg)
+{
+	struct present_job *j = arg;
+
+	if (j->fence_fd == -2)
+		j->ret = present(j->dev, j->id, j->seq, &j->status);
+	else
+		j->ret = present_sync(j->dev, j->id, j->seq, j->fence_fd, j->timeout_ms, &j->status);
+	j->err = errno;
+	j->done_ms = now_ms();
+	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Starts PRESENT in a thread, checks it is still blocked after 400 ms, runs
+ * `release` (signals the fence; NULL: interrupts the thread), joins. Returns
+ * the ms from release to the ioctl's return, or -1 if it had not blocked.
+ */
+static long blocked_present(struct present_job *j, void (*release)(void *), void *ctx)
+{
+	pthread_t t;
+	uint64_t t0;
+	int blocked;
+
+	j->done = 0;
+	if (pthread_create(&t, NULL, present_thread, j))
+		return -1;
+	usleep(400000);
+	blocked = !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE);
+	t0 = now_ms();
+	if (release)
+		release(ctx);
+	else
+		pthread_kill(t, SIGUSR1);
+	pthread_join(t, NULL);
+	errno = j->err;
+	return blocked ? (long)(j->done_ms - t0) : -1;
+}
+
+struct vgem_fence_ctx {
+	int card;
+	uint32_t fence;
+};
+
+static void vgem_signal(void *arg)
+{
+	struct vgem_fence_ctx *c = arg;
+	struct vgem_fence_signal s = { .fence = c->fence };
+
+	ioctl(c->card, VGEM_IOCTL_FENCE_SIGNAL, &s);
+}
+
+struct sw_sync_ctx {
+	int timeline;
+};
+
+static void sw_sync_inc(void *arg)
+{
+	struct sw_sync_ctx *c = arg;
+	uint32_t one = 1;
+
+	ioctl(c->timeline, SW_SYNC_IOC_INC, &one);
+}
+
+static int vgem_fence(int card, uint32_t handle, uint32_t flags, struct vgem_fence_ctx *c)
+{
+	struct vgem_fence_attach a = { .handle = handle, .flags = flags };
+
+	c->card = card;
+	if (ioctl(card, VGEM_IOCTL_FENCE_ATTACH, &a))
+		return -1;
+	c->fence = a.out_fence;
+	return 0;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* Implicit (vgem) and explicit (sw_sync) fences hold PRESENT back; no viewer runs. */
+static void check_fences(int dev, int card, struct gbuf *vg, uint64_t *seq)
+{
+	struct present_job j = { .dev = dev, .id = vg->id, .fence_fd = -2 };
+	struct sigaction sa = { .sa_handler = on_usr1 }; /* no SA_RESTART: EINTR */
+	struct sw_sync_create_fence cf = { .value = 1, .name = "vdmabuf-test" };
+	struct vgem_fence_ctx vc;
+	struct sw_sync_ctx sc;
+	uint64_t t0;
+	uint32_t status = 0;
+	long ms;
+
+	sigaction(SIGUSR1, &sa, NULL);
+	/* Implicit: PRESENT waits until vgem's write fence signals. */
+	check("vgem_fence_attach", vgem_fence(card, vg->handle, VGEM_FENCE_WRITE, &vc) == 0, "");
+	j.seq = ++*seq;
+	ms = blocked_present(&j, vgem_signal, &vc);
+	check("implicit_fence_holds_present",
+	      ms >= 0 && j.ret == 0 && j.status == VDMABUF_RESP_OK,
+	      "returned after %ld ms of the signal (-1: did not block), ret %d status 0x%x", ms,
+	      j.ret, j.status);
+	fprintf(out, "INFO implicit fence: PRESENT returned %ld ms after FENCE_SIGNAL\n", ms);
+	check("implicit_fence_release", wait_release(dev, vg->id, 5000), "no RELEASE");
+
+	/* Bounded: ETIME after timeout_ms, nothing sent, the buffer not stuck. */
+	vgem_fence(card, vg->handle, VGEM_FENCE_WRITE, &vc);
+	t0 = now_ms();
+	errno = 0;
+	check("implicit_fence_timeout_etime",
+	      present_sync(dev, vg->id, ++*seq, -1, 300, &status) == -1 && errno == ETIME &&
+		      now_ms() - t0 >= 290,
+	      "after %llu ms", (unsigned long long)(now_ms() - t0));
+	vgem_signal(&vc);
+	check("present_after_fence_timeout",
+	      present(dev, vg->id, ++*seq, &status) == 0 && status == VDMABUF_RESP_OK,
+	      "status 0x%x", status);
+	check("present_after_fence_timeout_release", wait_release(dev, vg->id, 5000), "");
+
+	/* A read fence does not hold PRESENT: the host only reads too. */
+	vgem_fence(card, vg->handle, 0, &vc);
+	t0 = now_ms();
+	check("implicit_read_fence_ignored",
+	      present(dev, vg->id, ++*seq, &status) == 0 && status == VDMABUF_RESP_OK &&
+		      now_ms() - t0 < 1000,
+	      "status 0x%x after %llu ms", status, (unsigned long long)(now_ms() - t0));
+	vgem_signal(&vc);
+	check("implicit_read_fence_release", wait_release(dev, vg->id, 5000), "");
+
+	/* A signal interrupts the wait: EINTR, nothing sent. */
+	vgem_fence(card, vg->handle, VGEM_FENCE_WRITE, &vc);
+	j.fence_fd = -1;
+	j.timeout_ms = 5000;
+	j.seq = ++*seq;
+	ms = blocked_present(&j, NULL, NULL);
+	check("fence_wait_eintr", ms >= 0 && j.ret == -1 && j.err == EINTR,
+	      "%ld ms, ret %d errno %d", ms, j.ret, j.err);
+	vgem_signal(&vc);
+
+	/* PRESENT_SYNC's own checks. */
+	check("present_sync_not_sync_file",
+	      present_sync(dev, vg->id, ++*seq, dev, 100, &status) == -1 && errno == EINVAL, "");
+	check("present_sync_timeout_range",
+	      present_sync(dev, vg->id, *seq, -1, 10001, &status) == -1 && errno == EINVAL, "");
+
+	/* Explicit: a sw_sync fence. */
+	sc.timeline = open("/sys/kernel/debug/sync/sw_sync", O_RDWR | O_CLOEXEC);
+	if (sc.timeline < 0) {
+		skip("explicit_fence_holds_present", "no sw_sync (tests/vm/extra-modules.sh)");
+		return;
+	}
+	check("sw_sync_create_fence", ioctl(sc.timeline, SW_SYNC_IOC_CREATE_FENCE, &cf) == 0, "");
+	j.fence_fd = cf.fence;
+	j.timeout_ms = 5000;
+	j.seq = ++*seq;
+	ms = blocked_present(&j, sw_sync_inc, &sc);
+	check("explicit_fence_holds_present",
+	      ms >= 0 && j.ret == 0 && j.status == VDMABUF_RESP_OK,
+	      "returned after %ld ms of the INC (-1: did not block), ret %d status 0x%x", ms,
+	      j.ret, j.status);
+	fprintf(out, "INFO explicit fence: PRESENT_SYNC returned %ld ms after SW_SYNC_IOC_INC\n",
+		ms);
+	check("explicit_fence_release", wait_release(dev, vg->id, 5000), "");
+	close(cf.fence);
+
+	cf.value = 2;
+	ioctl(sc.timeline, SW_SYNC_IOC_CREATE_FENCE, &cf);
+	t0 = now_ms();
+	check("explicit_fence_timeout_etime",
+	      present_sync(dev, vg->id, ++*seq, cf.fence, 300, &status) == -1 && errno == ETIME &&
+		      now_ms() - t0 >= 290,
+	      "after %llu ms", (unsigned long long)(now_ms() - t0));
+	sw_sync_inc(&sc);
+	check("explicit_fence_signalled",
+	      present_sync(dev, vg->id, ++*seq, cf.fence, 300, &status) == 0 &&
+		      status == VDMABUF_RESP_OK,
+	      "status 0x%x", status);
+	check("explicit_fence_signalled_release", wait_release(dev, vg->id, 5000), "");
+	close(cf.fence);
+	close(sc.timeline);
+}
+
+static void check_contract(int dev, int card, struct gbuf *bufs)
 {
 	struct vdmabuf_uapi_info info;
 	struct vdmabuf_uapi_alloc a = { .size = 4096, .flags = 1 };
@@ -287,7 +693,10 @@ static void check_contract(int dev, struct gbuf *bufs)
 	      "size 1 GiB + 1");
 
 	for (int i = 0; i < NBUF; i++) {
-		check("alloc_mmap", alloc_buf(dev, &bufs[i]) == 0, "buffer %d", i);
+		if (i == VGEM_BUF)
+			check("vgem_buffer", vgem_buf(card, &bufs[i]) == 0, "buffer %d", i);
+		else
+			check("alloc_mmap", alloc_buf(dev, &bufs[i]) == 0, "buffer %d", i);
 		fill(&bufs[i], 0);
 	}
 	check_vgem(dev, &bufs[0]);
@@ -298,6 +707,7 @@ static void check_contract(int dev, struct gbuf *bufs)
 	check("export_twice_busy",
 	      export_buf(dev, &bufs[0], FOURCC_XRGB8888, &status) == -1 && errno == EBUSY,
 	      "a live export exported again");
+	check_foreign(dev, card, &bufs[VGEM_BUF], &bufs[0]);
 
 	check("alloc_extra", alloc_buf(dev, &x) == 0, "");
 	check("export_bad_format_device_error",
@@ -398,12 +808,17 @@ static int unplug_main(void)
 	uint32_t status = 0;
 	uint64_t end;
 	int dev = open(VDMABUF_UAPI_DEVICE, O_RDWR | O_CLOEXEC);
+	int card = open_vgem();
 
-	check("open", dev >= 0, VDMABUF_UAPI_DEVICE);
-	if (dev < 0)
+	check("open", dev >= 0 && card >= 0, VDMABUF_UAPI_DEVICE " and vgem");
+	if (dev < 0 || card < 0)
 		return 1;
+	/* Buffer 0, presented when the device goes, is vgem's (foreign). */
 	for (int i = 0; i < 2; i++) {
-		check("alloc", alloc_buf(dev, &bufs[i]) == 0, "buffer %d", i);
+		if (i == 0)
+			check("vgem_buffer", vgem_buf(card, &bufs[i]) == 0, "buffer %d", i);
+		else
+			check("alloc", alloc_buf(dev, &bufs[i]) == 0, "buffer %d", i);
 		fill(&bufs[i], 50 + i);
 		check("export", export_buf(dev, &bufs[i], FOURCC_XRGB8888, &status) == 0 &&
 					status == VDMABUF_RESP_OK, "status 0x%x", status);
@@ -442,6 +857,9 @@ static int unplug_main(void)
 	}
 	check("unplug_close", close(dev) == 0, "");
 	check("unplug_rmmod", system("rmmod virtio_vdmabuf") == 0, "rmmod failed");
+	/* vgem unloads only if nothing holds its dma-buf: the driver let go of it. */
+	close(card);
+	check("unplug_foreign_released", system("rmmod vgem") == 0, "rmmod vgem failed");
 	fprintf(out, "END failures=%d\n", failures);
 	fclose(out);
 	return failures ? 1 : 0;
@@ -451,11 +869,11 @@ int main(int argc, char **argv)
 {
 	struct gbuf bufs[NBUF];
 	struct vdmabuf_uapi_event ev;
-	int reasons[4] = { 0 }, refreshes = 0, presents = 0, releases = 0;
+	int reasons[4] = { 0 }, refreshes = 0, presents = 0, releases = 0, last_vgem = 0;
 	uint64_t seq = 0, last_done = 0, released_seq = 0, end;
 	uint32_t status;
 	char text[256];
-	int dev;
+	int dev, card;
 
 	dir = argc > 1 ? argv[1] : "/results";
 	snprintf(text, sizeof text, "%s/%s.txt", dir,
@@ -467,15 +885,18 @@ int main(int argc, char **argv)
 		return unplug_main();
 	dev = open(VDMABUF_UAPI_DEVICE, O_RDWR | O_CLOEXEC);
 	check("open", dev >= 0, VDMABUF_UAPI_DEVICE);
-	if (dev < 0)
+	card = open_vgem();
+	check("open_vgem", card >= 0, "no vgem card");
+	if (dev < 0 || card < 0)
 		return 1;
-	check_contract(dev, bufs);
+	check_contract(dev, card, bufs);
 
 	/* Phase 1: one frame at a time until 5 were DONE (NO_CONSUMER ones are
-	 * retried: the viewer may subscribe after our first frames). */
+	 * retried: the viewer may subscribe after our first frames). The ALLOC'd
+	 * buffers take turns; after 4 DONE the vgem one shows the last frame. */
 	end = now_ms() + 120000;
 	while (reasons[VDMABUF_RELEASE_DONE] < 5 && now_ms() < end) {
-		struct gbuf *b = &bufs[seq % NBUF];
+		struct gbuf *b = reasons[VDMABUF_RELEASE_DONE] == 4 ? &bufs[VGEM_BUF] : &bufs[seq % 2];
 
 		seq++;
 		fill(b, (uint32_t)seq);
@@ -491,8 +912,10 @@ int main(int argc, char **argv)
 			if (next_event(dev, 1000, &ev) == 1 &&
 			    handle(bufs, &ev, reasons, &refreshes, &released_seq)) {
 				releases++;
-				if (reasons[VDMABUF_RELEASE_DONE] > before)
+				if (reasons[VDMABUF_RELEASE_DONE] > before) {
 					last_done = released_seq;
+					last_vgem = b == &bufs[VGEM_BUF];
+				}
 			}
 		}
 		if (reasons[VDMABUF_RELEASE_NO_CONSUMER] && !reasons[VDMABUF_RELEASE_DONE])
@@ -505,8 +928,10 @@ int main(int argc, char **argv)
 	      releases, presents);
 	check("phase1_no_timeout", reasons[VDMABUF_RELEASE_TIMEOUT] == 0, "%d TIMEOUT",
 	      reasons[VDMABUF_RELEASE_TIMEOUT]);
-	snprintf(text, sizeof text, "done=%d presents=%d releases=%d last_done_seq=%llu\n",
-		 reasons[VDMABUF_RELEASE_DONE], presents, releases, (unsigned long long)last_done);
+	check("phase1_last_frame_vgem", last_vgem, "the last DONE frame was not the vgem buffer");
+	snprintf(text, sizeof text, "done=%d presents=%d releases=%d last_done_seq=%llu last_buf=%s\n",
+		 reasons[VDMABUF_RELEASE_DONE], presents, releases, (unsigned long long)last_done,
+		 last_vgem ? "vgem" : "alloc");
 	refreshes = 0;
 	marker("phase1", text);
 
@@ -542,6 +967,9 @@ int main(int argc, char **argv)
 	snprintf(text, sizeof text, "releases=%d done=%d dropped=%d\n", releases,
 		 reasons[VDMABUF_RELEASE_DONE], reasons[VDMABUF_RELEASE_DROPPED]);
 	marker("phase2", text);
+
+	/* Fences, with no viewer: every PRESENT comes back NO_CONSUMER at once. */
+	check_fences(dev, card, &bufs[VGEM_BUF], &seq);
 
 	/* Phase 3: the buffers stay exported; the host watches the guest power off. */
 	snprintf(text, sizeof text, "exported=%d failures=%d\n", NBUF, failures);

@@ -9,7 +9,9 @@
 # With COMPOSITOR and CLIENT, phase 0 runs vdmabuf-compositor --device /dev/virtio-vdmabuf
 # with vdmabuf-pattern-client in the guest and finds the client's window on the host.
 # Exit 0 pass, 1 fail, 77 skip (the reason on stdout). Packages: scripts/install-deps --vm.
-# VM_LANE_KEEP=1 keeps the work directory (its path is printed).
+# VM_LANE_KEEP=1 keeps the work directory (its path is printed). The guest also
+# loads udmabuf and sw_sync from tests/vm/extra-modules.sh (built into
+# VM_EXTRA_MODULES_DIR, default beside vm-check-png) when it can build them.
 set -uo pipefail
 
 src=$1 vdmabufd=$2 viewer=$3 ctl=$4 check_png=$5 frontend_test=$6
@@ -61,6 +63,16 @@ if ! cc -static -O2 -std=gnu11 -Wall -Werror -I/usr/include/libdrm -I"$src/drive
   fail "guest program build"; exit 1
 fi
 
+# udmabuf (a fragmented foreign dma-buf) and sw_sync (explicit fences) for
+# guest_test's foreign-EXPORT and fence checks; without them those checks skip.
+extra_dir=${VM_EXTRA_MODULES_DIR:-$(cd "$(dirname "$check_png")" && pwd)/extra-modules}
+extra=$("$src/tests/vm/extra-modules.sh" "$extra_dir" "$abi" 2>"$work/extra-modules.log")
+case $? in
+  0) pass "udmabuf.ko and sw_sync.ko from tests/vm/extra-modules.sh ($extra)" ;;
+  77) log "extra modules unavailable, their guest checks skip: $extra"; extra= ;;
+  *) cat "$work/extra-modules.log"; fail "tests/vm/extra-modules.sh"; extra= ;;
+esac
+
 # --- initramfs: busybox, modules in dependency order, the test -------------
 root=$work/initramfs
 mkdir -p "$root"/{bin,dev,proc,sys,results,lib/modules}
@@ -100,6 +112,8 @@ for var in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do
   (IFS=:; echo "export $var='${opts[*]}'") >>"$root/sanitizer.env"
 done
 cp "$work/src/driver/kernel/virtio_vdmabuf.ko" "$root/lib/modules/"
+mkdir -p "$root/lib/modules/extra"
+[[ -z $extra ]] || cp "$extra/udmabuf.ko" "$extra/sw_sync.ko" "$root/lib/modules/extra/"
 moddir=/lib/modules/$abi
 declare -A seen=()
 order=()
@@ -131,6 +145,12 @@ cat >"$root/init" <<'EOF'
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 . /sanitizer.env
 for m in $(cat /modules.order); do insmod /lib/modules/$m || echo "insmod $m failed"; done
+# list_limit: guest_test's too-fragmented udmabuf has 2 x 4096 single pages.
+if [ -f /lib/modules/extra/udmabuf.ko ]; then
+  insmod /lib/modules/extra/udmabuf.ko list_limit=8192 || echo "insmod udmabuf failed"
+  insmod /lib/modules/extra/sw_sync.ko || echo "insmod sw_sync failed"
+  mount -t debugfs debugfs /sys/kernel/debug
+fi
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none results /results || echo "9p mount failed"
 vdm="/lib/modules/virtio_vdmabuf.ko borrow_id=19 guest_name=vmguest"
 insmod $vdm
@@ -253,8 +273,9 @@ while kill -0 "$viewer1" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
 kill -0 "$viewer1" 2>/dev/null && { fail "viewer 1 still running"; kill -KILL "$viewer1"; }
 if wait "$viewer1"; then pass "viewer 1 exited after 5 frames"; else fail "viewer 1 failed"; fi
 seed=$(sed -n 's/.*last_done_seq=\([0-9]*\).*/\1/p' "$share/phase1" 2>/dev/null)
+last_buf=$(sed -n 's/.*last_buf=\([a-z]*\).*/\1/p' "$share/phase1" 2>/dev/null)
 if [[ -n $seed ]] && "$check_png" "$work/shot.png" "$seed"; then
-  pass "screenshot == guest pattern of frame $seed"
+  pass "screenshot == guest pattern of frame $seed (drawn into the guest's ${last_buf:-?} buffer)"
 else
   fail "screenshot does not match frame '${seed}'"
 fi
@@ -369,6 +390,8 @@ if [[ -f $share/guest.txt ]]; then
     grep '^FAIL ' "$share/guest.txt" | while read -r l; do log "FAIL: guest: $l"; done
     failures=$((failures + $(grep -c '^FAIL ' "$share/guest.txt")))
   fi
+  grep '^SKIP ' "$share/guest.txt" | while read -r l; do log "guest: $l"; done
+  grep '^INFO ' "$share/guest.txt" | while read -r l; do log "guest: $l"; done
   grep -q '^END failures=0' "$share/guest.txt" && pass "guest: $npass checks passed" || fail "guest did not finish cleanly"
 else
   fail "no guest results"

@@ -11,6 +11,12 @@ namespace vdmabuf::frontend {
 
 Device::~Device() = default;
 
+bool Device::export_dmabuf(int /*dmabuf_fd*/, const BufferDesc& /*desc*/, vdmabuf_id& /*out_id*/,
+                           uint64_t* /*tag*/) {
+    errno = ENOTSUP;
+    return false;
+}
+
 std::unique_ptr<Device> Device::open(const std::string& path, const DeviceOptions& options) {
     struct stat st {};
     const bool char_device = ::stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode);

@@ -144,13 +144,36 @@ bool KernelDevice::export_buffer(const Allocation& allocation, const BufferDesc&
     if (!usable())
         return false;
     const auto* mine = dynamic_cast<const KernelAllocation*>(&allocation);
-    if (!mine || mine->device() != this || desc.n_planes > VDMABUF_MAX_PLANES) {
-        VDM_ERROR("export: not an allocation of this device, or too many planes");
+    if (!mine || mine->device() != this) {
+        VDM_ERROR("export: not an allocation of this device");
+        errno = EINVAL;
+        return false;
+    }
+    return export_fd(mine->dmabuf_fd(), desc, out_id, tag);
+}
+
+bool KernelDevice::export_dmabuf(int dmabuf_fd, const BufferDesc& desc, vdmabuf_id& out_id,
+                                 uint64_t* tag) {
+    if (!usable())
+        return false;
+    if (info_.version < 2) {
+        VDM_ERROR("export: driver interface version %u takes only its own dma-bufs",
+                  info_.version);
+        errno = ENOTSUP;
+        return false;
+    }
+    return export_fd(dmabuf_fd, desc, out_id, tag);
+}
+
+bool KernelDevice::export_fd(int dmabuf_fd, const BufferDesc& desc, vdmabuf_id& out_id,
+                             uint64_t* tag) {
+    if (desc.n_planes > VDMABUF_MAX_PLANES) {
+        VDM_ERROR("export: %u planes", desc.n_planes);
         errno = EINVAL;
         return false;
     }
     vdmabuf_uapi_export e{};
-    e.fd = mine->dmabuf_fd();
+    e.fd = dmabuf_fd;
     e.fourcc = desc.fourcc;
     e.width = desc.width;
     e.height = desc.height;

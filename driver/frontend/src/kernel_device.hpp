@@ -28,6 +28,9 @@ public:
     [[nodiscard]] std::unique_ptr<Allocation> allocate(uint64_t size) override;
     [[nodiscard]] bool export_buffer(const Allocation& allocation, const BufferDesc& desc,
                                      vdmabuf_id& out_id, uint64_t* tag) override;
+    // Any dma-buf (driver interface version >= 2).
+    [[nodiscard]] bool export_dmabuf(int dmabuf_fd, const BufferDesc& desc, vdmabuf_id& out_id,
+                                     uint64_t* tag) override;
     [[nodiscard]] bool present(const vdmabuf_id& id, uint32_t output, uint64_t sequence,
                                uint64_t guest_time_ns, std::span<const vdmabuf_rect> damage,
                                uint64_t* tag) override;
@@ -61,6 +64,8 @@ private:
 
     KernelDevice() = default;
     [[nodiscard]] bool usable();
+    [[nodiscard]] bool export_fd(int dmabuf_fd, const BufferDesc& desc, vdmabuf_id& out_id,
+                                 uint64_t* tag);
     // Books one answered ioctl: counts it, queues a refusal. `status` is 0 for a
     // refusal the driver made itself (mapped to `local_code`).
     void answered(uint32_t request_type, uint32_t status, uint64_t tag);

@@ -129,6 +129,14 @@ public:
     // gets a fresh ID. The Allocation must outlive the export (see allocation.hpp).
     [[nodiscard]] virtual bool export_buffer(const Allocation& allocation, const BufferDesc& desc,
                                              vdmabuf_id& out_id, uint64_t* tag = nullptr) = 0;
+    // EXPORT of any dma-buf (e.g. a GBM buffer's fd) instead of an Allocation: only
+    // the kernel driver can (interface version >= 2); it attaches and maps the
+    // dma-buf and holds it until UNEXPORT, so `dmabuf_fd` may be closed after the
+    // call. Other devices, older drivers: false, errno ENOTSUP. The driver's own
+    // refusals: EINVAL (a plane past the end), E2BIG (too fragmented), EOPNOTSUPP
+    // (not guest RAM pages).
+    [[nodiscard]] virtual bool export_dmabuf(int dmabuf_fd, const BufferDesc& desc,
+                                             vdmabuf_id& out_id, uint64_t* tag = nullptr);
     [[nodiscard]] virtual bool present(const vdmabuf_id& id, uint32_t output, uint64_t sequence,
                                        uint64_t guest_time_ns, std::span<const vdmabuf_rect> damage,
                                        uint64_t* tag = nullptr) = 0;
