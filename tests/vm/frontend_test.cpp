@@ -179,10 +179,9 @@ int main(int argc, char** argv) {
     past.planes[0].offset = 8192;
     errno = 0;
     check("export_dmabuf_plane_past_end",
-          vg >= 0 && !dev->export_dmabuf(vg, past, fid) && errno == EINVAL,
-          std::strerror(errno));
-    check("export_dmabuf", vg >= 0 && dev->export_dmabuf(vg, pattern_desc(), fid) &&
-                               fid.counter != 0,
+          vg >= 0 && !dev->export_dmabuf(vg, past, fid) && errno == EINVAL, std::strerror(errno));
+    check("export_dmabuf",
+          vg >= 0 && dev->export_dmabuf(vg, pattern_desc(), fid) && fid.counter != 0,
           std::strerror(errno));
     if (vg >= 0)
         ::close(vg); // the driver holds the dma-buf while it is exported

@@ -372,7 +372,8 @@ static int export_planes(int dev, const struct gbuf *b, uint32_t offset, uint32_
  */
 static int fragmented_udmabuf(uint32_t pages)
 {
-	size_t len = sizeof(struct udmabuf_create_list) + pages * sizeof(struct udmabuf_create_item);
+	size_t len = sizeof(struct udmabuf_create_list) +
+		     pages * sizeof(struct udmabuf_create_item);
 	struct udmabuf_create_list *list = calloc(1, len);
 	int ub = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
 	int memfd = memfd_create("vdmabuf-frag", MFD_ALLOW_SEALING | MFD_CLOEXEC);
@@ -451,7 +452,8 @@ static void check_foreign(int dev, int card, struct gbuf *vg, struct gbuf *own)
 		skip("export_too_fragmented_e2big", "no /dev/udmabuf");
 	} else {
 		check("export_udmabuf",
-		      export_buf(dev, &u, FOURCC_XRGB8888, &status) == 0 && status == VDMABUF_RESP_OK,
+		      export_buf(dev, &u, FOURCC_XRGB8888, &status) == 0 &&
+			      status == VDMABUF_RESP_OK,
 		      "64 scattered pages: status 0x%x", status);
 		check("unexport_udmabuf",
 		      unexport(dev, u.id, &status) == 0 && status == VDMABUF_RESP_OK, "");
@@ -493,7 +495,8 @@ static void *present_thread(void *arg)
 	if (j->fence_fd == -2)
 		j->ret = present(j->dev, j->id, j->seq, &j->status);
 	else
-		j->ret = present_sync(j->dev, j->id, j->seq, j->fence_fd, j->timeout_ms, &j->status);
+		j->ret = present_sync(j->dev, j->id, j->seq, j->fence_fd, j->timeout_ms,
+				      &j->status);
 	j->err = errno;
 	j->done_ms = now_ms();
 	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
@@ -896,7 +899,8 @@ int main(int argc, char **argv)
 	 * buffers take turns; after 4 DONE the vgem one shows the last frame. */
 	end = now_ms() + 120000;
 	while (reasons[VDMABUF_RELEASE_DONE] < 5 && now_ms() < end) {
-		struct gbuf *b = reasons[VDMABUF_RELEASE_DONE] == 4 ? &bufs[VGEM_BUF] : &bufs[seq % 2];
+		struct gbuf *b = reasons[VDMABUF_RELEASE_DONE] == 4 ? &bufs[VGEM_BUF]
+								     : &bufs[seq % 2];
 
 		seq++;
 		fill(b, (uint32_t)seq);
@@ -929,7 +933,8 @@ int main(int argc, char **argv)
 	check("phase1_no_timeout", reasons[VDMABUF_RELEASE_TIMEOUT] == 0, "%d TIMEOUT",
 	      reasons[VDMABUF_RELEASE_TIMEOUT]);
 	check("phase1_last_frame_vgem", last_vgem, "the last DONE frame was not the vgem buffer");
-	snprintf(text, sizeof text, "done=%d presents=%d releases=%d last_done_seq=%llu last_buf=%s\n",
+	snprintf(text, sizeof text,
+		 "done=%d presents=%d releases=%d last_done_seq=%llu last_buf=%s\n",
 		 reasons[VDMABUF_RELEASE_DONE], presents, releases, (unsigned long long)last_done,
 		 last_vgem ? "vgem" : "alloc");
 	refreshes = 0;

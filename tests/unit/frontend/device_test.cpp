@@ -213,6 +213,16 @@ TEST_F(DeviceTest, RefusesAnotherDevicesAllocation) {
     EXPECT_EQ(errno, EINVAL);
 }
 
+// Only the kernel driver exports arbitrary dma-bufs; virtio-user says so.
+TEST_F(DeviceTest, ExportDmabufIsKernelOnly) {
+    vdmabuf_id id{};
+    const uint64_t sent = dev_->counters().requests_sent;
+    errno = 0;
+    EXPECT_FALSE(dev_->export_dmabuf(0, BufferDesc{}, id));
+    EXPECT_EQ(errno, ENOTSUP);
+    EXPECT_EQ(dev_->counters().requests_sent, sent);
+}
+
 TEST_F(DeviceTest, FullControlQueueSaysEagain) {
     vdmabuf_id id{test::kFakeGuest, 1, test::kFakeKey};
     int sent = 0;
