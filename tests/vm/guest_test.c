@@ -407,6 +407,34 @@ out:
 	return fd;
 }
 
+/* /sys/module/NAME/refcnt: each live dma-buf of vgem holds one. */
+static int module_refcnt(const char *name)
+{
+	char path[64];
+	int n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/sys/module/%s/refcnt", name);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/* Unmaps and closes a vgem buffer and its GEM handle: its dma-buf goes unless
+ * someone else (the driver) still holds it. */
+static void drop_vgem(int card, struct gbuf *b)
+{
+	struct drm_gem_close gc = { .handle = b->handle };
+
+	munmap(b->px, b->size);
+	close(b->fd);
+	ioctl(card, DRM_IOCTL_GEM_CLOSE, &gc);
+}
+
 static void skip(const char *name, const char *why)
 {
 	fprintf(out, "SKIP %s: %s\n", name, why);
@@ -418,6 +446,7 @@ static void check_foreign(int dev, int card, struct gbuf *vg, struct gbuf *own)
 {
 	struct vdmabuf_uapi_info info;
 	struct gbuf g, u = { .stride = VM_PATTERN_STRIDE };
+	int vgem_refs = module_refcnt("vgem"), dev2;
 	uint32_t status = 0;
 
 	check("export_foreign_twice_busy",
@@ -440,10 +469,30 @@ static void check_foreign(int dev, int card, struct gbuf *vg, struct gbuf *own)
 	check("export_foreign_after_refusals",
 	      export_buf(dev, &g, FOURCC_XRGB8888, &status) == 0 && status == VDMABUF_RESP_OK,
 	      "status 0x%x", status);
+	/* Every fd, mapping and handle gone: the export alone keeps the dma-buf. */
+	drop_vgem(card, &g);
+	check("foreign_export_holds_dmabuf", module_refcnt("vgem") > vgem_refs,
+	      "vgem refcnt %d, %d before", module_refcnt("vgem"), vgem_refs);
 	check("unexport_foreign", unexport(dev, g.id, &status) == 0 && status == VDMABUF_RESP_OK,
 	      "status 0x%x", status);
-	munmap(g.px, g.size);
-	close(g.fd);
+	check("unexport_foreign_lets_go", module_refcnt("vgem") == vgem_refs,
+	      "vgem refcnt %d, %d before", module_refcnt("vgem"), vgem_refs);
+
+	/* close() of the open that exported it lets go too. */
+	dev2 = open(VDMABUF_UAPI_DEVICE, O_RDWR | O_CLOEXEC);
+	check("foreign_close_export",
+	      dev2 >= 0 && vgem_buf(card, &g) == 0 &&
+		      export_buf(dev2, &g, FOURCC_XRGB8888, &status) == 0 &&
+		      status == VDMABUF_RESP_OK,
+	      "status 0x%x", status);
+	close(dev2);
+	check("foreign_reexport_after_close",
+	      export_buf(dev, &g, FOURCC_XRGB8888, &status) == 0 && status == VDMABUF_RESP_OK &&
+		      unexport(dev, g.id, &status) == 0,
+	      "status 0x%x", status);
+	drop_vgem(card, &g);
+	check("close_lets_go_foreign", module_refcnt("vgem") == vgem_refs,
+	      "vgem refcnt %d, %d before", module_refcnt("vgem"), vgem_refs);
 
 	ioctl(dev, VDMABUF_IOCTL_INFO, &info);
 	u.fd = fragmented_udmabuf(64);
