@@ -17,12 +17,12 @@
  * waits before PRESENT (vgem's implicit fences, sw_sync's explicit ones).
  * Every check prints "PASS name" or "FAIL name: why" into results/guest.txt.
  *
- * `guest-test DIR unplug` (a second boot): exports two buffers, presents one,
- * writes unplug-ready and waits for the host to hot-unplug the device; then the
- * open file must report the loss, the dma-bufs must stay usable, and the module
- * must unload once they are closed; the presented buffer is a vgem one, and vgem
- * must unload too (the driver let go of its attachment and reference).
- * Results in DIR/unplug.txt.
+ * `guest-test DIR unplug` (a second boot): exports three buffers (two of them
+ * vgem's), presents one, writes unplug-ready and, while the host hot-unplugs the
+ * device, keeps a fence-held PRESENT of a vgem buffer waiting; then the open
+ * file must report the loss, the dma-bufs must stay usable, and the module must
+ * unload once they are closed, and vgem too (the driver let go of its
+ * attachments and references). Results in DIR/unplug.txt.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -855,22 +855,23 @@ static int handle(struct gbuf *bufs, const struct vdmabuf_uapi_event *ev, int *r
 
 static int unplug_main(void)
 {
-	struct gbuf bufs[2];
+	struct gbuf bufs[3];
 	struct pollfd p;
 	uint32_t status = 0;
 	uint64_t end;
 	int dev = open(VDMABUF_UAPI_DEVICE, O_RDWR | O_CLOEXEC);
 	int card = open_vgem();
+	int waits = 0, last_err = -1;
 
 	check("open", dev >= 0 && card >= 0, VDMABUF_UAPI_DEVICE " and vgem");
 	if (dev < 0 || card < 0)
 		return 1;
-	/* Buffer 0, presented when the device goes, is vgem's (foreign). */
-	for (int i = 0; i < 2; i++) {
-		if (i == 0)
-			check("vgem_buffer", vgem_buf(card, &bufs[i]) == 0, "buffer %d", i);
-		else
+	/* Buffer 0 (presented) and 2 (held by a fence) are vgem's: foreign. */
+	for (int i = 0; i < 3; i++) {
+		if (i == 1)
 			check("alloc", alloc_buf(dev, &bufs[i]) == 0, "buffer %d", i);
+		else
+			check("vgem_buffer", vgem_buf(card, &bufs[i]) == 0, "buffer %d", i);
 		fill(&bufs[i], 50 + i);
 		check("export", export_buf(dev, &bufs[i], FOURCC_XRGB8888, &status) == 0 &&
 					status == VDMABUF_RESP_OK, "status 0x%x", status);
@@ -879,21 +880,37 @@ static int unplug_main(void)
 	      "status 0x%x", status);
 	marker("unplug-ready", "\n");
 
-	/* The host removes the device: poll reports HUP | ERR. */
+	/*
+	 * The host removes the device: poll reports HUP | ERR. Meanwhile buffer 2,
+	 * held by a vgem write fence, is presented with a 500 ms bound over and over
+	 * (ETIME each time): the removal lands in one of those waits, so that
+	 * PRESENT drops the last hold on a foreign buffer after remove().
+	 */
 	end = now_ms() + 60000;
 	p.fd = dev;
 	p.events = POLLIN;
 	p.revents = 0;
 	while (now_ms() < end) {
 		struct vdmabuf_uapi_event ev;
+		struct vgem_fence_ctx vc;
 
-		if (poll(&p, 1, 500) > 0 && (p.revents & POLLHUP))
+		/* EBUSY while the last one is pending; vgem's own expire after 10 s. */
+		vgem_fence(card, bufs[2].handle, VGEM_FENCE_WRITE, &vc);
+		last_err = present_sync(dev, bufs[2].id, 2, -1, 500, &status) ? errno : 0;
+		waits++;
+		if (last_err != ETIME)
+			break;
+		if (poll(&p, 1, 0) > 0 && (p.revents & POLLHUP))
 			break;
 		if (p.revents & POLLIN)
 			(void)!read(dev, &ev, sizeof ev); /* the RELEASE of frame 1 */
 	}
+	poll(&p, 1, 0);
 	check("unplug_pollhup", (p.revents & (POLLHUP | POLLERR)) == (POLLHUP | POLLERR),
 	      "revents 0x%x", p.revents);
+	check("unplug_during_fence_wait", last_err == ETIME,
+	      "the PRESENT the removal met: errno %d", last_err);
+	fprintf(out, "INFO unplug: the device went during fence wait %d (500 ms each)\n", waits);
 	check("unplug_present_enodev",
 	      present(dev, bufs[1].id, 2, &status) == -1 && errno == ENODEV, "");
 	check("unplug_export_enodev",
@@ -903,13 +920,14 @@ static int unplug_main(void)
 		      bufs[1].px[VM_PATTERN_WIDTH * 199 + 319] == vm_pattern_pixel(319, 199, 51),
 	      "");
 	check("unplug_new_open_fails", open(VDMABUF_UAPI_DEVICE, O_RDWR) < 0, "");
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		munmap(bufs[i].px, bufs[i].size);
 		close(bufs[i].fd);
 	}
 	check("unplug_close", close(dev) == 0, "");
 	check("unplug_rmmod", system("rmmod virtio_vdmabuf") == 0, "rmmod failed");
-	/* vgem unloads only if nothing holds its dma-buf: the driver let go of it. */
+	/* vgem unloads only if nothing holds its dma-bufs: the driver let go of them.
+	 * Closing the card signals and frees the pending fences and the objects. */
 	close(card);
 	check("unplug_foreign_released", system("rmmod vgem") == 0, "rmmod vgem failed");
 	fprintf(out, "END failures=%d\n", failures);

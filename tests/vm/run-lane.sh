@@ -361,7 +361,7 @@ qemu2=$!
 pids+=("$qemu2")
 if wait_file "$share/unplug-ready" 120 "$qemu2"; then
   "$ctl" --connect "$work/consumer.sock" list >"$work/list-unplug.txt" 2>&1
-  grep -q '"vmunplug": 2 buffers' "$work/list-unplug.txt" && pass "second boot: vdmabufd holds 2 buffers" ||
+  grep -q '"vmunplug": 3 buffers' "$work/list-unplug.txt" && pass "second boot: vdmabufd holds 3 buffers" ||
     { fail "second boot: vdmabufctl list:"; cat "$work/list-unplug.txt"; }
   qmp '{"execute": "device_del", "arguments": {"id": "vdm0"}}' && pass "QMP device_del" || fail "QMP device_del"
 else
@@ -373,6 +373,7 @@ kill -0 "$qemu2" 2>/dev/null && { fail "second guest did not power off"; kill -K
 wait "$qemu2" 2>/dev/null
 if [[ -f $share/unplug.txt ]]; then
   grep '^FAIL ' "$share/unplug.txt" | while read -r l; do log "FAIL: unplug: $l"; done
+  grep '^INFO ' "$share/unplug.txt" | while read -r l; do log "unplug: $l"; done
   failures=$((failures + $(grep -c '^FAIL ' "$share/unplug.txt")))
   grep -q '^END failures=0' "$share/unplug.txt" &&
     pass "hot-unplug: $(grep -c '^PASS ' "$share/unplug.txt") guest checks passed ($((SECONDS - unplug_t)) s)" ||
