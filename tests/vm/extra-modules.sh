@@ -13,7 +13,7 @@
 # source package, the headers or a patch changed (stamp in OUT_DIR).
 # Exit 0 ok, 1 build failure, 77 what it needs is missing (reason on stdout).
 set -euo pipefail
-out=$1 kver=$2
+out=$(realpath -m "$1") kver=$2 # kbuild M= wants an absolute path
 here=$(cd "$(dirname "$0")" && pwd)
 tarball=/usr/src/linux-source-6.1.tar.xz
 kdir=/lib/modules/$kver/build
