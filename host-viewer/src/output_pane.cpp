@@ -43,9 +43,10 @@ std::unique_ptr<OutputPane> OutputPane::create(uint32_t output,
         return nullptr;
     p->copy_ = std::make_unique<CopyImporter>(ctx);
     p->dmabuf_ = std::make_unique<DmabufImporter>(ctx);
-    if (!p->dmabuf_->unavailable().empty())
-        p->log_once("zero-copy import unavailable: " + p->dmabuf_->unavailable() +
-                    "; using the copy path");
+    // Decided (and logged) now, with the first pane, not at the first
+    // dma-buf: the probe child takes seconds under TCG, longer than vdmabufd
+    // lets a consumer hold a PRESENT (--release-timeout, 2 s by default).
+    (void)dmabuf_import_trust(import, ctx, *p->dmabuf_);
     return p;
 }
 
@@ -161,8 +162,7 @@ void OutputPane::count_copied(int64_t bytes, const char* path) {
 bool OutputPane::zero_copy_allowed(const BufferState& b) {
     if (b.import->mode() != VDMABUF_IMPORT_DMABUF || b.dmabuf_failed)
         return false;
-    if (!presenter_->context().make_current())
-        return false;
+    // Decided in create(): no probe here, while a PRESENT is held.
     return dmabuf_import_trust(import_, presenter_->context(), *dmabuf_).trusted;
 }
 

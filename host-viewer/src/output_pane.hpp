@@ -100,7 +100,7 @@ private:
     OutputPane(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
                ReleaseFn release, ImportChoice import);
     // Whether b may take the zero-copy path: a dma-buf, not failed before,
-    // and the import trusted (decided, and probed, on the first such buffer).
+    // and the import trusted (decided, and probed, when the first pane was made).
     [[nodiscard]] bool zero_copy_allowed(const BufferState& b);
     // The buffer's cached EGLImage texture becomes the shown frame; false
     // (logged once, b.dmabuf_failed set) when the import fails.

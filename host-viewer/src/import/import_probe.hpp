@@ -29,7 +29,8 @@ struct ImportTrust {
 
 // The verdict for `importer` on `ctx` (current). Decided, and logged at info,
 // the first time; later calls return the same verdict (one process, one GL
-// driver). May block while the probe child runs (seconds under QEMU TCG).
+// driver). The first call may block while the probe child runs (seconds under
+// QEMU TCG): make it before any PRESENT is held.
 [[nodiscard]] const ImportTrust& dmabuf_import_trust(ImportChoice choice, const EglContext& ctx,
                                                      const DmabufImporter& importer);
 
