@@ -3,14 +3,16 @@
 //
 // The extension string is not enough: Mesa's kms_swrast advertises
 // EGL_EXT_image_dma_buf_import even where importing a foreign dma-buf makes
-// llvmpipe SIGSEGV on the first draw (stock vgem, virtio-gpu; see
-// docs/zero-copy.md and the design reference zero-copy-vm.md). A crash there
-// cannot be caught in-process, so on a software renderer the path is tried
-// first in a child process: the viewer's own binary run again with
-// kImportProbeFlag, which imports a udmabuf it made, draws it, reads it back
-// and compares (run_import_probe_child()). A fresh exec, not a fork, because
-// the parent already has EGL/llvmpipe threads and locks a forked child would
-// inherit half-held. A hardware renderer is trusted on its extension.
+// llvmpipe SIGSEGV on the first draw (stock vgem, virtio-gpu in a QEMU guest;
+// host-viewer/README.md "Zero copy"). A crash there cannot be caught
+// in-process, so on a software renderer the path is tried first in a child
+// process: the viewer's own binary run again with kImportProbeFlag, which
+// imports a udmabuf it made, draws it, reads it back and compares
+// (run_import_probe_child()). A fresh exec, not a fork, because the parent
+// already has EGL/llvmpipe threads and locks a forked child would inherit
+// half-held. The child uses the surfaceless platform whatever the parent's
+// (the same Mesa driver on the same DRM device). A hardware renderer is
+// trusted on its extension.
 #pragma once
 
 #include "egl/context.hpp"
