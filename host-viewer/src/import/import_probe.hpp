@@ -10,9 +10,9 @@
 // imports a udmabuf it made, draws it, reads it back and compares
 // (run_import_probe_child()). A fresh exec, not a fork, because the parent
 // already has EGL/llvmpipe threads and locks a forked child would inherit
-// half-held. The child uses the surfaceless platform whatever the parent's
-// (the same Mesa driver on the same DRM device). A hardware renderer is
-// trusted on its extension.
+// half-held. The child uses the surfaceless platform whatever the parent's:
+// a window platform's driver is assumed to import as the surfaceless one on
+// the same device does. A hardware renderer is trusted on its extension.
 #pragma once
 
 #include "egl/context.hpp"
