@@ -70,12 +70,27 @@ void OutputPane::log_once(const std::string& message) {
 void OutputPane::disconnected() {
     held_.clear(); // the daemon released everything we held
     (void)presenter_->context().make_current();
-    if (shown_texture_ != copy_->texture())
-        shown_texture_ = 0; // a zero-copy texture dies with its import
+    drop_zero_copy_frame(); // a zero-copy texture dies with its import
     dmabuf_->clear();
     copy_->invalidate();
     cpu_.invalidate(); // new buffers, damage unknown
     set_waiting(true);
+}
+
+void OutputPane::drop_zero_copy_frame() {
+    if (!shown_texture_ || shown_texture_ == copy_->texture())
+        return;
+    if (!presenter_->is_window()) {
+        if (dirty_)
+            render();
+        if (std::optional<Image> img = presenter_->read_native()) {
+            if (shown_opaque_)
+                img->fourcc = DRM_FORMAT_XRGB8888; // the X byte the copy path keeps is lost
+            cpu_.adopt(std::move(*img));
+            shown_in_memory_ = true;
+        }
+    }
+    shown_texture_ = 0;
 }
 
 void OutputPane::set_waiting(bool waiting) {
@@ -87,7 +102,7 @@ void OutputPane::buffer_gone(const vdmabuf_id& id) {
     (void)presenter_->context().make_current();
     // Its texture name dies here and may be handed out again: never draw it.
     if (GLuint tex = dmabuf_->cached(id); tex && tex == shown_texture_)
-        shown_texture_ = 0;
+        drop_zero_copy_frame();
     dmabuf_->forget(id);
     // The daemon counts our holds of a gone buffer as released.
     std::erase_if(held_, [&](const Held& h) { return consumer::same_id(h.id, id); });

@@ -112,6 +112,10 @@ private:
     // take that path (a window shows frames, or the format is not XRGB/ARGB).
     bool show_in_memory(BufferState& b, const consumer::PresentEvent& p);
     void count_copied(int64_t bytes, const char* path);
+    // The shown zero-copy texture is about to die with its import: headless
+    // keeps the picture in host memory (read back from the FBO), as the copy
+    // path would have it; a window shows black until the next frame.
+    void drop_zero_copy_frame();
     void enforce_hold_limit();
     // A fence behind every draw issued so far (zero copy: the hold was never
     // fenced by a successor's draw).

@@ -228,6 +228,14 @@ void pane_checks(UdmabufMemory& a, UdmabufMemory& b, const std::string& dir) {
     const bool no_bytes =
         stats.bytes_total == 0 && stats.bytes_per_frame == std::vector<int64_t>{0, 0, 0};
     check(no_bytes, "0 bytes copied for each of the 3 frames");
+
+    // BUFFER_GONE of the shown buffer: its image dies, the picture stays (in
+    // host memory, no longer the guest's pages).
+    const std::vector<uint8_t> last(a.data(), a.data() + size_t(kStride) * kHeight);
+    pane->buffer_gone(ia.id);
+    fill(a.data(), 7);
+    check(pane->has_frame(), "the shown buffer gone: the pane still has a frame");
+    shot(last.data(), "after BUFFER_GONE, the last picture");
 }
 
 } // namespace
