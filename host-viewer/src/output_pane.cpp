@@ -250,8 +250,12 @@ void OutputPane::render() {
     TargetSize t = presenter_->begin_frame();
     if (!t.width || !t.height)
         return;
+    // Only a window dims while waiting: a headless target is the guest frame
+    // byte for byte (screenshots, the picture kept after the import dies), as
+    // the copy path's in-memory frame is.
+    const bool dim = waiting_ && presenter_->is_window();
     renderer_->draw({shown_texture_, shown_width_, shown_height_, t.width, t.height, t.flip_y,
-                     shown_opaque_, waiting_ ? 0.4f : 1.0f});
+                     shown_opaque_, dim ? 0.4f : 1.0f});
     // A window without a host cursor shows the guest's over the frame;
     // headless never does (its target is the guest frame, byte for byte).
     if (presenter_->is_window() && !cursor_on_host_)

@@ -229,6 +229,10 @@ void pane_checks(UdmabufMemory& a, UdmabufMemory& b, const std::string& dir) {
         stats.bytes_total == 0 && stats.bytes_per_frame == std::vector<int64_t>{0, 0, 0};
     check(no_bytes, "0 bytes copied for each of the 3 frames");
 
+    // The guest went away: a window dims its frame, headless does not.
+    pane->set_waiting(true);
+    shot(a.data(), "waiting, headless, not dimmed");
+
     // BUFFER_GONE of the shown buffer: its image dies, the picture stays (in
     // host memory, no longer the guest's pages).
     const std::vector<uint8_t> last(a.data(), a.data() + size_t(kStride) * kHeight);
