@@ -18,6 +18,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <drm_fourcc.h>
 #include <filesystem>
 #include <string>
@@ -107,9 +108,9 @@ void importer_checks(Presenter& presenter, UdmabufMemory& a, UdmabufMemory& b) {
         return;
     presenter.set_content_size(kWidth, kHeight);
     // Draws tex at 1:1 into the FBO; the fence right after the draw must signal.
-    auto draw = [&](GLuint tex, const char* what) -> Image {
+    auto draw = [&](GLuint tex, const char* what, bool opaque = true) -> Image {
         const TargetSize t = presenter.begin_frame();
-        renderer->draw({tex, kWidth, kHeight, t.width, t.height, false, true, 1.0f});
+        renderer->draw({tex, kWidth, kHeight, t.width, t.height, false, opaque, 1.0f});
         presenter.end_frame();
         EglFence fence = EglFence::create(ctx.display());
         check(bool(fence), std::string(what) + ": EGL_KHR_fence_sync fence after the draw");
@@ -146,6 +147,21 @@ void importer_checks(Presenter& presenter, UdmabufMemory& a, UdmabufMemory& b) {
     importer.forget(ia.id);
     check(importer.cached(ia.id) == 0 && importer.cached(ib.id) == tb,
           "BUFFER_GONE forgets only that buffer's image");
+
+    // The same memory as ARGB8888 (another buffer ID): alpha comes through
+    // as stored, byte for byte (premultiplied, never blended here).
+    consumer::BufferInfo argb = info_for(3, b);
+    argb.fourcc = DRM_FORMAT_ARGB8888;
+    const GLuint tc = importer.texture(argb, b.dmabuf_fd(), &why);
+    if (!check(tc != 0, "import as ARGB8888 " + why))
+        return;
+    const Image img = draw(tc, "ARGB8888", false);
+    size_t wrong = img.width == kWidth && img.height == kHeight ? 0 : size_t(kWidth) * kHeight;
+    for (uint32_t y = 0; y < kHeight && !wrong; ++y)
+        wrong += std::memcmp(img.pixels.data() + size_t(y) * img.stride,
+                             b.data() + size_t(y) * kStride, size_t(kWidth) * 4) != 0;
+    check(wrong == 0, "ARGB8888: every byte, alpha included, read back as stored (" +
+                          std::to_string(wrong) + " rows differ)");
 }
 
 // Part 2: OutputPane, headless, as the viewer runs it for dma-buf imports.
