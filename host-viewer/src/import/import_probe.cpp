@@ -6,7 +6,6 @@
 #include <vdmabuf/shared/time.hpp>
 
 #include <cerrno>
-#include <climits>
 #include <csignal>
 #include <cstring>
 #include <sys/wait.h>
@@ -27,6 +26,8 @@ std::string how_it_ended(int status) {
         return "probe child died of " + (abbrev ? "SIG" + std::string(abbrev) : "signal") + " (" +
                std::to_string(sig) + ")";
     }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return "probe child could not exec /proc/self/exe (status 127)";
     if (WIFEXITED(status))
         return "probe child exited with status " + std::to_string(WEXITSTATUS(status));
     return "probe child ended with wait status " + std::to_string(status);
@@ -79,14 +80,10 @@ const ImportTrust& dmabuf_import_trust(ImportChoice choice, const EglContext& ct
 }
 
 ImportTrust probe_import_in_child(int timeout_ms) {
-    char self[PATH_MAX] = {};
-    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return {false, std::string("cannot find our own binary to probe with: readlink "
-                                   "/proc/self/exe: ") +
-                           std::strerror(errno)};
     const uint64_t start = now_ns();
-    ChildProcess child = ChildProcess::spawn({self, std::string(kImportProbeFlag)});
+    // /proc/self/exe, not its target's name: the forked child execs the very
+    // binary it was forked from, even one replaced on disk since.
+    ChildProcess child = ChildProcess::spawn({"/proc/self/exe", std::string(kImportProbeFlag)});
     if (!child)
         return {false, "cannot start the probe child"};
     // The verdict is the last line before EOF; EOF comes when it exits or dies.
@@ -98,8 +95,8 @@ ImportTrust probe_import_in_child(int timeout_ms) {
     while (!child.exited(&status)) {
         if (now_ns() >= deadline) {
             child.stop(SIGKILL, 1000);
-            return {false, "probe child did not finish within " +
-                               std::to_string(timeout_ms / 1000) + " s (killed)"};
+            return {false, "probe child did not finish within " + std::to_string(timeout_ms) +
+                               " ms (killed)"};
         }
         usleep(2000);
     }
