@@ -69,13 +69,17 @@ TEST(ImportProbe, ExitZeroWithoutOkIsNotTrusted) {
 }
 
 TEST(ImportProbe, TheRealChildSaysWhyItFails) {
-    // Trusted only where a udmabuf imports and draws exactly; elsewhere its
-    // own line says what was missing.
+    // Trusted only where a udmabuf imports and draws exactly; elsewhere the
+    // reason names what was missing or how the child died.
     const ImportTrust t = probe_import_in_child(60000);
-    if (t.trusted)
-        GTEST_SKIP() << "the zero-copy path works here: " << t.reason;
-    EXPECT_NE(t.reason.find("exited with status 1"), std::string::npos) << t.reason;
-    EXPECT_NE(t.reason.find(": fail: "), std::string::npos) << t.reason;
+    if (t.trusted) { // the zerocopy VM lane
+        EXPECT_NE(t.reason.find("read back exact pixels"), std::string::npos) << t.reason;
+        return;
+    }
+    // It says why, or the driver killed it (kms_swrast on stock vgem).
+    const bool said = t.reason.find("exited with status 1") != std::string::npos &&
+                      t.reason.find(": fail: ") != std::string::npos;
+    EXPECT_TRUE(said || t.reason.find("died of SIG") != std::string::npos) << t.reason;
 }
 
 } // namespace
