@@ -300,14 +300,15 @@ void OutputPane::release_held(Held& h) {
                 ? ", swap " + std::to_string(presenter_->presented_count()) + " presented"
                 : "";
         if (signalled)
-            VDM_DEBUG("output %u: release buffer %s seq %llu after fence of draw %llu (%s)%s",
+            VDM_DEBUG("output %u: release buffer %s seq %llu after its fence signalled "
+                      "(placed after draw %llu%s)%s",
                       output_, buffer_name(h.id).c_str(),
                       static_cast<unsigned long long>(h.sequence),
                       static_cast<unsigned long long>(h.fence_draw),
-                      h.fence ? "signalled" : "glFinish", presented.c_str());
+                      h.fence ? "" : "; no EGL fences: glFinish", presented.c_str());
         else // a bug: the guest may now write pixels a draw still reads
-            VDM_ERROR("output %u: release buffer %s seq %llu BEFORE the fence of draw %llu "
-                      "signalled",
+            VDM_ERROR("output %u: release buffer %s seq %llu before its fence signalled "
+                      "(placed after draw %llu)",
                       output_, buffer_name(h.id).c_str(),
                       static_cast<unsigned long long>(h.sequence),
                       static_cast<unsigned long long>(h.fence_draw));

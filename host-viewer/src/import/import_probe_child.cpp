@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <drm_fourcc.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 namespace vdmabuf::viewer {
@@ -117,6 +118,9 @@ std::string probe() {
 } // namespace
 
 int run_import_probe_child() {
+    // Exec'd as /proc/self/exe its name would be "exe" in ps and in the kernel
+    // log of the driver it may crash.
+    prctl(PR_SET_NAME, "vdmabuf-probe");
     log::set_program("vdmabuf-viewer-probe");
     const rlimit no_core{0, 0};
     setrlimit(RLIMIT_CORE, &no_core);
