@@ -1,6 +1,7 @@
 // vdmabuf-viewer: shows a guest output from vdmabufd in a window, or headless
 // for screenshots and tests. See host-viewer/README.md.
 #define VDM_LOG_SCOPE "main"
+#include "import/import_probe.hpp"
 #include "options.hpp"
 #include "present/presenter.hpp"
 #include "viewer.hpp"
@@ -16,6 +17,9 @@ void on_signal(int) { g_stop = 1; }
 
 int main(int argc, char** argv) {
     using namespace vdmabuf::viewer;
+    // Hidden: this binary run again as the zero-copy probe (import_probe.hpp).
+    if (argc == 2 && argv[1] == kImportProbeFlag)
+        return run_import_probe_child();
     vdmabuf::log::set_program("vdmabuf-viewer");
     int code = 0;
     std::optional<Options> options = parse_options(argc, argv, &code);

@@ -15,6 +15,7 @@ void usage(FILE* f) {
                  "       [--fullscreen] [--hud] [--stats-json FILE] [--no-reconnect]\n"
                  "       [--no-resize] [--keymap LAYOUT[:VARIANT]] [--commands FILE|-]\n"
                  "       [--png-level fast|0-9|rle] [--png-filter none|sub|up|paeth|adaptive]\n"
+                 "       [--import auto|dmabuf|copy]\n"
                  "Shows one output of a guest (--all-outputs: one window per output; headless\n"
                  "screenshots then go to FILE-NAME.png per output) and forwards keyboard and\n"
                  "pointer to it. Resizing the window asks the guest for that mode (debounced\n"
@@ -27,7 +28,10 @@ void usage(FILE* f) {
                  "wait-size WxH, wait-ms N, screenshot PATH, quit (host-viewer/README.md).\n"
                  "--png-level: screenshot PNG encoding: fast (default: our own encoder), or zlib\n"
                  "0-9 or rle with --png-filter (default sub; a filter alone picks zlib 1): smaller files, slower; 6 adaptive\n"
-                 "is grim's default, 0 stores.\n");
+                 "is grim's default, 0 stores.\n"
+                 "--import: where vdmabufd hands out dma-bufs, show them without a copy (EGL\n"
+                 "dma-buf import): auto (default: a software renderer is first tried in a child\n"
+                 "process), dmabuf (trust the EGL extension), copy (never).\n");
 }
 
 bool parse_u64(const char* s, uint64_t* out) {
@@ -97,6 +101,8 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
         } else if (!std::strcmp(a, "--png-filter") && parse_png_filter(v)) {
             o.png.filter = *parse_png_filter(v);
             o.png.fast = false; // a filter is a zlib setting
+        } else if (!std::strcmp(a, "--import") && parse_import_choice(v)) {
+            o.import = *parse_import_choice(v);
         } else if (!std::strcmp(a, "--frames") && parse_u64(v, &n)) {
             o.frames = n;
         } else {

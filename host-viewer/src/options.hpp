@@ -1,6 +1,8 @@
 // vdmabuf-viewer's command line.
 #pragma once
 
+#include "import/import_choice.hpp"
+
 #include <vdmabuf/shared/png.hpp>
 
 #include <cstdint>
@@ -27,6 +29,7 @@ struct Options {
     bool screenshot_cursor = false;  // headless screenshots include the guest's cursor
     std::string commands;            // test input script (- = stdin), see README.md
     PngOptions png;                  // --png-level, --png-filter: screenshot encoding
+    ImportChoice import = ImportChoice::Auto; // --import: zero-copy trust (import_probe.hpp)
 };
 
 // nullopt after printing usage (or an error) to stderr; *exit_code says how to exit.

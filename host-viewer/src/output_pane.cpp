@@ -2,6 +2,7 @@
 #include "output_pane.hpp"
 
 #include "egl/framebuffer.hpp"
+#include "import/import_probe.hpp"
 #include "input/pointer_map.hpp"
 #include "viewer.hpp"
 
@@ -11,19 +12,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <drm_fourcc.h>
 
 namespace vdmabuf::viewer {
+namespace {
+
+// "GUEST:COUNTER", as vdmabufd's own log lines name buffers.
+std::string buffer_name(const vdmabuf_id& id) {
+    return std::to_string(id.guest) + ":" + std::to_string(id.counter);
+}
+
+} // namespace
 
 OutputPane::OutputPane(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
-                       ReleaseFn release)
+                       ReleaseFn release, ImportChoice import)
     : output_(output), presenter_(std::move(presenter)), stats_(stats),
-      release_(std::move(release)) {}
+      release_(std::move(release)), import_(import) {}
 
 std::unique_ptr<OutputPane> OutputPane::create(uint32_t output,
                                                std::unique_ptr<Presenter> presenter,
-                                               ViewerStats& stats, ReleaseFn release) {
+                                               ViewerStats& stats, ReleaseFn release,
+                                               ImportChoice import) {
     std::unique_ptr<OutputPane> p(
-        new OutputPane(output, std::move(presenter), stats, std::move(release)));
+        new OutputPane(output, std::move(presenter), stats, std::move(release), import));
     const EglContext& ctx = p->presenter_->context();
     if (!ctx.make_current())
         return nullptr;
@@ -32,9 +43,10 @@ std::unique_ptr<OutputPane> OutputPane::create(uint32_t output,
         return nullptr;
     p->copy_ = std::make_unique<CopyImporter>(ctx);
     p->dmabuf_ = std::make_unique<DmabufImporter>(ctx);
-    if (!p->dmabuf_->unavailable().empty())
-        p->log_once("zero-copy import unavailable: " + p->dmabuf_->unavailable() +
-                    "; using the copy path");
+    // Decided (and logged) now, with the first pane, not at the first
+    // dma-buf: the probe child takes seconds under TCG, longer than vdmabufd
+    // lets a consumer hold a PRESENT (--release-timeout, 2 s by default).
+    (void)dmabuf_import_trust(import, ctx, *p->dmabuf_);
     return p;
 }
 
@@ -58,12 +70,27 @@ void OutputPane::log_once(const std::string& message) {
 void OutputPane::disconnected() {
     held_.clear(); // the daemon released everything we held
     (void)presenter_->context().make_current();
-    if (shown_texture_ != copy_->texture())
-        shown_texture_ = 0; // a zero-copy texture dies with its import
+    drop_zero_copy_frame(); // a zero-copy texture dies with its import
     dmabuf_->clear();
     copy_->invalidate();
     cpu_.invalidate(); // new buffers, damage unknown
     set_waiting(true);
+}
+
+void OutputPane::drop_zero_copy_frame() {
+    if (!shown_texture_ || shown_texture_ == copy_->texture())
+        return;
+    if (!presenter_->is_window()) {
+        if (dirty_)
+            render();
+        if (std::optional<Image> img = presenter_->read_native()) {
+            if (shown_opaque_)
+                img->fourcc = DRM_FORMAT_XRGB8888; // the X byte the copy path keeps is lost
+            cpu_.adopt(std::move(*img));
+            shown_in_memory_ = true;
+        }
+    }
+    shown_texture_ = 0;
 }
 
 void OutputPane::set_waiting(bool waiting) {
@@ -73,13 +100,24 @@ void OutputPane::set_waiting(bool waiting) {
 
 void OutputPane::buffer_gone(const vdmabuf_id& id) {
     (void)presenter_->context().make_current();
+    // Its texture name dies here and may be handed out again: never draw it.
+    if (GLuint tex = dmabuf_->cached(id); tex && tex == shown_texture_)
+        drop_zero_copy_frame();
     dmabuf_->forget(id);
     // The daemon counts our holds of a gone buffer as released.
     std::erase_if(held_, [&](const Held& h) { return consumer::same_id(h.id, id); });
 }
 
 bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
-    if (show_in_memory(b, p)) {
+    bool zero_copy = false;
+    if (presenter_->is_window()) {
+        if (!show(b, p, &zero_copy))
+            return false;
+    } else if (zero_copy_allowed(b) && show_zero_copy(b)) {
+        // Headless zero copy: drawn into the FBO by render(), held until the
+        // draw of a later frame has been fenced and that fence signalled.
+        zero_copy = true;
+    } else if (show_in_memory(b, p)) {
         // "Release once the frame that used the buffer is flipped away": what
         // headless shows is the copy in cpu_, not the buffer, so the buffer is
         // flipped away once the copy returns. Released at once: the guest may
@@ -89,13 +127,12 @@ bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
         waiting_ = false;
         dirty_ = true; // render() has nothing to draw; the loop counts latency there
         return true;
-    }
-    bool zero_copy = false;
-    if (!show(b, p, &zero_copy))
+    } else if (!show_copy(b, p)) { // a format CpuFrame does not hold: through GL
         return false;
+    }
     for (Held& h : held_)
         h.superseded = true;
-    Held h{p.id, p.sequence, zero_copy, false, false, {}};
+    Held h{p.id, p.sequence, zero_copy};
     if (!zero_copy)
         h.fence = EglFence::fence_or_finish(presenter_->context().display());
     held_.push_back(std::move(h));
@@ -120,7 +157,7 @@ bool OutputPane::show_in_memory(BufferState& b, const consumer::PresentEvent& p)
     if (bytes < 0)
         return false;
     log_once("import path: copy into host memory (headless: no window, nothing drawn)");
-    count_copied(bytes);
+    count_copied(bytes, "copy");
     shown_in_memory_ = true;
     shown_texture_ = 0; // a later GL frame starts from a full upload
     shown_width_ = b.info.width;
@@ -129,39 +166,62 @@ bool OutputPane::show_in_memory(BufferState& b, const consumer::PresentEvent& p)
     return true;
 }
 
-void OutputPane::count_copied(int64_t bytes) {
+void OutputPane::count_copied(int64_t bytes, const char* path) {
     stats_.bytes_last = bytes;
     stats_.bytes_total += uint64_t(bytes);
     if (stats_.bytes_per_frame.size() < 4096)
         stats_.bytes_per_frame.push_back(bytes);
-    stats_.import_path = "copy";
+    stats_.import_path = path;
+}
+
+bool OutputPane::zero_copy_allowed(const BufferState& b) {
+    if (b.import->mode() != VDMABUF_IMPORT_DMABUF || b.dmabuf_failed)
+        return false;
+    // Decided in create(): no probe here, while a PRESENT is held.
+    return dmabuf_import_trust(import_, presenter_->context(), *dmabuf_).trusted;
+}
+
+bool OutputPane::show_zero_copy(BufferState& b) {
+    const consumer::BufferInfo& info = b.info;
+    if (!presenter_->context().make_current())
+        return false;
+    std::string why = dmabuf_->check(info);
+    const GLuint tex = why.empty() ? dmabuf_->texture(info, b.import->fd(0), &why) : 0;
+    if (!tex) {
+        b.dmabuf_failed = true;
+        log_once("zero-copy import failed, falling back to the copy path: " + why);
+        return false;
+    }
+    log_once("import path: zero-copy (EGL dma-buf import)");
+    // Nothing to re-bind when the guest rewrote the buffer in place: the
+    // texture samples the dma-buf's pages themselves (measured with llvmpipe
+    // under kms_swrast; GPU drivers do so through implicit sync), and the
+    // draw that reads them comes after the PRESENT that said they are ready.
+    shown_in_memory_ = false;
+    shown_texture_ = tex;
+    shown_width_ = info.width;
+    shown_height_ = info.height;
+    shown_opaque_ = !format_info(info.fourcc) || !format_info(info.fourcc)->has_alpha;
+    count_copied(0, "dmabuf");
+    return true;
 }
 
 bool OutputPane::show(BufferState& b, const consumer::PresentEvent& p, bool* zero_copy) {
+    if (zero_copy_allowed(b) && show_zero_copy(b)) {
+        *zero_copy = true;
+        return true;
+    }
+    if (b.import->mode() != VDMABUF_IMPORT_DMABUF)
+        log_once("import path: copy (vdmabufd hands out guest memory, not dma-bufs: "
+                 "no /dev/udmabuf on this host)");
+    return show_copy(b, p);
+}
+
+bool OutputPane::show_copy(BufferState& b, const consumer::PresentEvent& p) {
     const consumer::BufferInfo& info = b.info;
     shown_in_memory_ = false;
     if (!presenter_->context().make_current())
         return false;
-    if (b.import->mode() == VDMABUF_IMPORT_DMABUF && !b.dmabuf_failed) {
-        std::string why = dmabuf_->check(info);
-        GLuint tex = why.empty() ? dmabuf_->texture(info, b.import->fd(0), &why) : 0;
-        if (tex) {
-            log_once("import path: zero-copy (EGL dma-buf import)");
-            shown_texture_ = tex;
-            shown_width_ = info.width;
-            shown_height_ = info.height;
-            shown_opaque_ = !format_info(info.fourcc) || !format_info(info.fourcc)->has_alpha;
-            stats_.import_path = "dmabuf";
-            stats_.bytes_last = 0;
-            *zero_copy = true;
-            return true;
-        }
-        b.dmabuf_failed = true;
-        log_once("zero-copy import failed, falling back to the copy path: " + why);
-    } else if (b.import->mode() != VDMABUF_IMPORT_DMABUF) {
-        log_once("import path: copy (vdmabufd hands out guest memory, not dma-bufs: "
-                 "no /dev/udmabuf on this host)");
-    }
     const uint8_t* map = b.import->map();
     if (!map)
         return false;
@@ -172,7 +232,7 @@ bool OutputPane::show(BufferState& b, const consumer::PresentEvent& p, bool* zer
                                   std::span(p.damage, std::min<uint32_t>(p.n_damage, VDMABUF_MAX_DAMAGE)));
     if (bytes < 0)
         return false;
-    count_copied(bytes);
+    count_copied(bytes, "copy");
     shown_texture_ = copy_->texture();
     shown_width_ = info.width;
     shown_height_ = info.height;
@@ -190,24 +250,70 @@ void OutputPane::render() {
     TargetSize t = presenter_->begin_frame();
     if (!t.width || !t.height)
         return;
+    // Only a window dims while waiting: a headless target is the guest frame
+    // byte for byte (screenshots, the picture kept after the import dies), as
+    // the copy path's in-memory frame is.
+    const bool dim = waiting_ && presenter_->is_window();
     renderer_->draw({shown_texture_, shown_width_, shown_height_, t.width, t.height, t.flip_y,
-                     shown_opaque_, waiting_ ? 0.4f : 1.0f});
+                     shown_opaque_, dim ? 0.4f : 1.0f});
     // A window without a host cursor shows the guest's over the frame;
     // headless never does (its target is the guest frame, byte for byte).
     if (presenter_->is_window() && !cursor_on_host_)
         draw_cursor(t.width, t.height, t.flip_y);
     presenter_->end_frame();
-    ++stats_.draws;
-    // Zero copy: superseded buffers may be read by the swap just queued; a
-    // fence after it tells when they are free.
-    for (Held& h : held_)
-        if (h.zero_copy && h.superseded && !h.fenced) {
-            h.fence = EglFence::fence_or_finish(presenter_->context().display());
-            h.fenced = true;
-            h.swap = presenter_->swap_count();
-            h.fenced_ns = now_ns();
-        }
+    const uint64_t draw = ++stats_.draws;
+    // Zero copy: superseded buffers were sampled by earlier draws (and a
+    // window's compositor may still read the swap before this one); a fence
+    // after this draw, which shows their successor, tells when they are free.
+    for (Held& h : held_) {
+        if (!h.zero_copy)
+            continue;
+        if (!h.superseded)
+            VDM_DEBUG("output %u: draw %llu samples buffer %s seq %llu", output_,
+                      static_cast<unsigned long long>(draw), buffer_name(h.id).c_str(),
+                      static_cast<unsigned long long>(h.sequence));
+        else if (!h.fenced)
+            fence_now(h);
+    }
     dirty_ = false;
+}
+
+void OutputPane::fence_now(Held& h) {
+    h.fence = EglFence::fence_or_finish(presenter_->context().display());
+    h.fenced = true;
+    h.fence_draw = stats_.draws;
+    h.swap = presenter_->swap_count();
+    h.fenced_ns = now_ns();
+}
+
+void OutputPane::release_held(Held& h) {
+    if (h.zero_copy) {
+        // Asked of EGL again here rather than trusted from the caller, so the
+        // count and the log line state what was true at the release.
+        const bool signalled = h.fenced && h.fence.signaled();
+        if (signalled)
+            ++stats_.releases_after_fence;
+        else
+            ++stats_.releases_before_fence;
+        const std::string presented =
+            presenter_->has_presentation_feedback()
+                ? ", swap " + std::to_string(presenter_->presented_count()) + " presented"
+                : "";
+        if (signalled)
+            VDM_DEBUG("output %u: release buffer %s seq %llu after its fence signalled "
+                      "(placed after draw %llu%s)%s",
+                      output_, buffer_name(h.id).c_str(),
+                      static_cast<unsigned long long>(h.sequence),
+                      static_cast<unsigned long long>(h.fence_draw),
+                      h.fence ? "" : "; no EGL fences: glFinish", presented.c_str());
+        else // a bug: the guest may now write pixels a draw still reads
+            VDM_ERROR("output %u: release buffer %s seq %llu before its fence signalled "
+                      "(placed after draw %llu)",
+                      output_, buffer_name(h.id).c_str(),
+                      static_cast<unsigned long long>(h.sequence),
+                      static_cast<unsigned long long>(h.fence_draw));
+    }
+    release_(h.id, h.sequence);
 }
 
 void OutputPane::reap(bool wait) {
@@ -227,15 +333,24 @@ void OutputPane::reap(bool wait) {
         if (!wait && h.zero_copy && presenter_->has_presentation_feedback() &&
             presenter_->presented_count() < h.swap && now_ns() - h.fenced_ns < 100'000'000u)
             break;
-        release_(h.id, h.sequence);
+        release_held(h);
         held_.pop_front();
     }
 }
 
 void OutputPane::release_all() {
     reap(true);
-    for (Held& h : held_) // zero-copy frames still on screen: we are leaving
-        release_(h.id, h.sequence);
+    if (held_.empty())
+        return;
+    // Zero-copy frames still on screen: we are leaving, but not before the
+    // draws that sampled them are done.
+    (void)presenter_->context().make_current();
+    for (Held& h : held_) {
+        if (h.zero_copy && !h.fenced)
+            fence_now(h);
+        h.fence.wait(EGL_FOREVER_KHR);
+        release_held(h);
+    }
     held_.clear();
 }
 
@@ -245,9 +360,10 @@ void OutputPane::enforce_hold_limit() {
     render(); // puts the successor on screen so superseded zero-copy holds get fences
     while (held_.size() > 2) {
         Held& h = held_.front();
-        if (h.fence)
-            h.fence.wait(EGL_FOREVER_KHR);
-        release_(h.id, h.sequence);
+        if (h.zero_copy && !h.fenced) // render() drew nothing (no target yet)
+            fence_now(h);
+        h.fence.wait(EGL_FOREVER_KHR);
+        release_held(h);
         held_.pop_front();
     }
 }
@@ -294,6 +410,10 @@ bool OutputPane::screenshot(const std::string& path, bool with_cursor, const Png
         glBindFramebuffer(GL_FRAMEBUFFER, 0);
         dirty_ = true; // the presenter's target was unbound
     }
+    // The readback's alpha of an opaque frame is the renderer's 1.0, not the
+    // guest's X byte: the PNG of an XRGB frame has no alpha, as the copy path's.
+    if (shown_opaque_ && !with_cursor && img->fourcc == DRM_FORMAT_ARGB8888)
+        img->fourcc = DRM_FORMAT_XRGB8888;
     if (!write_png(path.c_str(), *img, png))
         return false;
     VDM_INFO("screenshot: %s (%ux%u)", path.c_str(), img->width, img->height);

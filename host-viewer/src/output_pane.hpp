@@ -1,6 +1,8 @@
 // One guest output on screen: its presenter (a window, or an FBO headless),
-// the pipeline that shows its frames (windows: copy or zero-copy import into
-// GL and a renderer; headless: a copy in host memory, CpuFrame),
+// the pipeline that shows its frames (zero-copy import into GL where vdmabufd
+// hands out dma-bufs and the import is trusted, see import_probe.hpp; else
+// windows upload a copy into GL and headless keeps a copy in host memory,
+// CpuFrame),
 // the presentations it holds and when each may be released (the rules in
 // viewer.hpp), the guest's cursor for this output, and the mapping of window
 // pointer coordinates onto output pixels. The Viewer owns one per output
@@ -12,6 +14,7 @@
 #include "import/copy_importer.hpp"
 #include "import/cpu_frame.hpp"
 #include "import/dmabuf_importer.hpp"
+#include "import/import_choice.hpp"
 #include "present/presenter.hpp"
 
 #include <vdmabuf/consumer/client.hpp>
@@ -39,7 +42,7 @@ public:
     // nullptr (logged) when the presenter's context cannot run the renderer.
     [[nodiscard]] static std::unique_ptr<OutputPane>
     create(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
-           ReleaseFn release);
+           ReleaseFn release, ImportChoice import = ImportChoice::Auto);
     ~OutputPane();
     OutputPane(const OutputPane&) = delete;
     OutputPane& operator=(const OutputPane&) = delete;
@@ -65,7 +68,8 @@ public:
     void render();
     // Releases every held presentation whose fence has signalled; wait: block.
     void reap(bool wait);
-    // Releases everything still held (leaving).
+    // Releases everything still held (leaving); zero-copy holds after a fence
+    // behind every draw issued so far.
     void release_all();
     [[nodiscard]] bool holds_frames() const noexcept { return !held_.empty(); }
     // Writes the frame at its native size (plus the cursor if asked) as PNG.
@@ -86,20 +90,40 @@ private:
         uint64_t sequence;
         bool zero_copy;
         bool superseded = false; // zero copy: a later frame was queued
-        bool fenced = false;     // zero copy: a swap showing the successor was fenced
+        bool fenced = false;     // zero copy: a draw showing the successor was fenced
         EglFence fence;          // release once signalled
+        uint64_t fence_draw = 0; // zero copy: the draw (ViewerStats::draws) the fence follows
         uint64_t swap = 0;       // zero copy + wp_presentation: ...and this swap was shown
         uint64_t fenced_ns = 0;
     };
 
     OutputPane(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
-               ReleaseFn release);
+               ReleaseFn release, ImportChoice import);
+    // Whether b may take the zero-copy path: a dma-buf, not failed before,
+    // and the import trusted (decided, and probed, when the first pane was made).
+    [[nodiscard]] bool zero_copy_allowed(const BufferState& b);
+    // The buffer's cached EGLImage texture becomes the shown frame; false
+    // (logged once, b.dmabuf_failed set) when the import fails.
+    bool show_zero_copy(BufferState& b);
+    // Windows: zero copy where allowed, else the copy into GL.
     bool show(BufferState& b, const consumer::PresentEvent& p, bool* zero_copy);
+    bool show_copy(BufferState& b, const consumer::PresentEvent& p);
     // Headless: copies the damage into cpu_; false when this frame cannot
     // take that path (a window shows frames, or the format is not XRGB/ARGB).
     bool show_in_memory(BufferState& b, const consumer::PresentEvent& p);
-    void count_copied(int64_t bytes);
+    void count_copied(int64_t bytes, const char* path);
+    // The shown zero-copy texture is about to die with its import: headless
+    // keeps the picture in host memory (read back from the FBO), as the copy
+    // path would have it; a window shows black until the next frame.
+    void drop_zero_copy_frame();
     void enforce_hold_limit();
+    // A fence behind every draw issued so far (zero copy: the hold was never
+    // fenced by a successor's draw).
+    void fence_now(Held& h);
+    // The one place a held presentation goes back to the guest. Zero copy:
+    // checks (and logs at debug, counts in ViewerStats) that its fence has
+    // signalled.
+    void release_held(Held& h);
     void log_once(const std::string& message);
     void draw_cursor(uint32_t target_w, uint32_t target_h, bool flip_y);
     void upload_cursor();
@@ -108,6 +132,7 @@ private:
     std::unique_ptr<Presenter> presenter_;
     ViewerStats& stats_;
     ReleaseFn release_;
+    ImportChoice import_;
     std::unique_ptr<Renderer> renderer_;
     std::unique_ptr<CopyImporter> copy_;
     std::unique_ptr<DmabufImporter> dmabuf_;

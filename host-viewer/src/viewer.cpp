@@ -41,10 +41,10 @@ std::unique_ptr<Viewer> Viewer::create(const Options& options, std::unique_ptr<P
              v->keymap_.variant.empty() ? "" : ":", v->keymap_.variant.c_str());
     uint32_t first = options.all_outputs || !options.output_name.empty() ? kUnresolved
                                                                           : options.output;
-    auto pane = OutputPane::create(first, std::move(presenter), v->stats_,
-                                   [p = v.get()](const vdmabuf_id& id, uint64_t seq) {
-                                       return p->release(id, seq);
-                                   });
+    auto pane = OutputPane::create(
+        first, std::move(presenter), v->stats_,
+        [p = v.get()](const vdmabuf_id& id, uint64_t seq) { return p->release(id, seq); },
+        options.import);
     if (!pane)
         return nullptr;
     v->panes_[first] = std::move(pane);
@@ -154,10 +154,10 @@ bool Viewer::open_pane(uint32_t output) {
         auto presenter = create_presenter(presenter_kind_, presenter_options_);
         if (!presenter)
             return false;
-        pane = OutputPane::create(output, std::move(presenter), stats_,
-                                  [this](const vdmabuf_id& id, uint64_t seq) {
-                                      return release(id, seq);
-                                  });
+        pane = OutputPane::create(
+            output, std::move(presenter), stats_,
+            [this](const vdmabuf_id& id, uint64_t seq) { return release(id, seq); },
+            options_.import);
         if (!pane)
             return false;
     }
@@ -218,8 +218,8 @@ void Viewer::handle_output(const consumer::OutputInfo& o) {
         auto it = panes_.begin();
         std::unique_ptr<OutputPane> pane = std::move(it->second);
         panes_.erase(it);
+        pane->release_all(); // before disconnected(), which forgets the holds unreleased
         pane->disconnected();
-        pane->release_all();
         pane->set_output(o.output);
         pane->name = st.name;
         panes_[o.output] = std::move(pane);

@@ -6,10 +6,12 @@
 //  - headless (no window): the damage is copied into host memory (CpuFrame)
 //    and the buffer released at once: the copy is what is shown, so the
 //    buffer is "flipped away" when the copy returns; nothing is drawn;
-//  - zero-copy path: once the frame showing its successor has been swapped
-//    and the fence after that swap has signalled, and, where the presenter
-//    has wp_presentation, the compositor reported that frame presented (or
-//    discarded; bounded, so a hidden window never stalls the guest);
+//  - zero-copy path (windows, and headless where vdmabufd hands out dma-bufs
+//    and the import is trusted): once the frame showing its successor has
+//    been drawn (and swapped) and the fence after that draw has signalled,
+//    and, where the presenter has wp_presentation, the compositor reported
+//    that frame presented (or discarded; bounded, so a hidden window never
+//    stalls the guest);
 //  - never more than two held per output (waits for the oldest fence).
 // On disconnect it keeps the last frame dimmed ("waiting") and reconnects
 // with backoff.
@@ -42,6 +44,10 @@ struct ViewerStats {
     uint64_t frames = 0;        // PRESENTs shown (uploaded or imported), all outputs
     uint64_t draws = 0;         // frames rendered by the presenters
     uint64_t releases = 0;      // RELEASEs sent
+    // Zero copy: releases whose fence (behind the draw of a later frame) had
+    // signalled, checked at the release; and those whose had not (a bug: 0).
+    uint64_t releases_after_fence = 0;
+    uint64_t releases_before_fence = 0;
     uint64_t bytes_total = 0;   // copy path: bytes uploaded
     int64_t bytes_last = 0;     // copy path: bytes uploaded for the last frame
     std::vector<int64_t> bytes_per_frame; // first 4096 frames

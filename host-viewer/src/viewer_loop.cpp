@@ -44,7 +44,8 @@ void Viewer::write_stats_json() const {
                                            : panes_.begin()->second->presenter().name();
     std::fprintf(f,
                  "{\"presenter\": \"%s\", \"import_path\": \"%s\", \"frames\": %llu, "
-                 "\"draws\": %llu, \"releases\": %llu, \"reconnects\": %llu, "
+                 "\"draws\": %llu, \"releases\": %llu, \"releases_after_fence\": %llu, "
+                 "\"releases_before_fence\": %llu, \"reconnects\": %llu, "
                  "\"cursor_moves\": %llu, \"cursor_images\": %llu, \"input_events\": %llu, "
                  "\"mode_requests\": %llu, \"outputs_shown\": %zu, "
                  "\"bytes_uploaded_total\": %llu, \"bytes_uploaded_last\": %lld, "
@@ -53,6 +54,8 @@ void Viewer::write_stats_json() const {
                  static_cast<unsigned long long>(stats_.frames),
                  static_cast<unsigned long long>(stats_.draws),
                  static_cast<unsigned long long>(stats_.releases),
+                 static_cast<unsigned long long>(stats_.releases_after_fence),
+                 static_cast<unsigned long long>(stats_.releases_before_fence),
                  static_cast<unsigned long long>(stats_.reconnects),
                  static_cast<unsigned long long>(stats_.cursor_moves),
                  static_cast<unsigned long long>(stats_.cursor_images),

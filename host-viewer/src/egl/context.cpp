@@ -34,8 +34,10 @@ bool EglContext::make_current(EGLSurface surface) const {
     if (gl_extensions_.empty()) {
         const auto* ext = reinterpret_cast<const char*>(glGetString(GL_EXTENSIONS));
         gl_extensions_ = ext ? ext : " ";
+        const auto* renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+        renderer_ = renderer ? renderer : "";
         VDM_DEBUG("GL: %s / %s", reinterpret_cast<const char*>(glGetString(GL_VERSION)),
-                  reinterpret_cast<const char*>(glGetString(GL_RENDERER)));
+                  renderer_.c_str());
     }
     return true;
 }

@@ -34,12 +34,15 @@ public:
     // GL extensions; valid after the first make_current().
     [[nodiscard]] bool has_gl(const char* extension) const;
     [[nodiscard]] const GlProcs& gl_procs() const noexcept { return gl_procs_; }
+    // GL_RENDERER ("llvmpipe (LLVM 15.0.6, 256 bits)"); valid after the first make_current().
+    [[nodiscard]] const std::string& renderer() const noexcept { return renderer_; }
 
 private:
     EglContext(const EglDisplay& display, EGLContext ctx) : display_(display), ctx_(ctx) {}
     const EglDisplay& display_;
     EGLContext ctx_;
     mutable std::string gl_extensions_;
+    mutable std::string renderer_;
     GlProcs gl_procs_;
 };
 

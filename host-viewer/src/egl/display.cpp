@@ -71,6 +71,13 @@ std::unique_ptr<EglDisplay> EglDisplay::create(EGLenum platform, void* native) {
         load(d->procs_.query_dmabuf_formats, "eglQueryDmaBufFormatsEXT");
         load(d->procs_.query_dmabuf_modifiers, "eglQueryDmaBufModifiersEXT");
     }
+    if (d->has("EGL_MESA_query_driver")) {
+        PFNEGLGETDISPLAYDRIVERNAMEPROC driver_name = nullptr;
+        load(driver_name, "eglGetDisplayDriverName");
+        const char* name = driver_name ? driver_name(dpy) : nullptr;
+        d->driver_name_ = name ? name : "";
+        VDM_DEBUG("EGL driver: %s", d->driver_name_.c_str());
+    }
     if (!eglBindAPI(EGL_OPENGL_ES_API)) {
         VDM_ERROR("eglBindAPI(EGL_OPENGL_ES_API) failed: %s", egl_error_name(eglGetError()));
         return nullptr;

@@ -35,6 +35,9 @@ public:
     [[nodiscard]] EGLDisplay get() const noexcept { return dpy_; }
     [[nodiscard]] bool has(const char* extension) const;
     [[nodiscard]] const EglProcs& procs() const noexcept { return procs_; }
+    // The Mesa driver behind the display ("kms_swrast", "iris") where
+    // EGL_MESA_query_driver says; "" elsewhere.
+    [[nodiscard]] const std::string& driver_name() const noexcept { return driver_name_; }
     // A GLES2-renderable config; with window = true also EGL_WINDOW_BIT.
     [[nodiscard]] EGLConfig choose_config(bool window) const;
 
@@ -42,6 +45,7 @@ private:
     explicit EglDisplay(EGLDisplay dpy) : dpy_(dpy) {}
     EGLDisplay dpy_;
     std::string extensions_;
+    std::string driver_name_;
     EglProcs procs_;
 };
 

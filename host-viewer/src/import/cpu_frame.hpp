@@ -28,6 +28,12 @@ public:
     // The next update copies the whole frame (a reconnect: new buffers,
     // unknown damage).
     void invalidate() noexcept { full_next_ = true; }
+    // Keeps a picture read back from GL (the last zero-copy frame, whose
+    // import is going away); the next update copies the whole frame.
+    void adopt(Image image) noexcept {
+        image_ = std::move(image);
+        full_next_ = true;
+    }
     [[nodiscard]] bool empty() const noexcept { return image_.pixels.empty(); }
     [[nodiscard]] const Image& image() const noexcept { return image_; }
 

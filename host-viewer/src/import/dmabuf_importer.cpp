@@ -95,6 +95,11 @@ GLuint DmabufImporter::texture(const consumer::BufferInfo& info, int dmabuf_fd, 
     return tex;
 }
 
+GLuint DmabufImporter::cached(const vdmabuf_id& id) const {
+    auto it = cache_.find(BufferKey(id));
+    return it == cache_.end() ? 0 : it->second.texture.get();
+}
+
 void DmabufImporter::forget(const vdmabuf_id& id) {
     cache_.erase(BufferKey(id));
 }

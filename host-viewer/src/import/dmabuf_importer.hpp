@@ -32,6 +32,8 @@ public:
     // The buffer's texture, importing dmabuf_fd (borrowed) on first use. 0 on
     // failure, with the EGL error in *why.
     [[nodiscard]] GLuint texture(const consumer::BufferInfo& info, int dmabuf_fd, std::string* why);
+    // The texture made for id, or 0; never imports.
+    [[nodiscard]] GLuint cached(const vdmabuf_id& id) const;
     void forget(const vdmabuf_id& id);
     void clear();
 
