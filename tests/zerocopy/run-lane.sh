@@ -57,7 +57,7 @@ echo $? >$W/import-test.exit
 # 2. The pipeline: a virtio-user guest -> vdmabufd (udmabuf) -> the real viewer.
 d=/tmp/zc; mkdir -p $d
 $B/driver/backend/vdmabufd --guest-socket $d/g.sock --consumer-socket $d/c.sock --udmabuf auto \
-  --log info >$W/vdmabufd.log 2>&1 &
+  --release-timeout 10000 --log info >$W/vdmabufd.log 2>&1 &
 vd=$!
 i=0; while [ ! -S $d/c.sock ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 timeout 90 $B/tests/zerocopy/zc-producer $d/g.sock $W/producer.txt FRAMES >$W/producer.log 2>&1 &
@@ -106,7 +106,7 @@ grep -q 'modules ok' "$w/modules" 2>/dev/null && pass "guest: udmabuf, sw_sync, 
 
 st=$(cat "$w/import-test.exit" 2>/dev/null)
 if [[ $st == 0 ]]; then
-  pass "viewer-dmabuf-import: $(grep -c '^PASS' "$w/import-test.log") checks passed"
+  pass "viewer-dmabuf-import: $(grep -c 'ok:' "$w/import-test.log") checks passed ($(grep -m1 '^PASS' "$w/import-test.log"))"
 else
   fail "viewer-dmabuf-import exit ${st:-none} (77 is a skip: not allowed in this lane)"
   cat "$w/import-test.log" 2>/dev/null
