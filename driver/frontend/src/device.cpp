@@ -18,11 +18,15 @@ bool Device::export_dmabuf(int /*dmabuf_fd*/, const BufferDesc& /*desc*/, vdmabu
 }
 
 std::unique_ptr<Device> Device::open(const std::string& path, const DeviceOptions& options) {
-    struct stat st {};
-    const bool char_device = ::stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode);
-    if (char_device || path == VDMABUF_UAPI_DEVICE)
+    if (is_kernel_path(path))
         return KernelDevice::open(path, options);
     return VirtioUserDevice::connect(path, options);
+}
+
+bool Device::is_kernel_path(const std::string& path) {
+    struct stat st {};
+    const bool char_device = ::stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode);
+    return char_device || path == VDMABUF_UAPI_DEVICE;
 }
 
 } // namespace vdmabuf::frontend

@@ -33,6 +33,9 @@ public:
     [[nodiscard]] std::unique_ptr<Allocation> allocate(uint64_t size) override;
     [[nodiscard]] bool export_buffer(const Allocation& allocation, const BufferDesc& desc,
                                      vdmabuf_id& out_id, uint64_t* tag) override;
+    // No kernel here to turn a dma-buf into guest-physical pages: false, errno ENOTSUP.
+    [[nodiscard]] bool export_dmabuf(int dmabuf_fd, const BufferDesc& desc, vdmabuf_id& out_id,
+                                     uint64_t* tag) override;
     [[nodiscard]] bool present(const vdmabuf_id& id, uint32_t output, uint64_t sequence,
                                uint64_t guest_time_ns, std::span<const vdmabuf_rect> damage,
                                uint64_t* tag) override;
@@ -98,6 +101,7 @@ private:
     uint64_t next_tag_ = 1;
     uint64_t features_ = 0; // negotiated VDMABUF_F_* bits
     bool connected_ = false;
+    bool dmabuf_refusal_logged_ = false; // export_dmabuf() says why once
     DeviceCounters counters_;
 };
 

@@ -112,6 +112,21 @@ bool VirtioUserDevice::export_buffer(const Allocation& allocation, const BufferD
     return true;
 }
 
+bool VirtioUserDevice::export_dmabuf(int /*dmabuf_fd*/, const BufferDesc& /*desc*/,
+                                     vdmabuf_id& /*out_id*/, uint64_t* /*tag*/) {
+    if (!usable())
+        return false;
+    // EXPORT names guest-physical extents. Here "guest memory" is this process's memfd;
+    // a dma-buf's pages are elsewhere, and only a kernel driver can resolve them.
+    if (!dmabuf_refusal_logged_) {
+        VDM_ERROR("export of a dma-buf: not possible on the virtio-user device (no guest "
+                  "kernel driver); use /dev/virtio-vdmabuf");
+        dmabuf_refusal_logged_ = true;
+    }
+    errno = ENOTSUP;
+    return false;
+}
+
 bool VirtioUserDevice::present(const vdmabuf_id& id, uint32_t output, uint64_t sequence,
                                uint64_t guest_time_ns, std::span<const vdmabuf_rect> damage,
                                uint64_t* tag) {

@@ -269,6 +269,10 @@ TEST(DeviceOpen, BadArguments) {
 // runs in the VM lane (tests/vm). A character device that is not the driver fails
 // its INFO ioctl.
 TEST(DeviceOpen, CharacterDevicesGoToTheKernelDriver) {
+    EXPECT_TRUE(Device::is_kernel_path("/dev/null"));
+    EXPECT_TRUE(Device::is_kernel_path("/dev/virtio-vdmabuf")); // even before it exists
+    EXPECT_FALSE(Device::is_kernel_path("/nonexistent/guest.sock"));
+    EXPECT_FALSE(Device::is_kernel_path("/tmp"));
     errno = 0;
     EXPECT_FALSE(Device::open("/dev/null", DeviceOptions{}));
     EXPECT_EQ(errno, ENODEV);

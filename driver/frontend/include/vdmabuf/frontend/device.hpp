@@ -108,6 +108,9 @@ public:
     // options.hello_timeout_ms); nullptr (logged, errno set) on failure.
     [[nodiscard]] static std::unique_ptr<Device> open(const std::string& path,
                                                       const DeviceOptions& options);
+    // True if open(path) takes the kernel driver (the rule above), so a caller can
+    // choose what needs it (export_dmabuf) before opening.
+    [[nodiscard]] static bool is_kernel_path(const std::string& path);
 
     virtual void set_callbacks(Callbacks callbacks) = 0;
 
