@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <unistd.h>
 
 #include <vdmabuf/shared/png.hpp>
 #include <vdmabuf/shared/time.hpp>
@@ -65,7 +66,11 @@ std::optional<Capture> capture(const std::string& path,
     opts.outputs = {"640x480"};
     opts.extra_args = {"--render", path};
     opts.command = clients.front();
-    opts.stderr_file = ::testing::TempDir() + "render-" + path + ".log";
+    // One file per test and process: meson runs these cases in parallel, and a
+    // shared name let one case read another's render counters.
+    opts.stderr_file = ::testing::TempDir() + "render-" +
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+                       path + "-" + std::to_string(::getpid()) + ".log";
     std::optional<Capture> out;
     {
         auto f = CompositorFixture::start(opts, error);
