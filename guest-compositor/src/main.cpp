@@ -1,6 +1,5 @@
 // vdmabuf-compositor: a wlroots guest desktop whose outputs are vdmabuf displays.
 #define VDM_LOG_SCOPE "main"
-#include "export/gbm_allocator.hpp"
 #include "options.hpp"
 #include "server.hpp"
 #include "startup_command.hpp"
@@ -22,8 +21,8 @@ void forward_wlr_log(wlr_log_importance importance, const char* fmt, va_list arg
     Level level = importance == WLR_ERROR  ? Level::error
                   : importance == WLR_INFO ? Level::info
                                            : Level::debug;
-    // The renderer probes for DRM devices first; on a machine without any this
-    // "error" is expected (log_gbm_probe already says what it means).
+    // wlroots looks for DRM devices in places; on a machine without any this "error"
+    // is expected (the renderer choice is logged once by Server::start).
     if (std::strstr(fmt, "drmGetDevices2"))
         level = Level::debug;
     if (vdmabuf::log::enabled(level))
@@ -53,9 +52,6 @@ int main(int argc, char** argv) {
         options->device = default_device_path(::stat("/dev/virtio-vdmabuf", &st) == 0,
                                               std::getenv("XDG_RUNTIME_DIR"), ::getuid());
     }
-    // A DRM render node would allow GBM buffers exported as dma-bufs; say why not.
-    log_gbm_probe(options->device);
-
     Server server(*options);
     int exit_status = 0;
     StartupCommand command(server.loop_, [&](int status) {

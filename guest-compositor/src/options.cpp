@@ -94,6 +94,22 @@ std::optional<Options> parse_options(int argc, const char* const* argv, std::str
                 return std::nullopt;
             }
             options.render_wlroots = v == "wlroots";
+        } else if (arg == "--renderer") {
+            if (!value(v))
+                return std::nullopt;
+            if (v == "auto") {
+                options.renderer = RendererChoice::automatic;
+            } else if (v == "pixman") {
+                options.renderer = RendererChoice::pixman;
+            } else if (v == "gl") {
+                options.renderer = RendererChoice::gl;
+            } else {
+                error = "--renderer " + v + ": expected auto, pixman or gl";
+                return std::nullopt;
+            }
+        } else if (arg == "--drm-node") {
+            if (!value(options.drm_node))
+                return std::nullopt;
         } else if (arg == "-s") {
             if (!value(options.shell_command))
                 return std::nullopt;
@@ -130,9 +146,22 @@ std::string default_device_path(bool dev_exists, const char* xdg_runtime_dir, un
     return "/tmp/vdmabuf-" + std::to_string(uid) + "/guest.sock";
 }
 
+const char* renderer_name(RendererChoice choice) {
+    switch (choice) {
+    case RendererChoice::automatic:
+        return "auto";
+    case RendererChoice::pixman:
+        return "pixman";
+    case RendererChoice::gl:
+        return "gl";
+    }
+    return "?";
+}
+
 const char* usage() {
     return "usage: vdmabuf-compositor [--device PATH] [--output WxH[@Hz]]... [--xwayland]\n"
            "                          [--max-fps N] [--render culled|wlroots]\n"
+           "                          [--renderer auto|pixman|gl] [--drm-node PATH]\n"
            "                          [-s CMD | -- CMD ARGS...]\n"
            "  --device PATH     vdmabufd guest socket or /dev/virtio-vdmabuf (default: the\n"
            "                    kernel device if present, else $XDG_RUNTIME_DIR/vdmabuf/guest.sock,\n"
@@ -143,6 +172,13 @@ const char* usage() {
            "  --render PATH     culled (default): occluded nodes are not drawn, surfaces\n"
            "                    blitted; wlroots: wlr_scene_output_commit as is (same\n"
            "                    pixels, for comparison)\n"
+           "  --renderer R      pixman: CPU rendering into guest memory (works everywhere);\n"
+           "                    gl: wlroots' GLES2 on a DRM primary node (/dev/dri/card*)\n"
+           "                    into GBM buffers exported as dma-bufs, which needs the\n"
+           "                    kernel device (exit 1 if that cannot work); auto\n"
+           "                    (default): gl where it works, else pixman (says why)\n"
+           "  --drm-node PATH   the DRM primary node for gl (default: the first\n"
+           "                    /dev/dri/card* that renders)\n"
            "  -s CMD            run CMD with /bin/sh -c; exit with its status\n"
            "  -- CMD ARGS...    run CMD directly; exit with its status\n";
 }

@@ -1,7 +1,7 @@
 #define VDM_LOG_SCOPE "output"
 #include "output.hpp"
 
-#include "export/guest_buffer.hpp"
+#include "export/export_buffer.hpp"
 #include "server.hpp"
 
 #include <vdmabuf/shared/log.hpp>
@@ -61,7 +61,7 @@ void Output::layout_background(int x, int y) {
 
 std::unique_ptr<Output> Output::create(Server& server, wlr_output* wlr, uint32_t index,
                                        const OutputMode& mode) {
-    if (!wlr_output_init_render(wlr, server.allocator_.base(), server.renderer_.get())) {
+    if (!wlr_output_init_render(wlr, server.output_allocator(), server.renderer_.get())) {
         VDM_ERROR("wlr_output_init_render for %s failed", wlr->name);
         return nullptr;
     }
@@ -208,9 +208,10 @@ bool Output::render(uint64_t now) {
     wlr_->frame_pending = false;
     rendering_ = true;
     committed_ = false;
+    // The culled path blits with pixman; GLES2 draws the scene as wlroots does.
+    const bool by_wlroots = server_.options_.render_wlroots || server_.gl();
     const bool ok = commit_scene_output(
-        scene_output_, server_.options_.render_wlroots ? RenderPath::wlroots : RenderPath::culled,
-        render_stats_);
+        scene_output_, by_wlroots ? RenderPath::wlroots : RenderPath::culled, render_stats_);
     rendering_ = false;
     if (!committed_)
         wlr_->frame_pending = was_pending;
@@ -299,9 +300,9 @@ void Output::handle_commit(wlr_output_event_commit* event) {
     if (!rendering_ || !event->buffer)
         return;
     committed_ = true;
-    GuestBuffer* buffer = GuestBuffer::from_wlr(event->buffer);
+    ExportBuffer* buffer = ExportBuffer::from_wlr(event->buffer);
     if (!buffer) {
-        VDM_WARN("output %u committed a buffer that is not in guest memory", index_);
+        VDM_WARN("output %u committed a buffer of another allocator", index_);
         return;
     }
     if (!pixman_region32_not_empty(&frame_damage_))

@@ -1,5 +1,6 @@
-// One vdmabuf display: a headless wlr_output rendered by the scene into guest-memory
-// buffers, each committed frame PRESENTed as device output `index`.
+// One vdmabuf display: a headless wlr_output rendered by the scene into its
+// swapchain's buffers (guest memory with pixman, GBM dma-bufs with GLES2), each
+// committed frame PRESENTed as device output `index`.
 //
 // Pacing: frames are rendered only when the scene has damage (wlr_scene_output_commit
 // commits nothing otherwise), so an idle desktop sends nothing. Two paths render:

@@ -4,6 +4,7 @@
 #include "input/host_cursor.hpp"
 #include "input/host_input.hpp"
 #include "output.hpp"
+#include "render/gl_setup.hpp"
 #include "seat.hpp"
 #include "view.hpp"
 #include "xwayland.hpp"
@@ -118,15 +119,16 @@ bool Server::start() {
         VDM_ERROR("wl_display_create failed");
         return false;
     }
-    // Headless + pixman are fixed: outputs are vdmabuf displays, not host windows.
+    // Headless is fixed: outputs are vdmabuf displays, not host windows.
     backend_.reset(wlr_headless_backend_create(display_.get()));
     if (!backend_) {
         VDM_ERROR("wlr_headless_backend_create failed");
         return false;
     }
-    renderer_.reset(wlr_renderer_autocreate(backend_.get()));
-    if (!renderer_ || !wlr_renderer_init_wl_display(renderer_.get(), display_.get())) {
-        VDM_ERROR("wlr_renderer_autocreate failed");
+    if (!create_renderer())
+        return false;
+    if (!wlr_renderer_init_wl_display(renderer_.get(), display_.get())) {
+        VDM_ERROR("wlr_renderer_init_wl_display failed");
         return false;
     }
     layout_.reset(wlr_output_layout_create());
@@ -189,6 +191,34 @@ bool Server::start() {
     VDM_INFO("Wayland display %s", socket_.c_str());
     link_.start();
     maybe_ready();
+    return true;
+}
+
+bool Server::create_renderer() {
+    const RendererChoice choice = options_.renderer;
+    if (choice == RendererChoice::pixman) {
+        VDM_INFO("renderer: pixman into guest memory (--renderer pixman)");
+    } else {
+        std::string reason;
+        if (auto gl = create_gl(options_, link_, exporter_, reason)) {
+            drm_fd_ = std::move(gl->drm_fd);
+            renderer_ = std::move(gl->renderer);
+            gbm_allocator_ = std::move(gl->allocator);
+            VDM_INFO("renderer: gl (GLES2 on %s into LINEAR GBM buffers, exported as dma-bufs)",
+                     gl->node.c_str());
+            return true;
+        }
+        if (choice == RendererChoice::gl) {
+            VDM_ERROR("--renderer gl cannot work here: %s", reason.c_str());
+            return false;
+        }
+        VDM_INFO("renderer: pixman into guest memory (gl not used: %s)", reason.c_str());
+    }
+    renderer_.reset(wlr_pixman_renderer_create());
+    if (!renderer_) {
+        VDM_ERROR("wlr_pixman_renderer_create failed");
+        return false;
+    }
     return true;
 }
 

@@ -1,6 +1,7 @@
 // The compositor: tinywl's server with vdmabuf outputs. Owns the display, the
-// headless backend, the pixman renderer, the guest-memory allocator and the device
-// link, the scene, the protocol globals, the seat, outputs and views.
+// headless backend, the renderer (pixman, or GLES2 on a DRM node: --renderer) with
+// the output buffers' allocator (guest memory, or GBM for GLES2), the device link,
+// the scene, the protocol globals, the seat, outputs and views.
 //
 // Teardown order (~Server): clients, views, backend (outputs and their swapchains),
 // then in-flight presentations, the device, the display: encoded once here.
@@ -8,10 +9,13 @@
 
 #include "export/device_link.hpp"
 #include "export/exporter.hpp"
+#include "export/gbm_allocator.hpp"
 #include "export/guest_allocator.hpp"
 #include "options.hpp"
 #include "wlr/handles.hpp"
 #include "wlr/listener.hpp"
+
+#include <vdmabuf/shared/unique_fd.hpp>
 
 #include <functional>
 #include <memory>
@@ -67,15 +71,24 @@ public:
     void handle_hotplug_request(uint32_t index, bool connected, uint32_t width, uint32_t height,
                                 uint32_t refresh_mhz);
 
+    // The GL path (GLES2 into GBM buffers) was chosen.
+    [[nodiscard]] bool gl() const { return gbm_allocator_ != nullptr; }
+    // What outputs render into: GBM buffers on the GL path, else guest memory.
+    [[nodiscard]] wlr_allocator* output_allocator() {
+        return gbm_allocator_ ? gbm_allocator_->base() : allocator_.base();
+    }
+
     // Everything below is shared with the Output/View/Seat objects (tinywl style).
     Options options_;
     WlDisplay display_;
     wl_event_loop* loop_ = nullptr;
     WlrBackend backend_;
+    UniqueFd drm_fd_; // the GL renderer's DRM node (wlroots borrows it): closes after it
     WlrRenderer renderer_;
     DeviceLink link_;
     Exporter exporter_;
     GuestAllocator allocator_;
+    std::unique_ptr<GbmAllocator> gbm_allocator_; // the GL path's
     WlrOutputLayout layout_;
     wlr_scene* scene_ = nullptr;
     wlr_scene_tree* background_tree_ = nullptr;
@@ -91,6 +104,9 @@ public:
     std::vector<std::unique_ptr<View>> views_;
 
 private:
+    // --renderer: GL where asked or probed to work, else pixman. False (logged) when
+    // gl was asked for and cannot work.
+    [[nodiscard]] bool create_renderer();
     void handle_new_output(wlr_output* output);
     void handle_new_xdg_surface(wlr_xdg_surface* surface);
     void handle_new_decoration(wlr_xdg_toplevel_decoration_v1* decoration);

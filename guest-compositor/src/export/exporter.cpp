@@ -25,13 +25,13 @@ void Exporter::unlock_all() {
         unlock(in_flight_.begin()->first);
 }
 
-bool Exporter::ensure_exported(frontend::Device& device, GuestBuffer& buffer) {
+bool Exporter::ensure_exported(frontend::Device& device, ExportBuffer& buffer) {
     if (buffer.exported)
         return true;
-    if (buffer.generation() != link_.generation() || !buffer.allocation())
-        return false; // memory of an earlier session: the output reallocates
+    if (buffer.generation() != link_.generation())
+        return false; // made in an earlier session: the output reallocates
     uint64_t tag = 0;
-    if (!device.export_buffer(*buffer.allocation(), buffer.desc(), buffer.id, &tag)) {
+    if (!buffer.export_to(device, buffer.id, &tag)) {
         VDM_ERRNO("EXPORT of a %ux%u buffer", buffer.desc().width, buffer.desc().height);
         return false;
     }
@@ -43,7 +43,7 @@ bool Exporter::ensure_exported(frontend::Device& device, GuestBuffer& buffer) {
     return true;
 }
 
-bool Exporter::present(GuestBuffer& buffer, uint32_t output, const pixman_region32_t* damage,
+bool Exporter::present(ExportBuffer& buffer, uint32_t output, const pixman_region32_t* damage,
                        uint64_t guest_time_ns) {
     frontend::Device* device = link_.device();
     if (!device || lost_generation_ == link_.generation() || output >= VDMABUF_MAX_OUTPUTS)
@@ -134,7 +134,7 @@ void Exporter::handle_error(uint32_t request_type, uint32_t error_code, uint64_t
     }
 }
 
-void Exporter::retire(GuestBuffer& buffer) {
+void Exporter::retire(ExportBuffer& buffer) {
     for (auto it = exporting_.begin(); it != exporting_.end();) {
         it = it->second == &buffer ? exporting_.erase(it) : std::next(it);
     }

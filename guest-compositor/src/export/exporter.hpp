@@ -1,14 +1,15 @@
-// Export discipline (device spec §6): every GuestBuffer is EXPORTed once per device
+// Export discipline (device spec §6): every ExportBuffer is EXPORTed once per device
 // session, lazily on its first presentation; every committed output frame is one
 // PRESENT carrying that frame's damage; from PRESENT to its RELEASE the exporter
 // holds a wlr_buffer_lock, so the output's swapchain cannot hand the buffer out for
 // rendering again. A buffer that wlroots drops (resized or destroyed output) is
 // destroyed only after its last unlock, i.e. after RELEASE; it is then UNEXPORTed
-// and its pages kept until the device has answered.
+// and its pages (guest memory; a dma-buf's the driver holds itself) kept until the
+// device has answered.
 #pragma once
 
 #include "export/device_link.hpp"
-#include "export/guest_buffer.hpp"
+#include "export/export_buffer.hpp"
 
 #include <array>
 #include <cstdint>
@@ -41,11 +42,11 @@ public:
     // PRESENTs `buffer` (a just committed frame) on `output` with `damage` (buffer
     // coordinates; null = whole frame). False if it could not be sent; the buffer is
     // then not locked.
-    bool present(GuestBuffer& buffer, uint32_t output, const pixman_region32_t* damage,
+    bool present(ExportBuffer& buffer, uint32_t output, const pixman_region32_t* damage,
                  uint64_t guest_time_ns);
 
-    // GuestBuffer::RetireFn.
-    void retire(GuestBuffer& buffer);
+    // ExportBuffer::RetireFn.
+    void retire(ExportBuffer& buffer);
 
     // DeviceLink events.
     void handle_release(const vdmabuf_id& id, uint64_t sequence, uint32_t output,
@@ -65,7 +66,7 @@ public:
     [[nodiscard]] size_t in_flight(uint32_t output) const;
 
 private:
-    bool ensure_exported(frontend::Device& device, GuestBuffer& buffer);
+    bool ensure_exported(frontend::Device& device, ExportBuffer& buffer);
     void unlock(uint32_t counter);
 
     struct InFlight {
@@ -82,7 +83,7 @@ private:
 
     DeviceLink& link_;
     std::unordered_map<uint32_t, InFlight> in_flight_; // by ID counter
-    std::unordered_map<uint64_t, GuestBuffer*> exporting_; // EXPORT tag -> buffer
+    std::unordered_map<uint64_t, ExportBuffer*> exporting_; // EXPORT tag -> buffer
     std::vector<Retiring> retiring_;
     std::array<uint64_t, VDMABUF_MAX_OUTPUTS> sequence_{};
     uint64_t lost_generation_ = 0; // the session that ended last

@@ -1,38 +1,52 @@
-// The GBM path: where the guest has a DRM render node, output buffers could be GBM
-// buffer objects (GPU-renderable) exported to the host as dma-bufs through the kernel
-// frontend (/dev/virtio-vdmabuf). Selected at run time by probing; it needs the
-// kernel frontend, which does not exist yet, so today the probe always explains why
-// it falls back to guest-memory buffers (GuestAllocator).
+// The GL path's output buffers: GBM buffer objects from wlroots' own GBM allocator
+// (wlr_gbm_allocator_create) on a DRM primary node, always LINEAR (the only layout
+// the device exports, device spec §6.2) whatever modifiers the renderer would allow,
+// each with a GbmBuffer that EXPORTs its dma-buf through the kernel device. As with
+// GuestAllocator, buffers belong to the device session current at allocation (a
+// reconnect reallocates them), and none are made while the device is away.
 #pragma once
 
-#include "wlr/wlr.hpp"
+#include "export/device_link.hpp"
+#include "export/exporter.hpp"
+#include "wlr/handles.hpp"
 
 #include <memory>
 #include <string>
 
 namespace vdmabuf::compositor {
 
-struct GbmProbe {
-    bool usable = false;
-    std::string render_node; // the first /dev/dri/renderD* that opened, if any
-    std::string reason;      // why not usable
-};
-
-// Looks for a render node and checks the device path is the kernel frontend.
-[[nodiscard]] GbmProbe probe_gbm(const std::string& device_path);
-// Logs the probe's outcome once (INFO).
-void log_gbm_probe(const std::string& device_path);
-
-// A wlr_allocator of LINEAR GBM buffers with WLR_BUFFER_CAP_DMABUF. nullptr when
-// built without gbm or when the render node cannot be used.
 class GbmAllocator {
 public:
-    [[nodiscard]] static std::unique_ptr<GbmAllocator> create(const std::string& render_node);
-    virtual ~GbmAllocator() = default;
-    [[nodiscard]] virtual wlr_allocator* base() = 0;
+    // Opens `drm_node` again for wlroots' allocator (which owns that fd: its own open
+    // file, so its GEM handles are apart from the renderer's). nullptr with `reason`.
+    [[nodiscard]] static std::unique_ptr<GbmAllocator>
+    create(const std::string& drm_node, DeviceLink& link, Exporter& exporter, std::string& reason);
+    ~GbmAllocator();
+    GbmAllocator(const GbmAllocator&) = delete;
+    GbmAllocator& operator=(const GbmAllocator&) = delete;
 
-protected:
-    GbmAllocator() = default;
+    [[nodiscard]] wlr_allocator* base() { return &hook_.base; }
+    // wlroots' GBM allocator itself: buffers with no export side (a probe's).
+    [[nodiscard]] wlr_allocator* gbm() { return gbm_.get(); }
+    [[nodiscard]] uint64_t buffers_created() const { return created_; }
+
+private:
+    GbmAllocator(WlrAllocator gbm, DeviceLink& link, Exporter& exporter);
+    static wlr_buffer* handle_create(wlr_allocator* alloc, int width, int height,
+                                     const wlr_drm_format* format);
+    static void handle_destroy(wlr_allocator* alloc);
+    static const wlr_allocator_interface impl_;
+
+    struct Hook {
+        wlr_allocator base;
+        GbmAllocator* self;
+    };
+    Hook hook_{};
+    WlrAllocator gbm_;
+    wlr_drm_format_set linear_{}; // every format asked for, with the LINEAR modifier only
+    DeviceLink& link_;
+    Exporter& exporter_;
+    uint64_t created_ = 0;
 };
 
 } // namespace vdmabuf::compositor

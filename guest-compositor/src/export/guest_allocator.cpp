@@ -38,7 +38,7 @@ wlr_buffer* GuestAllocator::handle_create(wlr_allocator* alloc, int width, int h
     Exporter* exporter = &self->exporter_;
     GuestBuffer* buffer = GuestBuffer::create(
         *device, self->link_.generation(), width, height, format->format,
-        [exporter](GuestBuffer& b) { exporter->retire(b); });
+        [exporter](ExportBuffer& b) { exporter->retire(b); });
     if (!buffer)
         return nullptr;
     ++self->created_;

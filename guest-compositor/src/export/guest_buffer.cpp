@@ -16,11 +16,11 @@ const wlr_buffer_impl GuestBuffer::impl_ = {
 
 GuestBuffer::GuestBuffer(std::unique_ptr<frontend::Allocation> allocation, uint64_t generation,
                          const frontend::BufferDesc& desc, RetireFn on_retire)
-    : allocation_(std::move(allocation)), generation_(generation), desc_(desc),
-      on_retire_(std::move(on_retire)) {
+    : ExportBuffer(generation, desc, std::move(on_retire)), allocation_(std::move(allocation)) {
     hook_.self = this;
     wlr_buffer_init(&hook_.base, &impl_, static_cast<int>(desc.width),
                     static_cast<int>(desc.height));
+    attach(&hook_.base);
 }
 
 GuestBuffer* GuestBuffer::create(frontend::Device& device, uint64_t generation, int width,
@@ -53,28 +53,32 @@ GuestBuffer* GuestBuffer::create(frontend::Device& device, uint64_t generation, 
     return new GuestBuffer(std::move(allocation), generation, desc, std::move(on_retire));
 }
 
-GuestBuffer* GuestBuffer::from_wlr(wlr_buffer* buffer) {
-    if (!buffer || buffer->impl != &impl_)
-        return nullptr;
+GuestBuffer* GuestBuffer::from_own(wlr_buffer* buffer) {
     Hook* hook = wl_container_of(buffer, hook, base);
     return hook->self;
 }
 
+bool GuestBuffer::export_to(frontend::Device& device, vdmabuf_id& out_id, uint64_t* tag) {
+    if (!allocation_) {
+        errno = EINVAL; // retired
+        return false;
+    }
+    return device.export_buffer(*allocation_, desc(), out_id, tag);
+}
+
 void GuestBuffer::handle_destroy(wlr_buffer* buffer) {
-    GuestBuffer* self = from_wlr(buffer);
-    if (self->on_retire_)
-        self->on_retire_(*self);
-    delete self;
+    // The export addon has retired it by now (wlroots finishes addons first).
+    delete from_own(buffer);
 }
 
 bool GuestBuffer::handle_begin_access(wlr_buffer* buffer, uint32_t /*flags*/, void** data,
                                       uint32_t* format, size_t* stride) {
-    GuestBuffer* self = from_wlr(buffer);
+    GuestBuffer* self = from_own(buffer);
     if (!self->allocation_)
         return false;
     *data = self->allocation_->data();
-    *format = self->desc_.fourcc;
-    *stride = self->desc_.planes[0].stride;
+    *format = self->desc().fourcc;
+    *stride = self->desc().planes[0].stride;
     return true;
 }
 

@@ -24,6 +24,9 @@
 #endif
 
 #include "xdg-shell-protocol.h"
+#if VDM_HAVE_GL
+#include <GLES2/gl2.h>
+#endif
 
 extern "C" {
 #define static
@@ -34,6 +37,9 @@ extern "C" {
 #include <wlr/interfaces/wlr_keyboard.h>
 #include <wlr/render/allocator.h>
 #include <wlr/render/drm_format_set.h>
+#if VDM_HAVE_GL
+#include <wlr/render/gles2.h>
+#endif
 #include <wlr/render/pixman.h>
 #include <wlr/render/wlr_renderer.h>
 #include <wlr/types/wlr_buffer.h>
@@ -71,4 +77,12 @@ extern "C" {
 // a new device session after a reconnect (see export/device_link.hpp).
 struct wlr_swapchain;
 void wlr_swapchain_destroy(struct wlr_swapchain* swapchain);
+
+#if VDM_HAVE_GL
+// Exported by libwlroots 0.15 but declared only in its private
+// render/allocator/gbm.h: the GBM allocator on a DRM fd, which it takes over on
+// success (closed with the allocator) and leaves open on failure. The GL path's
+// output buffers (export/gbm_allocator.hpp).
+struct wlr_allocator* wlr_gbm_allocator_create(int drm_fd);
+#endif
 }

@@ -24,6 +24,26 @@ TEST(Options, DefaultsToOne1080pOutput) {
     EXPECT_TRUE(o->device.empty());
     EXPECT_EQ(o->max_fps, 0u);
     EXPECT_FALSE(o->render_wlroots);
+    EXPECT_EQ(o->renderer, RendererChoice::automatic);
+}
+
+TEST(Options, Renderer) {
+    std::string error;
+    for (RendererChoice choice :
+         {RendererChoice::automatic, RendererChoice::pixman, RendererChoice::gl}) {
+        const auto o = parse({"--renderer", renderer_name(choice)}, error);
+        ASSERT_TRUE(o) << error;
+        EXPECT_EQ(o->renderer, choice);
+    }
+    EXPECT_FALSE(parse({"--renderer", "gles2"}, error));
+    EXPECT_NE(error.find("--renderer gles2: expected auto, pixman or gl"), std::string::npos)
+        << error;
+    EXPECT_FALSE(parse({"--renderer"}, error));
+    EXPECT_NE(error.find("--renderer needs a value"), std::string::npos) << error;
+    const auto o = parse({"--renderer", "gl", "--drm-node", "/dev/dri/card1"}, error);
+    ASSERT_TRUE(o) << error;
+    EXPECT_EQ(o->drm_node, "/dev/dri/card1");
+    EXPECT_TRUE(parse({}, error)->drm_node.empty());
 }
 
 TEST(Options, RenderPath) {
