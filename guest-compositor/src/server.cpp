@@ -125,12 +125,8 @@ bool Server::start() {
         VDM_ERROR("wlr_headless_backend_create failed");
         return false;
     }
-    if (!create_renderer())
+    if (!create_renderer() || !init_buffer_protocols())
         return false;
-    if (!wlr_renderer_init_wl_display(renderer_.get(), display_.get())) {
-        VDM_ERROR("wlr_renderer_init_wl_display failed");
-        return false;
-    }
     layout_.reset(wlr_output_layout_create());
     scene_ = wlr_scene_create();
     background_tree_ = wlr_scene_tree_create(&scene_->node);
@@ -217,6 +213,26 @@ bool Server::create_renderer() {
     renderer_.reset(wlr_pixman_renderer_create());
     if (!renderer_) {
         VDM_ERROR("wlr_pixman_renderer_create failed");
+        return false;
+    }
+    return true;
+}
+
+bool Server::init_buffer_protocols() {
+    // wlroots 0.15 offers linux-dmabuf only with a renderer DRM fd. GLES2 on
+    // llvmpipe runs on Mesa's software EGL device, which has none (the DRM node
+    // only allocates the GBM buffers): clients then get wl_shm alone, as with pixman.
+    if (gl() && wlr_renderer_get_drm_fd(renderer_.get()) < 0) {
+        VDM_INFO("the GL renderer has no DRM device of its own (software EGL device): "
+                 "clients get wl_shm, no linux-dmabuf");
+        if (!wlr_renderer_init_wl_shm(renderer_.get(), display_.get())) {
+            VDM_ERROR("wlr_renderer_init_wl_shm failed");
+            return false;
+        }
+        return true;
+    }
+    if (!wlr_renderer_init_wl_display(renderer_.get(), display_.get())) {
+        VDM_ERROR("wlr_renderer_init_wl_display failed");
         return false;
     }
     return true;

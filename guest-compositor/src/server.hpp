@@ -107,6 +107,8 @@ private:
     // --renderer: GL where asked or probed to work, else pixman. False (logged) when
     // gl was asked for and cannot work.
     [[nodiscard]] bool create_renderer();
+    // wl_shm, and linux-dmabuf where the renderer can import dma-bufs.
+    [[nodiscard]] bool init_buffer_protocols();
     void handle_new_output(wlr_output* output);
     void handle_new_xdg_surface(wlr_xdg_surface* surface);
     void handle_new_decoration(wlr_xdg_toplevel_decoration_v1* decoration);
