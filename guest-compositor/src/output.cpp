@@ -2,6 +2,7 @@
 #include "output.hpp"
 
 #include "export/export_buffer.hpp"
+#include "render/colour.hpp"
 #include "server.hpp"
 
 #include <vdmabuf/shared/log.hpp>
@@ -13,7 +14,8 @@
 namespace vdmabuf::compositor {
 
 namespace {
-constexpr float kBackground[4] = {0.16f, 0.20f, 0.26f, 1.0f};
+// The bytes pixman made of {0.16, 0.20, 0.26} before: the reference screenshots'.
+constexpr float kBackground[4] = {unorm8(40), unorm8(51), unorm8(66), 1.0f};
 constexpr int kBackgroundTile = 256;
 // wlroots 0.15's WLR_SWAPCHAIN_CAP: an output renders into at most this many buffers.
 constexpr size_t kSwapchainCap = 4;

@@ -1,12 +1,14 @@
 #include "view.hpp"
 
+#include "render/colour.hpp"
 #include "server.hpp"
 
 namespace vdmabuf::compositor {
 
 namespace {
-constexpr float kFocused[4] = {0.22f, 0.45f, 0.80f, 1.0f};
-constexpr float kUnfocused[4] = {0.35f, 0.35f, 0.38f, 1.0f};
+// The bytes pixman made of {0.22, 0.45, 0.80} and {0.35, 0.35, 0.38} before.
+constexpr float kFocused[4] = {unorm8(56), unorm8(115), unorm8(204), 1.0f};
+constexpr float kUnfocused[4] = {unorm8(89), unorm8(89), unorm8(97), 1.0f};
 } // namespace
 
 View::View(Server& server) : server_(server) {
