@@ -40,7 +40,19 @@ bool GbmBuffer::attach_to(wlr_buffer* buffer, uint64_t generation, RetireFn on_r
 }
 
 bool GbmBuffer::export_to(frontend::Device& device, vdmabuf_id& out_id, uint64_t* tag) {
-    return device.export_dmabuf(fd_, desc(), out_id, tag);
+    if (device.export_dmabuf(fd_, desc(), out_id, tag))
+        return true;
+    // The probe cannot ask a device that is not open yet whether it takes foreign
+    // dma-bufs; a driver before interface version 2 does not. Say what to do, once.
+    static bool explained = false;
+    if (errno == ENOTSUP && !explained) {
+        const int e = errno;
+        VDM_ERROR("this device cannot export dma-bufs (a kernel driver before interface "
+                  "version 2?): GL frames cannot reach the host; use --renderer pixman");
+        explained = true;
+        errno = e;
+    }
+    return false;
 }
 
 } // namespace vdmabuf::compositor
