@@ -107,8 +107,9 @@ WaylandShmView::Entry* WaylandShmView::entry_for(const consumer::BufferInfo& inf
         return nullptr;
     }
     if (import.extents().size() != 1) {
-        *why = "the buffer is scattered over " + std::to_string(import.extents().size()) +
-               " extents of guest memory (a wl_buffer is one contiguous range)";
+        // No count in the reason: it is logged once per reason, not per buffer.
+        *why = "the buffer is scattered over several extents of guest memory (a wl_buffer is "
+               "one contiguous range)";
         return nullptr;
     }
     if (info.n_planes != 1 || !fmt || fmt->num_planes != 1 || info.modifier != DRM_FORMAT_MOD_LINEAR) {
