@@ -19,6 +19,7 @@
 
 #include <vdmabuf/consumer/client.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -73,7 +74,12 @@ public:
     // Releases everything still held (leaving); zero-copy holds after a fence
     // behind every draw issued so far.
     void release_all();
-    [[nodiscard]] bool holds_frames() const noexcept { return !held_.empty(); }
+    // Holds a presentation whose release the loop must poll for (an EGL
+    // fence). Pass-through holds are not: a wl_buffer.release arrives on the
+    // Wayland fd, which wakes the loop by itself.
+    [[nodiscard]] bool holds_frames() const noexcept {
+        return std::any_of(held_.begin(), held_.end(), [](const Held& h) { return !h.pass_through; });
+    }
     // Writes the frame at its native size (plus the cursor if asked) as PNG.
     bool screenshot(const std::string& path, bool with_cursor, const PngOptions& png);
 

@@ -149,6 +149,7 @@ WaylandShmView::Entry* WaylandShmView::entry_for(const consumer::BufferInfo& inf
     wl_buffer_add_listener(entry->proxy.get(), &listener, entry.get());
     entry->width = info.width;
     entry->height = info.height;
+    entry->opaque = !fmt->has_alpha;
     Entry* raw = entry.get();
     buffers_.emplace(BufferKey(info.id), std::move(entry));
     return raw;
@@ -164,6 +165,13 @@ std::string WaylandShmView::show(const consumer::BufferInfo& info, const consume
     const bool whole = damage.empty() || entry != shown_ || !visible_ ||
                        g_.compositor_version < 4;
     if (!visible_ || entry != shown_) {
+        // Opaque where the format has no alpha: the compositor then copies
+        // the frame instead of blending it over the bars surface below.
+        if (!shown_ || shown_->opaque != entry->opaque) {
+            wl::Region region(wl_compositor_create_region(g_.compositor));
+            wl_region_add(region.get(), 0, 0, INT32_MAX, INT32_MAX);
+            wl_surface_set_opaque_region(s, entry->opaque ? region.get() : nullptr);
+        }
         visible_ = true;
         shown_ = entry;
         apply_geometry(); // lands with this commit (viewport) and the parent's (position)

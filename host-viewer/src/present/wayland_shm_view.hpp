@@ -67,6 +67,7 @@ private:
         WaylandShmView* view = nullptr;
         wl::Buffer proxy;
         uint32_t width = 0, height = 0;
+        bool opaque = true; // no alpha channel
         uint64_t attached = 0; // serial of the last attach
         uint64_t released = 0; // the last attach the compositor released
     };
