@@ -69,9 +69,15 @@ void OutputPane::log_once(const std::string& message) {
 
 void OutputPane::disconnected() {
     held_.clear(); // the daemon released everything we held
-    leave_pass_through();
-    if (PassThrough* pt = presenter_->pass_through())
+    if (PassThrough* pt = presenter_->pass_through()) {
+        // The guest may reuse its memory now: keep a copy of the last frame,
+        // shown (dimmed) with GL like the copy path's, not the live pages.
+        const GLuint last = pass_through_shown_ ? pass_through_texture() : 0;
+        leave_pass_through();
         pt->forget_all();
+        if (last)
+            shown_texture_ = last;
+    }
     (void)presenter_->context().make_current();
     drop_zero_copy_frame(); // a zero-copy texture dies with its import
     dmabuf_->clear();

@@ -162,8 +162,10 @@ std::string WaylandShmView::show(const consumer::BufferInfo& info, const consume
     if (!entry)
         return why;
     wl_surface* s = surface_.get();
-    const bool whole = damage.empty() || entry != shown_ || !visible_ ||
-                       g_.compositor_version < 4;
+    // The PRESENT's damage is what changed since the guest's previous frame,
+    // which is what the surface shows (in whichever buffer) unless it was
+    // hidden: exactly what wl_surface damage means.
+    const bool whole = damage.empty() || !visible_ || g_.compositor_version < 4;
     if (!visible_ || entry != shown_) {
         // Opaque where the format has no alpha: the compositor then copies
         // the frame instead of blending it over the bars surface below.
@@ -182,9 +184,13 @@ std::string WaylandShmView::show(const consumer::BufferInfo& info, const consume
     else if (whole)
         wl_surface_damage_buffer(s, 0, 0, INT32_MAX, INT32_MAX);
     else
-        for (const vdmabuf_rect& r : damage)
-            wl_surface_damage_buffer(s, int32_t(r.x), int32_t(r.y), int32_t(r.width),
-                                     int32_t(r.height));
+        for (const vdmabuf_rect& r : damage) {
+            // Clipped to the buffer: int32 on the wire, whatever came in.
+            const uint32_t x = std::min(r.x, entry->width), y = std::min(r.y, entry->height);
+            const uint32_t w = std::min(r.width, entry->width - x);
+            const uint32_t h = std::min(r.height, entry->height - y);
+            wl_surface_damage_buffer(s, int32_t(x), int32_t(y), int32_t(w), int32_t(h));
+        }
     wl_surface_commit(s);
     entry->attached = *serial = ++serial_;
     static const wl_callback_listener sync_listener = {.done = on_sync};
