@@ -183,6 +183,43 @@ TEST(ViewerWayland, ReleaseFollowsWlBufferRelease) {
     EXPECT_EQ(json_number(json, "bytes_uploaded_total"), 0) << json;
 }
 
+// The PRESENT's damage becomes the wl_surface damage of the attach (buffer
+// coordinates): frame 2 differs from frame 1 in one rectangle, presented with
+// just that rectangle as damage, and weston's screen shows frame 2 exactly.
+TEST(ViewerWayland, PresentDamageBecomesSurfaceDamage) {
+    if (access(kWestonPath, X_OK) != 0)
+        GTEST_SKIP() << "weston is not installed (scripts/install-deps)";
+    Weston weston;
+    ASSERT_TRUE(start_weston(weston)) << "weston did not create its socket within 10 s";
+    ViewerRun run;
+    ASSERT_TRUE(run.start());
+    const uint32_t w = 320, h = 240;
+    auto a = harness::export_pattern(*run.guest, w, h, 11);
+    auto b = harness::export_pattern(*run.guest, w, h, 11);
+    const vdmabuf_rect rect{40, 30, 64, 48};
+    for (uint32_t y = rect.y; y < rect.y + rect.height; ++y)
+        for (uint32_t x = rect.x; x < rect.x + rect.width; ++x) {
+            const uint32_t green = 0xff00ff00u;
+            std::memcpy(b.memory->data() + size_t(y) * b.stride + x * 4, &green, 4);
+        }
+    std::string log = run.path("viewer.log");
+    UniqueFd log_fd{::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    ASSERT_TRUE(log_fd);
+    setenv("WAYLAND_DEBUG", "client", 1); // the requests the viewer sends, in its log
+    const bool spawned = run.spawn_viewer({"--presenter", "wayland"}, false, log_fd.get());
+    unsetenv("WAYLAND_DEBUG");
+    ASSERT_TRUE(spawned);
+    ASSERT_TRUE(run.guest->device->present(a.id, 0, 1, 0, {}));
+    EXPECT_TRUE(weston_shows(run, weston, a, w, h, "/tmp/vdmabuf-viewer-wayland-damage-a.png"));
+    ASSERT_TRUE(run.guest->device->present(b.id, 0, 2, 0, std::span(&rect, 1)));
+    ASSERT_TRUE(run.wait_releases(1, 5000));
+    EXPECT_TRUE(weston_shows(run, weston, b, w, h, "/tmp/vdmabuf-viewer-wayland-damage-b.png"));
+    run.viewer.stop(SIGTERM, 3000);
+    const std::string text = read_file(log);
+    EXPECT_NE(text.find(".damage_buffer(40, 30, 64, 48)"), std::string::npos)
+        << "no wl_surface.damage_buffer of the PRESENT's rectangle in the viewer's requests";
+}
+
 // Runs two frames of one buffer kind through the window and returns the
 // viewer's log and stats; the screen must show the frame exactly either way.
 struct FallbackRun {
