@@ -125,9 +125,14 @@ struct vdmabuf_c_buffer_gone {
 	struct vdmabuf_id id;
 };
 
+/* IMPORT flags and IMPORT_REPLY flags (§4). */
+#define VDMABUF_C_IMPORT_WRITABLE 1u /* MEMFD fds mappable read-write (pass-through) */
+
 struct vdmabuf_c_import {
 	struct vdmabuf_c_hdr hdr;
 	struct vdmabuf_id id;
+	vdm_le32 flags;   /* VDMABUF_C_IMPORT_WRITABLE: asked; a 32-byte IMPORT (no flags) is 0 */
+	vdm_le32 padding;
 };
 
 struct vdmabuf_c_import_extent {
@@ -144,7 +149,7 @@ struct vdmabuf_c_import_reply {
 	vdm_le32 n_fds;
 	vdm_le64 size;
 	vdm_le32 n_extents;
-	vdm_le32 padding;
+	vdm_le32 flags; /* VDMABUF_C_IMPORT_WRITABLE: granted, the fds are O_RDWR */
 	/* struct vdmabuf_c_import_extent extents[n_extents]; buffer bytes in order */
 };
 
@@ -256,7 +261,8 @@ VDMABUF_CHECK_OFF(vdmabuf_c_present, flags, 64);
 VDMABUF_CHECK_OFF(vdmabuf_c_present, dropped, 68);
 VDMABUF_CHECK_OFF(vdmabuf_c_present, damage, 72);
 VDMABUF_CHECK_SIZE(vdmabuf_c_buffer_gone, 32);
-VDMABUF_CHECK_SIZE(vdmabuf_c_import, 32);
+VDMABUF_CHECK_SIZE(vdmabuf_c_import, 40);
+VDMABUF_CHECK_OFF(vdmabuf_c_import, flags, 32);
 VDMABUF_CHECK_SIZE(vdmabuf_c_import_extent, 24);
 VDMABUF_CHECK_OFF(vdmabuf_c_import_extent, offset, 8);
 VDMABUF_CHECK_OFF(vdmabuf_c_import_extent, len, 16);
@@ -265,6 +271,7 @@ VDMABUF_CHECK_OFF(vdmabuf_c_import_reply, mode, 32);
 VDMABUF_CHECK_OFF(vdmabuf_c_import_reply, n_fds, 36);
 VDMABUF_CHECK_OFF(vdmabuf_c_import_reply, size, 40);
 VDMABUF_CHECK_OFF(vdmabuf_c_import_reply, n_extents, 48);
+VDMABUF_CHECK_OFF(vdmabuf_c_import_reply, flags, 52);
 VDMABUF_CHECK_SIZE(vdmabuf_c_release, 40);
 VDMABUF_CHECK_OFF(vdmabuf_c_release, sequence, 32);
 VDMABUF_CHECK_SIZE(vdmabuf_c_stats, 24);

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
 
     PresenterOptions po;
     po.fullscreen = options->fullscreen;
+    po.pass_through = options->pass_through;
     auto presenter = create_presenter(options->presenter, po);
     if (!presenter)
         return 1;

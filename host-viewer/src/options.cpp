@@ -15,7 +15,7 @@ void usage(FILE* f) {
                  "       [--fullscreen] [--hud] [--stats-json FILE] [--no-reconnect]\n"
                  "       [--no-resize] [--keymap LAYOUT[:VARIANT]] [--commands FILE|-]\n"
                  "       [--png-level fast|0-9|rle] [--png-filter none|sub|up|paeth|adaptive]\n"
-                 "       [--import auto|dmabuf|copy]\n"
+                 "       [--import auto|dmabuf|copy] [--no-pass-through]\n"
                  "Shows one output of a guest (--all-outputs: one window per output; headless\n"
                  "screenshots then go to FILE-NAME.png per output) and forwards keyboard and\n"
                  "pointer to it. Resizing the window asks the guest for that mode (debounced\n"
@@ -29,6 +29,8 @@ void usage(FILE* f) {
                  "--png-level: screenshot PNG encoding: fast (default: our own encoder), or zlib\n"
                  "0-9 or rle with --png-filter (default sub; a filter alone picks zlib 1): smaller files, slower; 6 adaptive\n"
                  "is grim's default, 0 stores.\n"
+                 "--no-pass-through: a Wayland window draws every frame with GL instead of\n"
+                 "handing guest memory to the compositor as wl_shm buffers.\n"
                  "--import: where vdmabufd hands out dma-bufs, show them without a copy (EGL\n"
                  "dma-buf import): auto (default: a software renderer is first tried in a child\n"
                  "process), dmabuf (trust the EGL extension), copy (never).\n");
@@ -70,6 +72,8 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
             o.hud = true;
         } else if (!std::strcmp(a, "--no-reconnect")) {
             o.no_reconnect = true;
+        } else if (!std::strcmp(a, "--no-pass-through")) {
+            o.pass_through = false;
         } else if (!std::strcmp(a, "--no-resize")) {
             o.no_resize = true;
         } else if (!std::strcmp(a, "--all-outputs")) {

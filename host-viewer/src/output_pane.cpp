@@ -69,6 +69,15 @@ void OutputPane::log_once(const std::string& message) {
 
 void OutputPane::disconnected() {
     held_.clear(); // the daemon released everything we held
+    if (PassThrough* pt = presenter_->pass_through()) {
+        // The guest may reuse its memory now: keep a copy of the last frame,
+        // shown (dimmed) with GL like the copy path's, not the live pages.
+        const GLuint last = pass_through_shown_ ? pass_through_texture() : 0;
+        leave_pass_through();
+        pt->forget_all();
+        if (last)
+            shown_texture_ = last;
+    }
     (void)presenter_->context().make_current();
     drop_zero_copy_frame(); // a zero-copy texture dies with its import
     dmabuf_->clear();
@@ -104,14 +113,20 @@ void OutputPane::buffer_gone(const vdmabuf_id& id) {
     if (GLuint tex = dmabuf_->cached(id); tex && tex == shown_texture_)
         drop_zero_copy_frame();
     dmabuf_->forget(id);
+    if (PassThrough* pt = presenter_->pass_through()) {
+        if (pass_through_buffer_ && consumer::same_id(pass_through_buffer_->info.id, id))
+            leave_pass_through();
+        pt->forget(id);
+    }
     // The daemon counts our holds of a gone buffer as released.
     std::erase_if(held_, [&](const Held& h) { return consumer::same_id(h.id, id); });
 }
 
 bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
     bool zero_copy = false;
+    uint64_t wl_serial = 0; // pass-through: the attach that shows it
     if (presenter_->is_window()) {
-        if (!show(b, p, &zero_copy))
+        if (!show_pass_through(b, p, &wl_serial) && !show(b, p, &zero_copy))
             return false;
     } else if (zero_copy_allowed(b) && show_zero_copy(b)) {
         // Headless zero copy: drawn into the FBO by render(), held until the
@@ -133,7 +148,9 @@ bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
     for (Held& h : held_)
         h.superseded = true;
     Held h{p.id, p.sequence, zero_copy};
-    if (!zero_copy)
+    h.pass_through = wl_serial != 0;
+    h.wl_serial = wl_serial;
+    if (!zero_copy && !h.pass_through)
         h.fence = EglFence::fence_or_finish(presenter_->context().display());
     held_.push_back(std::move(h));
     ++frames_;
@@ -241,6 +258,10 @@ bool OutputPane::show_copy(BufferState& b, const consumer::PresentEvent& p) {
 }
 
 void OutputPane::render() {
+    if (pass_through_shown_) { // the compositor shows the frame: at most the bars
+        render_pass_through();
+        return;
+    }
     if (shown_in_memory_) { // the pixels are readable in cpu_: nothing to draw
         dirty_ = false;
         return;
@@ -287,6 +308,13 @@ void OutputPane::fence_now(Held& h) {
 }
 
 void OutputPane::release_held(Held& h) {
+    if (h.pass_through) {
+        PassThrough* pt = presenter_->pass_through();
+        if (pt && pt->released(h.id, h.wl_serial))
+            ++stats_.releases_after_wl_release;
+        else // leaving with a compositor that never answered
+            ++stats_.releases_before_wl_release;
+    }
     if (h.zero_copy) {
         // Asked of EGL again here rather than trusted from the caller, so the
         // count and the log line state what was true at the release.
@@ -321,6 +349,16 @@ void OutputPane::reap(bool wait) {
         (void)presenter_->context().make_current();
     while (!held_.empty()) {
         Held& h = held_.front();
+        // Pass-through: only once the compositor released the wl_buffer (a
+        // newer commit makes it); vdmabufd's release timeout bounds the wait.
+        if (h.pass_through) {
+            PassThrough* pt = presenter_->pass_through();
+            if (pt && !pt->released(h.id, h.wl_serial))
+                break;
+            release_held(h);
+            held_.pop_front();
+            continue;
+        }
         // Zero copy: only once a later frame's swap is done with it.
         if (h.zero_copy && !h.fenced)
             break;
@@ -339,6 +377,10 @@ void OutputPane::reap(bool wait) {
 }
 
 void OutputPane::release_all() {
+    if (PassThrough* pt = presenter_->pass_through()) {
+        leave_pass_through();
+        pt->wait_released(); // the detach's commit makes the compositor release
+    }
     reap(true);
     if (held_.empty())
         return;
@@ -355,16 +397,26 @@ void OutputPane::release_all() {
 }
 
 void OutputPane::enforce_hold_limit() {
-    if (held_.size() <= 2)
+    // Pass-through holds are never forced: they wait for the compositor's
+    // release (bounded by vdmabufd's release timeout).
+    auto gl_holds = [this] {
+        return std::count_if(held_.begin(), held_.end(),
+                             [](const Held& h) { return !h.pass_through; });
+    };
+    if (gl_holds() <= 2)
         return;
     render(); // puts the successor on screen so superseded zero-copy holds get fences
-    while (held_.size() > 2) {
-        Held& h = held_.front();
+    for (auto it = held_.begin(); it != held_.end() && gl_holds() > 2;) {
+        Held& h = *it;
+        if (h.pass_through) {
+            ++it;
+            continue;
+        }
         if (h.zero_copy && !h.fenced) // render() drew nothing (no target yet)
             fence_now(h);
         h.fence.wait(EGL_FOREVER_KHR);
         release_held(h);
-        held_.pop_front();
+        it = held_.erase(it);
     }
 }
 
@@ -385,7 +437,9 @@ bool OutputPane::screenshot(const std::string& path, bool with_cursor, const Png
         VDM_INFO("screenshot: %s (%ux%u)", path.c_str(), img->width, img->height);
         return true;
     }
-    if (!shown_texture_) {
+    // Pass-through: the frame is in guest memory only; uploaded for this.
+    const GLuint shown = pass_through_shown_ ? pass_through_texture() : shown_texture_;
+    if (!shown) {
         VDM_ERROR("screenshot %s: no frame yet", path.c_str());
         return false;
     }
@@ -402,7 +456,7 @@ bool OutputPane::screenshot(const std::string& path, bool with_cursor, const Png
         if (!fb)
             return false;
         fb->bind();
-        renderer_->draw({shown_texture_, shown_width_, shown_height_, shown_width_, shown_height_,
+        renderer_->draw({shown, shown_width_, shown_height_, shown_width_, shown_height_,
                          false, shown_opaque_, 1.0f});
         if (with_cursor)
             draw_cursor(shown_width_, shown_height_, false);

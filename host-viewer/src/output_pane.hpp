@@ -19,6 +19,7 @@
 
 #include <vdmabuf/consumer/client.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -53,7 +54,9 @@ public:
     [[nodiscard]] uint64_t frames() const noexcept { return frames_; }
     [[nodiscard]] uint32_t frame_width() const noexcept { return shown_width_; }
     [[nodiscard]] uint32_t frame_height() const noexcept { return shown_height_; }
-    [[nodiscard]] bool has_frame() const noexcept { return shown_texture_ != 0 || shown_in_memory_; }
+    [[nodiscard]] bool has_frame() const noexcept {
+        return shown_texture_ != 0 || shown_in_memory_ || pass_through_shown_;
+    }
     std::string name; // the guest's name for the output ("" until OUTPUT says)
 
     // Shows a PRESENT of a buffer the Viewer has imported; false when it could
@@ -71,7 +74,12 @@ public:
     // Releases everything still held (leaving); zero-copy holds after a fence
     // behind every draw issued so far.
     void release_all();
-    [[nodiscard]] bool holds_frames() const noexcept { return !held_.empty(); }
+    // Holds a presentation whose release the loop must poll for (an EGL
+    // fence). Pass-through holds are not: a wl_buffer.release arrives on the
+    // Wayland fd, which wakes the loop by itself.
+    [[nodiscard]] bool holds_frames() const noexcept {
+        return std::any_of(held_.begin(), held_.end(), [](const Held& h) { return !h.pass_through; });
+    }
     // Writes the frame at its native size (plus the cursor if asked) as PNG.
     bool screenshot(const std::string& path, bool with_cursor, const PngOptions& png);
 
@@ -95,6 +103,8 @@ private:
         uint64_t fence_draw = 0; // zero copy: the draw (ViewerStats::draws) the fence follows
         uint64_t swap = 0;       // zero copy + wp_presentation: ...and this swap was shown
         uint64_t fenced_ns = 0;
+        bool pass_through = false; // shown by the compositor from guest memory...
+        uint64_t wl_serial = 0;    // ...with this attach: released on its wl_buffer.release
     };
 
     OutputPane(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
@@ -125,6 +135,18 @@ private:
     // signalled.
     void release_held(Held& h);
     void log_once(const std::string& message);
+
+    // Wayland windows, pass-through (output_pane_pass_through.cpp): the
+    // compositor shows the guest's pages itself (wl_shm over guest memory).
+    // False (the reason logged once) when this buffer cannot: the GL path.
+    bool show_pass_through(BufferState& b, const consumer::PresentEvent& p, uint64_t* serial);
+    // render() while the compositor shows the frame: only the bars (and
+    // where the frame goes) when they change.
+    void render_pass_through();
+    // GL takes over (a buffer pass-through cannot show, disconnect, exit).
+    void leave_pass_through();
+    // The picture for a screenshot of a pass-through frame (uploaded then).
+    [[nodiscard]] GLuint pass_through_texture();
     void draw_cursor(uint32_t target_w, uint32_t target_h, bool flip_y);
     void upload_cursor();
 
@@ -147,6 +169,12 @@ private:
     bool dirty_ = true;
     bool waiting_ = true;
     uint64_t frames_ = 0;
+
+    bool pass_through_shown_ = false; // the compositor shows guest memory (Wayland)
+    BufferState* pass_through_buffer_ = nullptr; // ...of this buffer (for screenshots)
+    bool bars_stale_ = true;
+    uint32_t bars_width_ = 0, bars_height_ = 0;
+    int bars_x_ = -1, bars_y_ = -1, bars_w_ = -1, bars_h_ = -1;
 
     CursorPixels cursor_;
     int32_t cursor_x_ = 0, cursor_y_ = 0;

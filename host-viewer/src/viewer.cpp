@@ -17,6 +17,7 @@ Viewer::Viewer(const Options& options) : options_(options), hud_(options.hud) {}
 std::unique_ptr<Viewer> Viewer::create(const Options& options, std::unique_ptr<Presenter> presenter) {
     std::unique_ptr<Viewer> v(new Viewer(options));
     v->presenter_options_.fullscreen = options.fullscreen;
+    v->presenter_options_.pass_through = options.pass_through;
     v->presenter_kind_ = presenter->name();
     if (!options.commands.empty()) {
         std::string error;
@@ -286,7 +287,10 @@ void Viewer::handle_present(const consumer::PresentEvent& p) {
     }
     BufferState& b = it->second;
     if (!b.import) {
-        b.import = client_->import(b.info.id);
+        // A window that hands guest memory to its compositor asks for fds
+        // the compositor can map (it maps wl_shm pools read-write).
+        const uint32_t flags = pane->presenter().pass_through() ? VDMABUF_C_IMPORT_WRITABLE : 0;
+        b.import = client_->import(b.info.id, 2000, flags);
         if (!b.import) {
             release(p.id, p.sequence);
             return;

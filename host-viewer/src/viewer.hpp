@@ -48,6 +48,11 @@ struct ViewerStats {
     // signalled, checked at the release; and those whose had not (a bug: 0).
     uint64_t releases_after_fence = 0;
     uint64_t releases_before_fence = 0;
+    // Pass-through (wl_shm): releases after the compositor's wl_buffer.release
+    // of the attach that showed the buffer; and those before it (at exit, a
+    // compositor that never answered: 0 normally).
+    uint64_t releases_after_wl_release = 0;
+    uint64_t releases_before_wl_release = 0;
     uint64_t bytes_total = 0;   // copy path: bytes uploaded
     int64_t bytes_last = 0;     // copy path: bytes uploaded for the last frame
     std::vector<int64_t> bytes_per_frame; // first 4096 frames
@@ -56,7 +61,7 @@ struct ViewerStats {
     uint64_t cursor_images = 0;  // CURSOR_IMAGEs received
     uint64_t input_events = 0;   // INPUT events sent
     uint64_t mode_requests = 0;  // MODE requests sent
-    std::string import_path = "none"; // of the last frame: "copy" or "dmabuf"
+    std::string import_path = "none"; // of the last frame: "copy", "dmabuf" or "wl_shm"
     RecentPercentiles latency_us{4096}; // daemon accepted PRESENT -> our swap, last 4096 frames
 };
 

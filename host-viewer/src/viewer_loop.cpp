@@ -45,7 +45,8 @@ void Viewer::write_stats_json() const {
     std::fprintf(f,
                  "{\"presenter\": \"%s\", \"import_path\": \"%s\", \"frames\": %llu, "
                  "\"draws\": %llu, \"releases\": %llu, \"releases_after_fence\": %llu, "
-                 "\"releases_before_fence\": %llu, \"reconnects\": %llu, "
+                 "\"releases_before_fence\": %llu, \"releases_after_wl_release\": %llu, "
+                 "\"releases_before_wl_release\": %llu, \"reconnects\": %llu, "
                  "\"cursor_moves\": %llu, \"cursor_images\": %llu, \"input_events\": %llu, "
                  "\"mode_requests\": %llu, \"outputs_shown\": %zu, "
                  "\"bytes_uploaded_total\": %llu, \"bytes_uploaded_last\": %lld, "
@@ -56,6 +57,8 @@ void Viewer::write_stats_json() const {
                  static_cast<unsigned long long>(stats_.releases),
                  static_cast<unsigned long long>(stats_.releases_after_fence),
                  static_cast<unsigned long long>(stats_.releases_before_fence),
+                 static_cast<unsigned long long>(stats_.releases_after_wl_release),
+                 static_cast<unsigned long long>(stats_.releases_before_wl_release),
                  static_cast<unsigned long long>(stats_.reconnects),
                  static_cast<unsigned long long>(stats_.cursor_moves),
                  static_cast<unsigned long long>(stats_.cursor_images),

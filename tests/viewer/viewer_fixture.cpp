@@ -11,26 +11,28 @@
 
 namespace vdmabuf::viewer_test {
 
-bool ViewerRun::start(const std::string& guest_name) {
-    daemon = harness::DaemonProcess::start();
+bool ViewerRun::start(const std::string& guest_name, bool scattered,
+                      std::vector<std::string> daemon_args) {
+    daemon = harness::DaemonProcess::start(std::move(daemon_args));
     EXPECT_TRUE(daemon);
     if (!daemon)
         return false;
     frontend::DeviceOptions opts;
     opts.name = guest_name;
     opts.memory_size = 64 << 20;
+    opts.scattered = scattered;
     guest = harness::GuestActor::open(daemon->guest_socket(), opts);
     EXPECT_TRUE(guest);
     dir = daemon->dir();
     return guest != nullptr;
 }
 
-bool ViewerRun::spawn_viewer(std::vector<std::string> args, bool reconnect) {
+bool ViewerRun::spawn_viewer(std::vector<std::string> args, bool reconnect, int stderr_fd) {
     std::vector<std::string> argv = {VDMABUF_VIEWER_PATH, "--connect", daemon->consumer_socket()};
     if (!reconnect)
         argv.push_back("--no-reconnect");
     argv.insert(argv.end(), args.begin(), args.end());
-    viewer = ChildProcess::spawn(argv);
+    viewer = ChildProcess::spawn(argv, stderr_fd);
     EXPECT_TRUE(viewer);
     bool ready = viewer && viewer.wait_for_line("vdmabuf-viewer: ready", 10000);
     EXPECT_TRUE(ready) << "viewer never printed ready";

@@ -20,10 +20,15 @@ struct ViewerRun {
     std::string dir; // scratch: screenshots, stats
 
     // Starts the daemon and the guest; false (with a gtest failure) on error.
-    [[nodiscard]] bool start(const std::string& guest_name = "viewer-test");
+    // scattered: guest buffers in many small extents (DeviceOptions::scattered);
+    // daemon_args: extra vdmabufd arguments.
+    [[nodiscard]] bool start(const std::string& guest_name = "viewer-test", bool scattered = false,
+                             std::vector<std::string> daemon_args = {});
     // Spawns vdmabuf-viewer with --connect and `args` (and --no-reconnect
     // unless `reconnect`), waits for "ready".
-    [[nodiscard]] bool spawn_viewer(std::vector<std::string> args, bool reconnect = false);
+    // stderr_fd >= 0: the viewer's log goes there.
+    [[nodiscard]] bool spawn_viewer(std::vector<std::string> args, bool reconnect = false,
+                                    int stderr_fd = -1);
     // Pumps the guest until the viewer exits; its wait status, or -1 on timeout.
     int wait_viewer_exit(int timeout_ms);
     // Pumps the guest until it has `n` releases.

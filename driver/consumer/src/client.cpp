@@ -86,6 +86,7 @@ struct Client::Pending {
     uint32_t request = 0; // VDMABUF_C_HELLO, _IMPORT or _STATS
     uint64_t tag = 0;
     vdmabuf_id id{}; // IMPORT: the buffer asked for
+    uint32_t import_flags = 0; // IMPORT: what was asked for (a reply may grant no more)
     bool done = false;
     bool ok = false;
     vdmabuf_c_welcome welcome{};
@@ -336,13 +337,16 @@ void Client::handle_reply(Pending& pending, uint32_t type) {
         why = decode_import_reply(pkt, sock_->fd_count(), reply);
         if (!why && !same_id(reply.id, pending.id))
             why = "IMPORT_REPLY names another buffer";
+        if (!why && (reply.flags & ~pending.import_flags) != 0)
+            why = "IMPORT_REPLY grants what was not asked for";
         if (!why) {
             std::vector<UniqueFd> fds;
             fds.reserve(sock_->fd_count());
             for (size_t i = 0; i < sock_->fd_count(); ++i)
                 fds.push_back(sock_->take_fd(i));
             pending.import.emplace(reply.id, reply.mode, reply.size, std::move(fds),
-                                   std::move(reply.extents));
+                                   std::move(reply.extents),
+                                   (reply.flags & VDMABUF_C_IMPORT_WRITABLE) != 0);
         }
     }
     sock_->close_fds(); // whatever was not taken
@@ -375,7 +379,7 @@ bool Client::await_reply(Pending& pending, int timeout_ms) {
     return pending.ok;
 }
 
-std::optional<Import> Client::import(const vdmabuf_id& id, int timeout_ms) {
+std::optional<Import> Client::import(const vdmabuf_id& id, int timeout_ms, uint32_t flags) {
     last_error_ = 0;
     if (disconnected_)
         return std::nullopt;
@@ -384,11 +388,13 @@ std::optional<Import> Client::import(const vdmabuf_id& id, int timeout_ms) {
     req.hdr.size = sizeof req;
     req.hdr.tag = next_tag();
     req.id = id;
+    req.flags = flags;
     if (!sock_->send(&req, sizeof req))
         return std::nullopt;
 
     Pending pending;
     pending.request = VDMABUF_C_IMPORT;
+    pending.import_flags = flags;
     pending.tag = req.hdr.tag;
     pending.id = id;
     if (!await_reply(pending, timeout_ms))

@@ -10,8 +10,9 @@
 namespace vdmabuf::consumer {
 
 Import::Import(const vdmabuf_id& id, uint32_t mode, uint64_t size, std::vector<UniqueFd> fds,
-               std::vector<vdmabuf_c_import_extent> extents)
-    : id_(id), mode_(mode), size_(size), fds_(std::move(fds)), extents_(std::move(extents)) {}
+               std::vector<vdmabuf_c_import_extent> extents, bool writable)
+    : id_(id), mode_(mode), size_(size), fds_(std::move(fds)), extents_(std::move(extents)),
+      writable_(writable) {}
 
 int Import::fd(unsigned i) const noexcept {
     return i < fds_.size() ? fds_[i].get() : -1;

@@ -276,10 +276,14 @@ const char* decode_import_reply(std::span<const uint8_t> pkt, size_t n_fds, Impo
         return "IMPORT_REPLY has an unknown mode";
     if (m.size == 0 || m.size > VDMABUF_MAX_BUFFER_SIZE || !page_aligned(m.size))
         return "IMPORT_REPLY size out of range";
+    if ((m.flags & ~VDMABUF_C_IMPORT_WRITABLE) != 0 ||
+        (m.flags != 0 && m.mode != VDMABUF_IMPORT_MEMFD))
+        return "IMPORT_REPLY has unknown flags";
 
     out.id = m.id;
     out.mode = m.mode;
     out.size = m.size;
+    out.flags = m.flags;
     out.extents.resize(m.n_extents);
     std::memcpy(out.extents.data(), pkt.data() + sizeof m,
                 out.extents.size() * sizeof(vdmabuf_c_import_extent));

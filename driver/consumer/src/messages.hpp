@@ -67,6 +67,7 @@ struct ImportReply {
     vdmabuf_id id{};
     uint32_t mode = 0;
     uint64_t size = 0;
+    uint32_t flags = 0; // VDMABUF_C_IMPORT_WRITABLE or 0
     std::vector<vdmabuf_c_import_extent> extents;
 };
 // n_fds: how many fds arrived with the packet; must equal the reply's n_fds.

@@ -6,11 +6,14 @@
 
 #include "egl/context.hpp"
 
+#include <vdmabuf/consumer/events.hpp>
+#include <vdmabuf/consumer/import.hpp>
 #include <vdmabuf/shared/png.hpp>
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +23,7 @@ namespace vdmabuf::viewer {
 struct PresenterOptions {
     std::string title = "vdmabuf-viewer";
     bool fullscreen = false;
+    bool pass_through = true; // Wayland: wl_shm over guest memory where possible
 };
 
 struct TargetSize {
@@ -41,6 +45,38 @@ struct WindowInput {
 struct CursorPixels {
     uint32_t width = 0, height = 0, hotspot_x = 0, hotspot_y = 0;
     std::vector<uint8_t> argb;
+};
+
+// Pass-through: the window system reads the guest's pages itself (Wayland:
+// a wl_shm pool over the guest-memory fd), so the viewer copies and draws
+// nothing. One content surface above the presenter's own (the bars).
+class PassThrough {
+public:
+    virtual ~PassThrough() = default;
+    // Attaches the buffer and commits its damage (buffer pixels; empty: all).
+    // Empty string: shown, *serial names this attach for released(). Else
+    // why this buffer cannot be shown this way (nothing was changed).
+    [[nodiscard]] virtual std::string show(const consumer::BufferInfo& info,
+                                           const consumer::Import& import,
+                                           std::span<const vdmabuf_rect> damage,
+                                           uint64_t* serial) = 0;
+    // Whether the window system is done with the attach `serial` of id (its
+    // wl_buffer.release came, or the buffer was forgotten).
+    [[nodiscard]] virtual bool released(const vdmabuf_id& id, uint64_t serial) const = 0;
+    // Where the picture goes in the presenter's target (buffer pixels, the
+    // letterbox rectangle) and the target's size; applied with the next
+    // end_frame() of the presenter (the parent surface's commit).
+    virtual void place(int x, int y, int w, int h) = 0;
+    // Takes the picture off the window (the presenter's own surface shows
+    // again); the releases come later, as events.
+    virtual void hide() = 0;
+    // Blocks (a few round trips at most) until the window system released
+    // what it held; for leaving.
+    virtual void wait_released() = 0;
+    [[nodiscard]] virtual bool visible() const = 0;
+    // BUFFER_GONE: its wl_buffer goes. disconnected: every buffer goes.
+    virtual void forget(const vdmabuf_id& id) = 0;
+    virtual void forget_all() = 0;
 };
 
 class Presenter {
@@ -91,6 +127,8 @@ public:
     [[nodiscard]] virtual uint64_t swap_count() const { return 0; }
     // The highest swap number reported presented or discarded (feedback only).
     [[nodiscard]] virtual uint64_t presented_count() const { return 0; }
+    // nullptr where the window system cannot show guest memory itself.
+    [[nodiscard]] virtual PassThrough* pass_through() { return nullptr; }
 
 protected:
     void push_input(const WindowInput& in) { input_.push_back(in); }

@@ -11,6 +11,7 @@
 #include <wayland-egl.h>
 
 #include "presentation-time-client-protocol.h"
+#include "viewporter-client-protocol.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
 #include "xdg-shell-client-protocol.h"
 
@@ -36,6 +37,11 @@ struct ProxyDeleter {
     VDM_WL_DESTROY(wl_shm, wl_shm_destroy)
     VDM_WL_DESTROY(wl_shm_pool, wl_shm_pool_destroy)
     VDM_WL_DESTROY(wl_buffer, wl_buffer_destroy)
+    VDM_WL_DESTROY(wl_callback, wl_callback_destroy)
+    VDM_WL_DESTROY(wl_subcompositor, wl_subcompositor_destroy)
+    VDM_WL_DESTROY(wl_subsurface, wl_subsurface_destroy)
+    VDM_WL_DESTROY(wp_viewporter, wp_viewporter_destroy)
+    VDM_WL_DESTROY(wp_viewport, wp_viewport_destroy)
     VDM_WL_DESTROY(xdg_wm_base, xdg_wm_base_destroy)
     VDM_WL_DESTROY(xdg_surface, xdg_surface_destroy)
     VDM_WL_DESTROY(xdg_toplevel, xdg_toplevel_destroy)
@@ -61,6 +67,11 @@ using Pointer = Proxy<wl_pointer>;
 using Shm = Proxy<wl_shm>;
 using ShmPool = Proxy<wl_shm_pool>;
 using Buffer = Proxy<wl_buffer>;
+using Callback = Proxy<wl_callback>;
+using Subcompositor = Proxy<wl_subcompositor>;
+using Subsurface = Proxy<wl_subsurface>;
+using Viewporter = Proxy<wp_viewporter>;
+using Viewport = Proxy<wp_viewport>;
 using WmBase = Proxy<xdg_wm_base>;
 using XdgSurface = Proxy<xdg_surface>;
 using Toplevel = Proxy<xdg_toplevel>;

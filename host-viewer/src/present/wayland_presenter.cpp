@@ -63,7 +63,7 @@ public:
 
     bool init(const PresenterOptions& o) {
         EGLConfig config = choose_rgb888_config(*display_);
-        if (!config || !window_->create_toplevel(o.title, o.fullscreen))
+        if (!config || !window_->create_toplevel(o.title, o.fullscreen, o.pass_through))
             return false;
         // Core eglCreateWindowSurface wants an EGLNativeWindowType, which
         // depends on how eglplatform.h was configured; the EXT entry takes void*.
@@ -131,6 +131,7 @@ public:
     bool has_presentation_feedback() const override { return window_->has_presentation(); }
     uint64_t swap_count() const override { return window_->swaps(); }
     uint64_t presented_count() const override { return window_->completed(); }
+    PassThrough* pass_through() override { return window_->shm_view(); }
 
 private:
     std::unique_ptr<WaylandWindow> window_;

@@ -61,7 +61,13 @@ void WaylandWindow::on_global(void* data, wl_registry* r, uint32_t name, const c
     auto* self = static_cast<WaylandWindow*>(data);
     std::string_view i(iface);
     if (i == wl_compositor_interface.name && v >= 3) {
-        self->compositor_.reset(bind<wl_compositor>(r, name, &wl_compositor_interface, std::min(v, 4u)));
+        self->compositor_version_ = std::min(v, 4u);
+        self->compositor_.reset(
+            bind<wl_compositor>(r, name, &wl_compositor_interface, self->compositor_version_));
+    } else if (i == wl_subcompositor_interface.name) {
+        self->subcompositor_.reset(bind<wl_subcompositor>(r, name, &wl_subcompositor_interface, 1));
+    } else if (i == wp_viewporter_interface.name) {
+        self->viewporter_.reset(bind<wp_viewporter>(r, name, &wp_viewporter_interface, 1));
     } else if (i == xdg_wm_base_interface.name) {
         self->wm_base_.reset(bind<xdg_wm_base>(r, name, &xdg_wm_base_interface, 1));
         xdg_wm_base_add_listener(self->wm_base_.get(), &wm_listener, self);
@@ -76,7 +82,13 @@ void WaylandWindow::on_global(void* data, wl_registry* r, uint32_t name, const c
         o.proxy.reset(bind<wl_output>(r, name, &wl_output_interface, 2));
         wl_output_add_listener(o.proxy.get(), &output_listener, &o);
     } else if (i == wl_shm_interface.name) {
+        static const wl_shm_listener shm_listener = {
+            .format = [](void* window, wl_shm*, uint32_t format) {
+                static_cast<WaylandWindow*>(window)->shm_formats_.insert(format);
+            },
+        };
         self->shm_.reset(bind<wl_shm>(r, name, &wl_shm_interface, 1));
+        wl_shm_add_listener(self->shm_.get(), &shm_listener, self);
     } else if (i == wl_seat_interface.name) {
         self->keyboard_.bind_seat(r, name, v);
     }
@@ -101,7 +113,8 @@ void WaylandWindow::on_output_scale(void* data, wl_output*, int32_t factor) {
     static_cast<Output*>(data)->scale = std::max(1, factor);
 }
 
-bool WaylandWindow::create_toplevel(const std::string& title, bool fullscreen) {
+bool WaylandWindow::create_toplevel(const std::string& title, bool fullscreen,
+                                    bool pass_through) {
     static const wl_surface_listener surface_listener = {.enter = on_enter, .leave = on_leave};
     static const xdg_surface_listener xdg_surface_listener = {.configure = on_surface_configure};
     static const xdg_toplevel_listener toplevel_listener = {
@@ -141,6 +154,15 @@ bool WaylandWindow::create_toplevel(const std::string& title, bool fullscreen) {
     if (!egl_window_) {
         VDM_ERROR("wl_egl_window_create failed");
         return false;
+    }
+    if (pass_through) {
+        std::string why;
+        shm_view_ = WaylandShmView::create({display(), compositor_.get(), compositor_version_,
+                                            subcompositor_.get(), viewporter_.get(), shm_.get(),
+                                            surface_.get(), &scale_, &shm_formats_},
+                                           &why);
+        if (!shm_view_)
+            VDM_INFO("no wl_shm pass-through: %s; every frame is drawn with GL", why.c_str());
     }
     return true;
 }

@@ -6,6 +6,7 @@
 
 #include "present/wayland_handles.hpp"
 #include "present/wayland_keyboard.hpp"
+#include "present/wayland_shm_view.hpp"
 
 #include <cstdint>
 #include <list>
@@ -26,7 +27,11 @@ public:
     WaylandWindow& operator=(const WaylandWindow&) = delete;
 
     // Maps the toplevel and waits (bounded) for its first configure.
-    [[nodiscard]] bool create_toplevel(const std::string& title, bool fullscreen);
+    // pass_through: also makes the content subsurface for wl_shm frames
+    // (logged, and nullptr from shm_view(), where the compositor cannot).
+    [[nodiscard]] bool create_toplevel(const std::string& title, bool fullscreen,
+                                       bool pass_through);
+    [[nodiscard]] WaylandShmView* shm_view() noexcept { return shm_view_.get(); }
 
     [[nodiscard]] wl_display* display() const noexcept { return display_.get(); }
     [[nodiscard]] wl_egl_window* egl_window() const noexcept { return egl_window_.get(); }
@@ -99,6 +104,10 @@ private:
     wl::DecorationManager decoration_manager_;
     wl::Presentation presentation_;
     wl::Shm shm_;
+    wl::Subcompositor subcompositor_;
+    wl::Viewporter viewporter_;
+    std::set<uint32_t> shm_formats_;
+    uint32_t compositor_version_ = 0;
     std::list<Output> outputs_;
     std::vector<WindowInput> input_;
     int32_t scale_ = 1;
@@ -109,6 +118,7 @@ private:
     wl::Toplevel toplevel_;
     wl::Decoration decoration_;
     wl::EglWindow egl_window_;
+    std::unique_ptr<WaylandShmView> shm_view_; // a child of surface_: goes first
     std::list<PendingFeedback> feedback_;
 
     std::set<wl_output*> entered_;

@@ -271,6 +271,22 @@ TEST(ConsumerImport, MalformedRepliesAreRejected) {
                                 tag);
         },
         1);
+    // writable granted to an IMPORT that did not ask for it (flags at byte 52)
+    expect_bad_reply_rejected(
+        [&](uint64_t tag) {
+            auto b = import_reply(id, VDMABUF_IMPORT_MEMFD, 1, {extent(0, 0, 1)}, tag);
+            b[52] = VDMABUF_C_IMPORT_WRITABLE;
+            return b;
+        },
+        1);
+    // unknown flag bits
+    expect_bad_reply_rejected(
+        [&](uint64_t tag) {
+            auto b = import_reply(id, VDMABUF_IMPORT_MEMFD, 1, {extent(0, 0, 1)}, tag);
+            b[52] = 0x80;
+            return b;
+        },
+        1);
 }
 
 TEST(ConsumerImport, LateReplyAfterTimeoutIsDroppedAndItsFdsClosed) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <sys/epoll.h>
 #include <linux/sockios.h>
@@ -215,13 +216,17 @@ void ConsumerConnection::handle_packet(const uint8_t* data, size_t len, bool tru
 
     switch (hdr.type) {
     case VDMABUF_C_IMPORT: {
-        if (len != sizeof(vdmabuf_c_import))
+        // 32 bytes: the original IMPORT, without flags (spec §4).
+        if (len != sizeof(vdmabuf_c_import) && len != offsetof(vdmabuf_c_import, flags))
             return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "IMPORT size");
         if (role_ != VDMABUF_ROLE_VIEWER)
             return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_ROLE, "IMPORT from CONTROL");
-        vdmabuf_c_import m;
-        std::memcpy(&m, data, sizeof(m));
-        owner_.on_import(*this, hdr.tag, BufferId::from_wire(m.id));
+        vdmabuf_c_import m{};
+        std::memcpy(&m, data, len);
+        if ((m.flags & ~VDMABUF_C_IMPORT_WRITABLE) != 0 || m.padding != 0)
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED,
+                                  "IMPORT flags or padding");
+        owner_.on_import(*this, hdr.tag, BufferId::from_wire(m.id), m.flags);
         return;
     }
     case VDMABUF_C_RELEASE: {
@@ -539,6 +544,24 @@ void ConsumerConnection::want_writable(bool on) {
         return;
     }
     writable_armed_ = on;
+}
+
+} // namespace vdmabuf::backend
+
+namespace vdmabuf::backend {
+
+void ConsumerConnection::log_writable_once(bool granted, const char* why_not) {
+    if (writable_logged_)
+        return;
+    writable_logged_ = true;
+    // A grant lets this consumer (and whoever it passes the fds to, e.g. a
+    // Wayland compositor) write guest RAM: worth one line per consumer.
+    if (granted)
+        VDM_INFO("consumer %u: read-write guest-memory fds granted (IMPORT_WRITABLE, pass-through)",
+                 id_);
+    else
+        VDM_INFO("consumer %u: read-write guest-memory fds refused (%s); read-only imports", id_,
+                 why_not ? why_not : "?");
 }
 
 } // namespace vdmabuf::backend

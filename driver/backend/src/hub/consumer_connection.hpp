@@ -26,7 +26,8 @@ public:
     class Owner {
     public:
         virtual void on_hello(ConsumerConnection& c, uint64_t tag) = 0;
-        virtual void on_import(ConsumerConnection& c, uint64_t tag, const BufferId& id) = 0;
+        virtual void on_import(ConsumerConnection& c, uint64_t tag, const BufferId& id,
+                               uint32_t flags) = 0;
         virtual void on_release(ConsumerConnection& c, uint64_t tag, const BufferId& id,
                                 uint64_t sequence) = 0;
         virtual void on_stats(ConsumerConnection& c, uint64_t tag, uint32_t format,
@@ -69,6 +70,8 @@ public:
     // Sends now or queues (fds are duplicated when queued).
     void send(const void* data, size_t len, std::span<const int> fds = {});
     void send_error(uint64_t tag, uint32_t request, uint32_t code);
+    // The first IMPORT that asked for writable fds: whether it got them, and why not.
+    void log_writable_once(bool granted, const char* why_not);
 
     // Sends or queues the PRESENT of a held record. When an undelivered PRESENT
     // of the same (guest, output) was queued, it is replaced and its record is
@@ -135,6 +138,7 @@ private:
     bool throttled_ = false;       // behind(): small send buffer until caught up
     int normal_send_buffer_ = 0; // SO_SNDBUF as set by the kernel
     bool broken_ = false;
+    bool writable_logged_ = false;
     bool writable_armed_ = false;
     bool warned_ = false;
     uint32_t role_ = 0;

@@ -45,6 +45,8 @@ void print_usage(FILE* to) {
                  "  --max-buffers-per-guest N    export quota per guest (default 64)\n"
                  "  --max-guests N               guest connections at once (default 64)\n"
                  "  --udmabuf auto|off           dma-buf imports via /dev/udmabuf (default auto)\n"
+                 "  --no-writable-imports        never hand a consumer read-write guest-memory\n"
+                 "                               fds (pass-through; see docs/security.md)\n"
                  "  --log LEVEL                  error|warn|info|debug|trace\n"
                  "  --no-seccomp                 no system-call filter (debugging; see\n"
                  "                               docs/security.md)\n"
@@ -72,6 +74,7 @@ std::string default_runtime_dir() {
 
 ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
     enum { kGuest = 1, kConsumer, kTimeout, kMaxBuffers, kMaxGuests, kUdmabuf, kLog, kNoSeccomp,
+           kNoWritable,
            kHelp };
     static const option longopts[] = {
         {"guest-socket", required_argument, nullptr, kGuest},
@@ -82,6 +85,7 @@ ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
         {"udmabuf", required_argument, nullptr, kUdmabuf},
         {"log", required_argument, nullptr, kLog},
         {"no-seccomp", no_argument, nullptr, kNoSeccomp},
+        {"no-writable-imports", no_argument, nullptr, kNoWritable},
         {"help", no_argument, nullptr, kHelp},
         {nullptr, 0, nullptr, 0},
     };
@@ -135,6 +139,9 @@ ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
             break;
         case kNoSeccomp:
             out.seccomp = false;
+            break;
+        case kNoWritable:
+            out.writable_imports = false;
             break;
         case kHelp:
         case 'h':

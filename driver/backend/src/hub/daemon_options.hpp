@@ -15,6 +15,7 @@ struct DaemonOptions {
     uint32_t max_guests = 64; // guest connections at once; more are refused
 
     bool try_udmabuf = true;
+    bool writable_imports = true; // --no-writable-imports
     bool seccomp = true; // --no-seccomp: for debugging only
     std::string log_level; // empty: VDMABUF_LOG or the default
 };

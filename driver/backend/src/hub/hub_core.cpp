@@ -47,7 +47,8 @@ std::unique_ptr<HubCore> HubCore::create(EventLoop& loop, const HubOptions& opts
         VDM_ERRNO("timerfd_settime failed");
         return nullptr;
     }
-    auto importer = Importer::create(opts.try_udmabuf, opts.udmabuf_device.c_str());
+    auto importer = Importer::create(opts.try_udmabuf, opts.udmabuf_device.c_str(),
+                                     opts.writable_imports);
     std::unique_ptr<HubCore> hub{new HubCore(loop, opts, std::move(timer), std::move(importer))};
     HubCore* self = hub.get();
     if (!loop.add(self->timer_.get(), EPOLLIN, [self](uint32_t) {

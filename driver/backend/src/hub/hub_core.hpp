@@ -38,6 +38,7 @@ struct HubOptions {
     uint32_t release_timeout_ms = 2000;
     bool try_udmabuf = true; // --udmabuf auto|off
     std::string udmabuf_device = "/dev/udmabuf";
+    bool writable_imports = true; // --no-writable-imports: never grant VDMABUF_C_IMPORT_WRITABLE
 };
 
 class HubCore final : public ConsumerConnection::Owner {
@@ -106,7 +107,8 @@ private:
 
     // ConsumerConnection::Owner
     void on_hello(ConsumerConnection& c, uint64_t tag) override;
-    void on_import(ConsumerConnection& c, uint64_t tag, const BufferId& id) override;
+    void on_import(ConsumerConnection& c, uint64_t tag, const BufferId& id,
+                   uint32_t flags) override;
     void on_release(ConsumerConnection& c, uint64_t tag, const BufferId& id,
                     uint64_t sequence) override;
     void on_stats(ConsumerConnection& c, uint64_t tag, uint32_t format, uint32_t what) override;

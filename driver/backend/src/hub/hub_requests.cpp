@@ -50,14 +50,16 @@ void HubCore::on_hello(ConsumerConnection& c, uint64_t tag) {
             e.port->refresh(refresh);
 }
 
-void HubCore::on_import(ConsumerConnection& c, uint64_t tag, const BufferId& id) {
+void HubCore::on_import(ConsumerConnection& c, uint64_t tag, const BufferId& id,
+                        uint32_t flags) {
     GuestEntry* e = find_guest(id.guest);
     const Buffer* b = e && c.watches_guest(e->port->name()) ? e->port->find_buffer(id) : nullptr;
     if (!b) {
         c.send_error(tag, VDMABUF_C_IMPORT, VDMABUF_C_ERR_UNKNOWN_BUFFER);
         return;
     }
-    if (!importer_->import(*b, import_result_)) {
+    const bool want_writable = (flags & VDMABUF_C_IMPORT_WRITABLE) != 0;
+    if (!importer_->import(*b, import_result_, want_writable)) {
         VDM_WARN("consumer %u: IMPORT of guest %u buffer %u failed", c.id(), id.guest, id.counter);
         c.send_error(tag, VDMABUF_C_IMPORT, VDMABUF_C_ERR_IMPORT);
         return;
@@ -72,6 +74,9 @@ void HubCore::on_import(ConsumerConnection& c, uint64_t tag, const BufferId& id)
     r.n_fds = static_cast<uint32_t>(import_result_.fds.size());
     r.size = import_result_.size;
     r.n_extents = static_cast<uint32_t>(x.size());
+    r.flags = import_result_.writable ? VDMABUF_C_IMPORT_WRITABLE : 0;
+    if (want_writable)
+        c.log_writable_once(import_result_.writable, import_result_.why_not_writable);
     import_packet_.resize(r.hdr.size);
     std::memcpy(import_packet_.data(), &r, sizeof(r));
     std::memcpy(import_packet_.data() + sizeof(r), x.data(), x.size() * sizeof(vdmabuf_c_import_extent));

@@ -14,7 +14,8 @@
 
 namespace vdmabuf::backend {
 
-std::unique_ptr<Importer> Importer::create(bool try_udmabuf, const char* device) {
+std::unique_ptr<Importer> Importer::create(bool try_udmabuf, const char* device,
+                                           bool allow_writable) {
     UniqueFd dev;
     if (try_udmabuf) {
         dev.reset(::open(device, O_RDWR | O_CLOEXEC));
@@ -25,7 +26,9 @@ std::unique_ptr<Importer> Importer::create(bool try_udmabuf, const char* device)
     } else {
         VDM_INFO("import mode: memfd (udmabuf off)");
     }
-    return std::unique_ptr<Importer>(new Importer(std::move(dev)));
+    if (!allow_writable)
+        VDM_INFO("writable imports refused (--no-writable-imports): no pass-through to compositors");
+    return std::unique_ptr<Importer>(new Importer(std::move(dev), allow_writable));
 }
 
 const char* Importer::mode_name(uint32_t mode) {
@@ -89,10 +92,28 @@ int Importer::readonly_fd(uint32_t guest, int fd) {
     return result;
 }
 
-bool Importer::import_memfd(const Buffer& buffer, Result& out) {
+// Whether the guest-memory fd itself can be mapped read-write and shared, as a
+// Wayland compositor maps a wl_shm pool (else it fails there, and kills the
+// consumer's connection). Only fcntl: the seccomp filter allows it.
+const char* Importer::why_not_writable(int fd) {
+    const int fl = ::fcntl(fd, F_GETFL);
+    if (fl < 0 || (fl & O_ACCMODE) != O_RDWR)
+        return "the guest-memory fd is not open read-write";
+    const int seals = ::fcntl(fd, F_GET_SEALS);
+    if (seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) != 0)
+        return "the guest-memory fd is sealed against writes";
+    return nullptr;
+}
+
+bool Importer::import_memfd(const Buffer& buffer, Result& out, bool writable) {
     out.mode = VDMABUF_IMPORT_MEMFD;
+    for (const FileExtent& e : buffer.extents)
+        if (writable && (out.why_not_writable = why_not_writable(e.fd)))
+            writable = false;
+    out.writable = writable;
     for (const FileExtent& e : buffer.extents) {
-        int ro = readonly_fd(buffer.id.guest, e.fd);
+        // Writable: the fd the front end gave us (borrowed, like the reopens).
+        int ro = writable ? e.fd : readonly_fd(buffer.id.guest, e.fd);
         if (ro < 0)
             return false;
         uint32_t index = 0;
@@ -114,9 +135,11 @@ bool Importer::import_memfd(const Buffer& buffer, Result& out) {
     return true;
 }
 
-bool Importer::import(const Buffer& buffer, Result& out) {
+bool Importer::import(const Buffer& buffer, Result& out, bool want_writable) {
     out.fds.clear();
     out.extents.clear();
+    out.writable = false;
+    out.why_not_writable = nullptr;
     out.size = buffer.size;
     if (buffer.extents.empty() || buffer.extents.size() > VDMABUF_MAX_EXTENTS)
         return false;
@@ -129,7 +152,14 @@ bool Importer::import(const Buffer& buffer, Result& out) {
             return true;
         }
     }
-    if (import_memfd(buffer, out))
+    if (want_writable && !allow_writable_) {
+        out.why_not_writable = "vdmabufd runs with --no-writable-imports";
+        want_writable = false;
+    } else if (want_writable && udmabuf_) {
+        out.why_not_writable = "dma-buf imports are never writable";
+        want_writable = false;
+    }
+    if (import_memfd(buffer, out, want_writable))
         return true;
     out.fds.clear();
     out.extents.clear();

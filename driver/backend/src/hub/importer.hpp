@@ -24,32 +24,42 @@ public:
         uint64_t size = 0;
         std::vector<int> fds; // borrowed from the importer's caches
         std::vector<vdmabuf_c_import_extent> extents;
+        bool writable = false;          // the fds are the guest-memory fds, O_RDWR
+        const char* why_not_writable = nullptr; // asked for but refused: why
     };
 
     // try_udmabuf false (--udmabuf off) or an unusable device: MEMFD mode.
+    // allow_writable false (--no-writable-imports): never hand out writable fds.
     [[nodiscard]] static std::unique_ptr<Importer> create(bool try_udmabuf,
-                                                          const char* device = "/dev/udmabuf");
+                                                          const char* device = "/dev/udmabuf",
+                                                          bool allow_writable = true);
 
     // The mode WELCOME announces.
     [[nodiscard]] uint32_t mode() const { return udmabuf_ ? VDMABUF_IMPORT_DMABUF : VDMABUF_IMPORT_MEMFD; }
     [[nodiscard]] static const char* mode_name(uint32_t mode);
 
     // Fills out (reusing its capacity); false (logged) if no import could be made.
-    [[nodiscard]] bool import(const Buffer& buffer, Result& out);
+    // want_writable (VDMABUF_C_IMPORT_WRITABLE): MEMFD mode hands out the
+    // guest-memory fds themselves where allowed and each is O_RDWR without
+    // write seals; else the read-only reopens (out.why_not_writable says why).
+    [[nodiscard]] bool import(const Buffer& buffer, Result& out, bool want_writable = false);
     void buffer_removed(const BufferId& id);
     void guest_removed(uint32_t guest);
 
 private:
-    explicit Importer(UniqueFd&& udmabuf) : udmabuf_(std::move(udmabuf)) {}
+    Importer(UniqueFd&& udmabuf, bool allow_writable)
+        : udmabuf_(std::move(udmabuf)), allow_writable_(allow_writable) {}
+    [[nodiscard]] static const char* why_not_writable(int fd);
     [[nodiscard]] int dmabuf_for(const Buffer& buffer);
     [[nodiscard]] int readonly_fd(uint32_t guest, int fd);
-    [[nodiscard]] bool import_memfd(const Buffer& buffer, Result& out);
+    [[nodiscard]] bool import_memfd(const Buffer& buffer, Result& out, bool writable);
 
     UniqueFd udmabuf_; // empty: MEMFD mode
     // Per buffer: a dma-buf, or empty after a failed UDMABUF_CREATE_LIST (memfd fallback).
     std::unordered_map<BufferId, UniqueFd, BufferIdHash> dmabufs_;
     // Per guest: guest-memory fd number -> our read-only reopen.
     std::unordered_map<uint32_t, std::unordered_map<int, UniqueFd>> readonly_;
+    bool allow_writable_ = true;
     bool fallback_logged_ = false;
 };
 

@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
     HubOptions hub_opts;
     hub_opts.release_timeout_ms = opts.release_timeout_ms;
     hub_opts.try_udmabuf = opts.try_udmabuf;
+    hub_opts.writable_imports = opts.writable_imports;
     auto hub = ConsumerHub::create(*loop, hub_opts);
     if (!hub || !hub->listen(opts.consumer_socket))
         return 1;

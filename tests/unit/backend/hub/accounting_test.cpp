@@ -3,6 +3,8 @@
 // consumer sockets.
 #include "hub_test_env.hpp"
 
+#include <cstddef>
+
 namespace vdmabuf::backend::test {
 namespace {
 
@@ -308,4 +310,45 @@ TEST_F(Accounting, ImportHandsOutReadOnlyMemfds) {
 }
 
 } // namespace
+// VDMABUF_C_IMPORT_WRITABLE (spec §4): asked for, the reply says granted and
+// the fd maps read-write; the original 32-byte IMPORT still gets the
+// read-only reply; unknown flag bits are MALFORMED.
+TEST_F(Accounting, ImportWritableOnlyWhenAsked) {
+    FakeGuest g(1, "guest0");
+    add_guest(g, 2);
+    auto a = viewer();
+    vdmabuf_c_import im{};
+    im.hdr = {VDMABUF_C_IMPORT, sizeof(im), 78};
+    im.id = BufferId{1, 2, 0x1234abcdull}.to_wire();
+    im.flags = VDMABUF_C_IMPORT_WRITABLE;
+    a->send(im);
+    pump();
+    auto replies = a->drain();
+    ASSERT_EQ(replies.size(), 1u);
+    ASSERT_EQ(type_of(replies[0]), uint32_t(VDMABUF_C_IMPORT_REPLY));
+    EXPECT_EQ(as<vdmabuf_c_import_reply>(replies[0]).flags, VDMABUF_C_IMPORT_WRITABLE);
+    ASSERT_EQ(a->fds.size(), 1u);
+    EXPECT_EQ(::fcntl(a->fds[0].get(), F_GETFL) & O_ACCMODE, O_RDWR);
+    a->fds.clear();
+
+    im.hdr.size = offsetof(vdmabuf_c_import, flags); // the original form: no flags
+    a->send_raw(&im, im.hdr.size);
+    pump();
+    replies = a->drain();
+    ASSERT_EQ(replies.size(), 1u);
+    ASSERT_EQ(type_of(replies[0]), uint32_t(VDMABUF_C_IMPORT_REPLY));
+    EXPECT_EQ(as<vdmabuf_c_import_reply>(replies[0]).flags, 0u);
+    ASSERT_EQ(a->fds.size(), 1u);
+    EXPECT_EQ(::fcntl(a->fds[0].get(), F_GETFL) & O_ACCMODE, O_RDONLY);
+    a->fds.clear();
+
+    im.hdr.size = sizeof(im);
+    im.flags = 2;
+    a->send(im);
+    pump();
+    auto errors = of_type(a->drain(), VDMABUF_C_ERROR);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(error_code(errors[0]), uint32_t(VDMABUF_C_ERR_MALFORMED));
+}
+
 } // namespace vdmabuf::backend::test

@@ -49,6 +49,42 @@ TEST(Importer, MemfdModeReopensEachFdReadOnlyOnce) {
     EXPECT_EQ(r2.fds, r.fds);
 }
 
+// VDMABUF_C_IMPORT_WRITABLE: the guest-memory fds themselves, mappable
+// read-write as a compositor maps a wl_shm pool; refused under
+// --no-writable-imports and for an fd sealed against writes.
+TEST(Importer, WritableOnlyWhenAskedAllowedAndWritable) {
+    Memfd a, b;
+    auto imp = Importer::create(false);
+    Importer::Result r;
+    ASSERT_TRUE(imp->import(scattered(1, 1, a.fd.get(), b.fd.get()), r, true));
+    EXPECT_TRUE(r.writable);
+    ASSERT_EQ(r.fds.size(), 2u);
+    EXPECT_EQ(r.fds[0], a.fd.get());
+    for (int fd : r.fds) {
+        void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        EXPECT_NE(p, MAP_FAILED);
+        if (p != MAP_FAILED)
+            ::munmap(p, 4096);
+    }
+    // Not asked: read-only as before.
+    ASSERT_TRUE(imp->import(scattered(1, 1, a.fd.get(), b.fd.get()), r));
+    EXPECT_FALSE(r.writable);
+    EXPECT_EQ(::fcntl(r.fds[0], F_GETFL) & O_ACCMODE, O_RDONLY);
+
+    auto refusing = Importer::create(false, "/dev/udmabuf", false);
+    ASSERT_TRUE(refusing->import(scattered(1, 1, a.fd.get(), b.fd.get()), r, true));
+    EXPECT_FALSE(r.writable);
+    ASSERT_NE(r.why_not_writable, nullptr);
+    EXPECT_EQ(::fcntl(r.fds[0], F_GETFL) & O_ACCMODE, O_RDONLY);
+
+    UniqueFd sealed{::memfd_create("importer-sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING)};
+    ASSERT_EQ(::ftruncate(sealed.get(), 1 << 20), 0);
+    ASSERT_EQ(::fcntl(sealed.get(), F_ADD_SEALS, F_SEAL_WRITE), 0);
+    ASSERT_TRUE(imp->import(scattered(1, 3, sealed.get(), sealed.get()), r, true));
+    EXPECT_FALSE(r.writable);
+    ASSERT_NE(r.why_not_writable, nullptr);
+}
+
 TEST(Importer, FallsBackToMemfdWhenUdmabufFails) {
     Memfd a;
     auto imp = Importer::create(true, "/dev/null");

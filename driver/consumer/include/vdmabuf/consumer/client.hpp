@@ -61,7 +61,10 @@ public:
 
     // Sends IMPORT and waits for its IMPORT_REPLY. nullopt (logged) on ERROR,
     // timeout, malformed reply or disconnect; last_error() then tells which ERROR.
-    [[nodiscard]] std::optional<Import> import(const vdmabuf_id& id, int timeout_ms = 2000);
+    // flags: VDMABUF_C_IMPORT_WRITABLE asks for fds a compositor may map
+    // read-write (Import::writable() says whether the daemon granted it).
+    [[nodiscard]] std::optional<Import> import(const vdmabuf_id& id, int timeout_ms = 2000,
+                                               uint32_t flags = 0);
     // Lets go of a held presentation. False if the request could not be sent.
     bool release(const vdmabuf_id& id, uint64_t sequence);
     // format VDMABUF_C_STATS_TEXT|JSON, what VDMABUF_C_WHAT_STATS|LIST.

@@ -20,7 +20,7 @@ public:
     // Takes what a validated IMPORT_REPLY carried: every extent's fd_index is
     // below fds.size(), extents are page aligned and sum to size.
     Import(const vdmabuf_id& id, uint32_t mode, uint64_t size, std::vector<UniqueFd> fds,
-           std::vector<vdmabuf_c_import_extent> extents);
+           std::vector<vdmabuf_c_import_extent> extents, bool writable = false);
 
     Import(Import&&) noexcept = default;
     Import& operator=(Import&&) noexcept = default;
@@ -33,6 +33,8 @@ public:
     // Borrowed; -1 past the end. In DMABUF mode fd(0) is the dma-buf for EGL.
     [[nodiscard]] int fd(unsigned i) const noexcept;
     [[nodiscard]] size_t fd_count() const noexcept { return fds_.size(); }
+    // The daemon granted VDMABUF_C_IMPORT_WRITABLE: the fds are O_RDWR (MEMFD).
+    [[nodiscard]] bool writable() const noexcept { return writable_; }
     [[nodiscard]] std::span<const vdmabuf_c_import_extent> extents() const noexcept {
         return extents_;
     }
@@ -51,6 +53,7 @@ private:
     std::vector<vdmabuf_c_import_extent> extents_;
     Mapping mapping_; // declared after fds_: unmapped before they close
     bool map_failed_ = false;
+    bool writable_ = false;
 };
 
 } // namespace vdmabuf::consumer

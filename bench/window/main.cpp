@@ -1,0 +1,156 @@
+// vdmabuf-bench-window: what a frame costs vdmabuf-viewer as a Wayland window
+// on a headless weston (pixman), with pass-through (wl_shm over guest memory:
+// the compositor reads the guest's pages) and with --no-pass-through (GL:
+// upload + draw, llvmpipe here), in one run, modes interleaved round by round.
+//
+// Real processes: vdmabufd, a synthetic guest in this process
+// (libvdmabuf-guest, two 1920x1080 XRGB8888 buffers, full damage), weston and
+// the viewer. Frames are presented at 60 fps, each once the guest has it back
+// (double buffered). CPU = utime + stime of the whole process (all threads)
+// from /proc/PID/stat over the measured frames, after a warm-up.
+//
+//   vdmabuf-bench-window [--frames N] [--rounds R] [--size WxH]
+#include "actors.hpp"
+#include "daemon_process.hpp"
+#include "weston.hpp"
+
+#include <vdmabuf/shared/child_process.hpp>
+#include <vdmabuf/shared/time.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace vdmabuf;
+using vdmabuf::viewer_test::Weston;
+
+namespace {
+
+// utime + stime of a process, in ms.
+double cpu_ms(pid_t pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto close = s.rfind(')');
+    if (close == std::string::npos)
+        return 0;
+    std::istringstream rest(s.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14)
+            utime = std::strtoull(field.c_str(), nullptr, 10);
+        if (i == 15)
+            stime = std::strtoull(field.c_str(), nullptr, 10);
+    }
+    return double(utime + stime) * 1000.0 / double(::sysconf(_SC_CLK_TCK));
+}
+
+struct Sample {
+    double viewer_ms = 0, weston_ms = 0; // per frame
+    size_t frames = 0, not_done = 0;
+    bool ok = false;
+};
+
+Sample run_mode(Weston& weston, bool pass_through, uint32_t w, uint32_t h, int frames) {
+    Sample out;
+    auto daemon = harness::DaemonProcess::start();
+    if (!daemon)
+        return out;
+    frontend::DeviceOptions opts;
+    opts.name = "bench-window";
+    opts.memory_size = 64ull << 20;
+    auto guest = harness::GuestActor::open(daemon->guest_socket(), opts);
+    if (!guest)
+        return out;
+    harness::ExportedBuffer bufs[2] = {harness::export_pattern(*guest, w, h, 1),
+                                      harness::export_pattern(*guest, w, h, 2)};
+    std::vector<std::string> argv = {VDMABUF_VIEWER_PATH, "--connect", daemon->consumer_socket(),
+                                     "--no-reconnect", "--presenter", "wayland"};
+    if (!pass_through)
+        argv.push_back("--no-pass-through");
+    ChildProcess viewer = ChildProcess::spawn(argv);
+    if (!viewer || !viewer.wait_for_line("vdmabuf-viewer: ready", 10000))
+        return out;
+    const int warmup = 30;
+    const uint64_t period = 1'000'000'000ull / 60;
+    double v0 = 0, w0 = 0;
+    uint64_t next = now_ns();
+    for (int seq = 1; seq <= warmup + frames; ++seq) {
+        if (seq == warmup + 1) {
+            v0 = cpu_ms(viewer.pid());
+            w0 = cpu_ms(weston.process().pid());
+        }
+        // Double buffered: a buffer goes out again only once it came back.
+        if (!harness::pump_until([&] { return guest->releases.size() + 2 >= size_t(seq); }, 5000,
+                                 {guest.get()}, {}))
+            return out;
+        (void)harness::pump_until([&] { return now_ns() >= next; }, 100, {guest.get()}, {});
+        next += period;
+        if (!guest->device->present(bufs[seq % 2].id, 0, uint64_t(seq), now_ns(), {}))
+            return out;
+    }
+    (void)harness::pump_until([&] { return guest->releases.size() + 1 >= size_t(warmup + frames); },
+                              5000, {guest.get()}, {});
+    out.viewer_ms = (cpu_ms(viewer.pid()) - v0) / frames;
+    out.weston_ms = (cpu_ms(weston.process().pid()) - w0) / frames;
+    viewer.stop(SIGTERM, 3000);
+    (void)harness::pump_until([&] { return guest->releases.size() >= size_t(warmup + frames); },
+                              3000, {guest.get()}, {});
+    out.frames = guest->releases.size();
+    for (const auto& r : guest->releases)
+        out.not_done += r.reason != VDMABUF_RELEASE_DONE;
+    out.ok = true;
+    return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    int frames = 300, rounds = 2;
+    uint32_t w = 1920, h = 1080;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--frames") && i + 1 < argc)
+            frames = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc)
+            rounds = std::atoi(argv[++i]);
+        else if (!std::strcmp(argv[i], "--size") && i + 1 < argc &&
+                 std::sscanf(argv[++i], "%ux%u", &w, &h) == 2)
+            ;
+        else {
+            std::fprintf(stderr, "usage: vdmabuf-bench-window [--frames N] [--rounds R] [--size WxH]\n");
+            return 2;
+        }
+    }
+    if (::access(viewer_test::kWestonPath, X_OK) != 0) {
+        std::fprintf(stderr, "weston is not installed\n");
+        return 77;
+    }
+    Weston weston;
+    // Room for the whole window and its decorations on the screen.
+    if (!weston.start({"--backend=headless-backend.so", "--use-pixman", "--width",
+                       std::to_string(w + 640), "--height", std::to_string(h + 520)})) {
+        std::fprintf(stderr, "weston did not start\n");
+        return 1;
+    }
+    setenv("XDG_RUNTIME_DIR", weston.dir().c_str(), 1);
+    setenv("WAYLAND_DISPLAY", weston.socket().c_str(), 1);
+    unsetenv("DISPLAY");
+    setenv("VDMABUF_LOG", "warn", 0); // the daemon's and the viewer's
+    std::printf("%ux%u full damage, %d frames at 60 fps per run, CPU ms per frame\n", w, h, frames);
+    std::printf("%-6s %-28s %10s %10s %8s %9s\n", "round", "viewer path", "viewer", "weston",
+                "frames", "not DONE");
+    for (int r = 1; r <= rounds; ++r)
+        for (bool pt : {true, false}) {
+            Sample s = run_mode(weston, pt, w, h, frames);
+            std::printf("%-6d %-28s %10.3f %10.3f %8zu %9zu%s\n", r,
+                        pt ? "wl_shm pass-through" : "GL (--no-pass-through)", s.viewer_ms,
+                        s.weston_ms, s.frames, s.not_done, s.ok ? "" : "  (failed)");
+            std::fflush(stdout);
+        }
+    return 0;
+}

@@ -1,0 +1,100 @@
+// OutputPane, Wayland windows: the pass-through branch. The host compositor
+// reads the frame from guest memory (a wl_shm buffer over the guest-memory
+// fd); the viewer copies and draws nothing per frame, and keeps the
+// presentation until the compositor's wl_buffer.release. Any buffer it cannot
+// show that way (the reason logged once) takes the GL path of output_pane.cpp.
+#define VDM_LOG_SCOPE "viewer"
+#include "output_pane.hpp"
+
+#include "viewer.hpp"
+
+#include <vdmabuf/shared/format.hpp>
+
+#include <algorithm>
+
+namespace vdmabuf::viewer {
+
+bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent& p,
+                                   uint64_t* serial) {
+    PassThrough* pt = presenter_->pass_through();
+    if (!pt)
+        return false;
+    std::string why;
+    if (!cursor_on_host_ && cursor_.width)
+        why = "the guest's cursor is drawn by the viewer (the window system cannot show it)";
+    // Coalesced or dropped PRESENTs took their damage with them: all of it.
+    const bool whole = p.n_damage == 0 || p.dropped || (p.flags & VDMABUF_C_PRESENT_COALESCED);
+    const auto damage = whole ? std::span<const vdmabuf_rect>()
+                              : std::span(p.damage, std::min<uint32_t>(p.n_damage, VDMABUF_MAX_DAMAGE));
+    if (why.empty())
+        why = pt->show(b.info, *b.import, damage, serial);
+    if (!why.empty()) {
+        log_once("wl_shm pass-through not possible (" + why + "): GL path");
+        leave_pass_through();
+        return false;
+    }
+    log_once("import path: wl_shm over guest memory (the compositor reads the guest's pages; "
+             "nothing copied)");
+    if (!pass_through_shown_)
+        bars_stale_ = true; // the parent may still show a GL frame under the bars
+    pass_through_shown_ = true;
+    pass_through_buffer_ = &b;
+    shown_in_memory_ = false;
+    shown_texture_ = 0; // the GL path starts again from a full upload
+    copy_->invalidate();
+    shown_width_ = b.info.width;
+    shown_height_ = b.info.height;
+    shown_opaque_ = !format_info(b.info.fourcc)->has_alpha;
+    count_copied(0, "wl_shm");
+    return true;
+}
+
+void OutputPane::render_pass_through() {
+    presenter_->set_content_size(shown_width_, shown_height_);
+    auto [tw, th] = presenter_->target_size();
+    if (!tw || !th)
+        return;
+    const Renderer::Rect r = Renderer::fit(shown_width_, shown_height_, tw, th);
+    presenter_->pass_through()->place(r.x, r.y, r.w, r.h);
+    const bool moved = r.x != bars_x_ || r.y != bars_y_ || r.w != bars_w_ || r.h != bars_h_;
+    if (bars_stale_ || moved || tw != bars_width_ || th != bars_height_) {
+        // The parent surface: black (the bars) under the content subsurface;
+        // its commit also moves the subsurface.
+        TargetSize t = presenter_->begin_frame();
+        if (!t.width || !t.height)
+            return;
+        renderer_->draw({0, shown_width_, shown_height_, t.width, t.height, t.flip_y, true, 1.0f});
+        presenter_->end_frame();
+        ++stats_.draws;
+        bars_stale_ = false;
+        bars_width_ = tw;
+        bars_height_ = th;
+        bars_x_ = r.x, bars_y_ = r.y, bars_w_ = r.w, bars_h_ = r.h;
+    }
+    dirty_ = false;
+}
+
+void OutputPane::leave_pass_through() {
+    if (!pass_through_shown_)
+        return;
+    if (PassThrough* pt = presenter_->pass_through())
+        pt->hide();
+    pass_through_shown_ = false;
+    pass_through_buffer_ = nullptr;
+    bars_stale_ = true;
+    dirty_ = true;
+}
+
+GLuint OutputPane::pass_through_texture() {
+    BufferState* b = pass_through_buffer_;
+    const uint8_t* map = b && b->import ? b->import->map() : nullptr;
+    if (!map || !presenter_->context().make_current())
+        return 0;
+    // Not counted as copied bytes: a screenshot, not a frame.
+    copy_->invalidate();
+    if (copy_->upload(b->info, map, b->import->size(), {}) < 0)
+        return 0;
+    return copy_->texture();
+}
+
+} // namespace vdmabuf::viewer

@@ -1,0 +1,99 @@
+// Pass-through for the Wayland window: guest frames shown by the host
+// compositor straight from guest memory. One wl_shm_pool per guest-memory
+// file (cached by inode: every IMPORT_REPLY brings new fd numbers for the same
+// memory), one wl_buffer per guest buffer, attached to a content subsurface
+// (desynchronized: a frame commits on its own, the parent's EGL surface is
+// redrawn only for the bars) that wp_viewporter scales into the letterbox
+// rectangle. The guest gets a buffer back only after its wl_buffer.release.
+#pragma once
+
+#include "present/presenter.hpp"
+#include "present/wayland_handles.hpp"
+
+#include "import/buffer_key.hpp"
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+
+namespace vdmabuf::viewer {
+
+class WaylandShmView final : public PassThrough {
+public:
+    struct Globals {
+        wl_display* display = nullptr;
+        wl_compositor* compositor = nullptr;
+        uint32_t compositor_version = 0;
+        wl_subcompositor* subcompositor = nullptr;
+        wp_viewporter* viewporter = nullptr; // optional: without it only 1:1
+        wl_shm* shm = nullptr;
+        wl_surface* parent = nullptr;
+        const int32_t* scale = nullptr; // the parent's buffer scale
+        const std::set<uint32_t>* formats = nullptr; // wl_shm formats announced
+    };
+    // nullptr (and *why) without wl_subcompositor or wl_shm.
+    [[nodiscard]] static std::unique_ptr<WaylandShmView> create(const Globals& g, std::string* why);
+    ~WaylandShmView() override;
+    WaylandShmView(const WaylandShmView&) = delete;
+    WaylandShmView& operator=(const WaylandShmView&) = delete;
+
+    std::string show(const consumer::BufferInfo& info, const consumer::Import& import,
+                     std::span<const vdmabuf_rect> damage, uint64_t* serial) override;
+    bool released(const vdmabuf_id& id, uint64_t serial) const override;
+    void place(int x, int y, int w, int h) override;
+    void hide() override;
+    bool visible() const override { return visible_; }
+    void forget(const vdmabuf_id& id) override;
+    void forget_all() override;
+    void wait_released() override;
+
+private:
+    struct Pool {
+        wl::ShmPool proxy;
+        uint64_t size = 0; // bytes mapped by the compositor, from offset 0
+    };
+    // A wl_display.sync after each commit: its done says the compositor has
+    // processed that commit, so a release that comes after it covers it.
+    struct Sync {
+        WaylandShmView* view;
+        uint64_t serial;
+        wl::Callback proxy;
+    };
+    struct Entry {
+        WaylandShmView* view = nullptr;
+        wl::Buffer proxy;
+        uint32_t width = 0, height = 0;
+        bool opaque = true; // no alpha channel
+        uint64_t attached = 0; // serial of the last attach
+        uint64_t released = 0; // the last attach the compositor released
+    };
+
+    explicit WaylandShmView(const Globals& g) : g_(g) {}
+    // The buffer's wl_buffer, made on first use; nullptr and *why when the
+    // buffer cannot be expressed as one.
+    Entry* entry_for(const consumer::BufferInfo& info, const consumer::Import& import,
+                     std::string* why);
+    Pool* pool_for(int fd, std::string* why);
+    void apply_geometry();
+    static void on_release(void* data, wl_buffer* buffer);
+    static void on_sync(void* data, wl_callback* cb, uint32_t);
+
+    Globals g_;
+    wl::Surface surface_;
+    wl::Subsurface subsurface_;
+    wl::Viewport viewport_;
+    std::map<std::pair<uint64_t, uint64_t>, Pool> pools_; // (st_dev, st_ino)
+    std::map<BufferKey, std::unique_ptr<Entry>> buffers_;
+    std::list<Sync> syncs_;
+    uint64_t serial_ = 0;    // attaches so far
+    uint64_t processed_ = 0; // the last attach whose sync came back
+    bool visible_ = false;
+    Entry* shown_ = nullptr;
+    int x_ = 0, y_ = 0, w_ = 0, h_ = 0; // letterbox rectangle, buffer pixels
+};
+
+} // namespace vdmabuf::viewer
