@@ -3,6 +3,7 @@
 
 #include "egl/framebuffer.hpp"
 #include "import/import_probe.hpp"
+#include "import/mapping_check.hpp"
 #include "input/pointer_map.hpp"
 #include "viewer.hpp"
 
@@ -21,6 +22,15 @@ namespace {
 std::string buffer_name(const vdmabuf_id& id) {
     return std::to_string(id.guest) + ":" + std::to_string(id.counter);
 }
+
+// How long headless holds a frame in place before copying it out and
+// releasing it. vdmabufd takes a hold back after --release-timeout (2000 ms
+// by default, checked every quarter of it) and WELCOME does not say the
+// value, so a local bound well below the default: a frame still shown after
+// 100 ms is copied once (a still or slow guest; at 10 fps or more nothing
+// is). A daemon run with a timeout below this may take the hold first: the
+// guest then gets RELEASE TIMEOUT and the picture could tear.
+constexpr uint64_t kHeldInPlaceMaxNs = 100'000'000u;
 
 } // namespace
 
@@ -68,7 +78,10 @@ void OutputPane::log_once(const std::string& message) {
 }
 
 void OutputPane::disconnected() {
-    held_.clear(); // the daemon released everything we held
+    // The mappings go with the Viewer's buffers: the last frame stays shown,
+    // copied out now (headless held in place). The daemon released everything we held.
+    copy_out_held("vdmabufd went away", false);
+    held_.clear();
     if (PassThrough* pt = presenter_->pass_through()) {
         // The guest may reuse its memory now: keep a copy of the last frame,
         // shown (dimmed) with GL like the copy path's, not the live pages.
@@ -118,6 +131,9 @@ void OutputPane::buffer_gone(const vdmabuf_id& id) {
             leave_pass_through();
         pt->forget(id);
     }
+    // Its mapping goes next: the frame stays shown, copied out now.
+    if (held_in_place_ && consumer::same_id(held_in_place_->id, id))
+        copy_out_held("its buffer is gone", false);
     // The daemon counts our holds of a gone buffer as released.
     std::erase_if(held_, [&](const Held& h) { return consumer::same_id(h.id, id); });
 }
@@ -132,12 +148,10 @@ bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
         // Headless zero copy: drawn into the FBO by render(), held until the
         // draw of a later frame has been fenced and that fence signalled.
         zero_copy = true;
-    } else if (show_in_memory(b, p)) {
-        // "Release once the frame that used the buffer is flipped away": what
-        // headless shows is the copy in cpu_, not the buffer, so the buffer is
-        // flipped away once the copy returns. Released at once: the guest may
-        // render into it again.
-        release_(p.id, p.sequence);
+    } else if (hold_in_place(b, p)) {
+        // "Release once the frame that used the buffer is flipped away":
+        // headless shows the buffer itself until the next frame (or a copy
+        // on demand) replaces it.
         ++frames_;
         waiting_ = false;
         dirty_ = true; // render() has nothing to draw; the loop counts latency there
@@ -145,6 +159,7 @@ bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
     } else if (!show_copy(b, p)) { // a format CpuFrame does not hold: through GL
         return false;
     }
+    release_held_in_place(); // another path shows this frame
     for (Held& h : held_)
         h.superseded = true;
     Held h{p.id, p.sequence, zero_copy};
@@ -160,27 +175,61 @@ bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
     return true;
 }
 
-bool OutputPane::show_in_memory(BufferState& b, const consumer::PresentEvent& p) {
-    if (presenter_->is_window() || !CpuFrame::supports(b.info.fourcc))
+bool OutputPane::hold_in_place(BufferState& b, const consumer::PresentEvent& p) {
+    const FormatInfo* f = format_info(b.info.fourcc);
+    if (presenter_->is_window() || !f || !CpuFrame::supports(b.info.fourcc))
         return false;
-    const uint8_t* map = b.import->map();
-    if (!map)
+    // Mapped once per buffer (cached by the import), checked now: a copy on
+    // demand later cannot fail for the layout or the mapping.
+    if (!b.import->map() || !plane0_fits(*f, b.info, b.import->size()))
         return false;
-    if (!shown_in_memory_)
-        cpu_.invalidate(); // the last frame was a texture: cpu_ is stale
-    const int64_t bytes =
-        cpu_.update(b.info, map, b.import->size(),
-                    std::span(p.damage, std::min<uint32_t>(p.n_damage, VDMABUF_MAX_DAMAGE)));
-    if (bytes < 0)
-        return false;
-    log_once("import path: copy into host memory (headless: no window, nothing drawn)");
-    count_copied(bytes, "copy");
-    shown_in_memory_ = true;
-    shown_texture_ = 0; // a later GL frame starts from a full upload
+    release_held_in_place(); // flipped away by this frame
+    held_in_place_ = HeldInPlace{p.id, p.sequence, &b, now_ns()};
+    log_once("import path: the newest frame held in place, copied only on demand "
+             "(headless: no window, nothing drawn)");
+    count_copied(0, "held");
+    shown_in_memory_ = false; // cpu_ is older than this frame
+    shown_texture_ = 0;       // a later GL frame starts from a full upload
     shown_width_ = b.info.width;
     shown_height_ = b.info.height;
-    shown_opaque_ = !format_info(b.info.fourcc)->has_alpha;
+    shown_opaque_ = !f->has_alpha;
     return true;
+}
+
+void OutputPane::copy_out_held(const char* why, bool release) {
+    if (!held_in_place_)
+        return;
+    const HeldInPlace h = *held_in_place_;
+    held_in_place_.reset();
+    const consumer::BufferInfo& info = h.buffer->info;
+    // The whole frame: cpu_ may hold any earlier frame (or none), and the
+    // damage since then is spread over PRESENTs of several buffers.
+    cpu_.invalidate();
+    const int64_t bytes = cpu_.update(info, h.buffer->import->map(), h.buffer->import->size(), {});
+    if (bytes >= 0) {
+        stats_.bytes_copied_on_demand += uint64_t(bytes);
+        ++stats_.copies_on_demand;
+        shown_in_memory_ = true;
+    } // else: checked in hold_in_place(), not expected; the pane has no frame
+    VDM_DEBUG("output %u: copied out buffer %s seq %llu (%lld bytes): %s", output_,
+              buffer_name(h.id).c_str(), static_cast<unsigned long long>(h.sequence),
+              static_cast<long long>(bytes), why);
+    if (release)
+        release_(h.id, h.sequence);
+}
+
+void OutputPane::release_held_in_place() {
+    if (!held_in_place_)
+        return;
+    release_(held_in_place_->id, held_in_place_->sequence);
+    held_in_place_.reset();
+}
+
+int OutputPane::held_in_place_deadline_ms() const noexcept {
+    if (!held_in_place_)
+        return -1;
+    const uint64_t now = now_ns(), due = held_in_place_->since_ns + kHeldInPlaceMaxNs;
+    return now >= due ? 0 : int((due - now + 999'999u) / 1'000'000u);
 }
 
 void OutputPane::count_copied(int64_t bytes, const char* path) {
@@ -262,7 +311,8 @@ void OutputPane::render() {
         render_pass_through();
         return;
     }
-    if (shown_in_memory_) { // the pixels are readable in cpu_: nothing to draw
+    // The pixels are readable in cpu_ or the held buffer: nothing to draw.
+    if (shown_in_memory_ || held_in_place_) {
         dirty_ = false;
         return;
     }
@@ -345,6 +395,8 @@ void OutputPane::release_held(Held& h) {
 }
 
 void OutputPane::reap(bool wait) {
+    if (held_in_place_deadline_ms() == 0)
+        copy_out_held("held too long: vdmabufd's release timeout would take it", true);
     if (wait)
         (void)presenter_->context().make_current();
     while (!held_.empty()) {
@@ -376,11 +428,15 @@ void OutputPane::reap(bool wait) {
     }
 }
 
-void OutputPane::release_all() {
+void OutputPane::release_all(bool keep_picture) {
     if (PassThrough* pt = presenter_->pass_through()) {
         leave_pass_through();
         pt->wait_released(); // the detach's commit makes the compositor release
     }
+    if (keep_picture)
+        copy_out_held("released: the picture stays", true);
+    else
+        release_held_in_place();
     reap(true);
     if (held_.empty())
         return;
@@ -421,6 +477,9 @@ void OutputPane::enforce_hold_limit() {
 }
 
 bool OutputPane::screenshot(const std::string& path, bool with_cursor, const PngOptions& png) {
+    // The held buffer is this frame, whole (the guest does not write it until
+    // RELEASE): copied now, and given back.
+    copy_out_held("screenshot", true);
     if (shown_in_memory_) {
         // The guest frame as copied, never dimmed; the cursor blended over a
         // copy where asked.

@@ -1,8 +1,8 @@
 // One guest output on screen: its presenter (a window, or an FBO headless),
 // the pipeline that shows its frames (zero-copy import into GL where vdmabufd
 // hands out dma-bufs and the import is trusted, see import_probe.hpp; else
-// windows upload a copy into GL and headless keeps a copy in host memory,
-// CpuFrame),
+// windows upload a copy into GL and headless holds the newest frame's buffer
+// itself, copying it into host memory, CpuFrame, only on demand),
 // the presentations it holds and when each may be released (the rules in
 // viewer.hpp), the guest's cursor for this output, and the mapping of window
 // pointer coordinates onto output pixels. The Viewer owns one per output
@@ -55,7 +55,8 @@ public:
     [[nodiscard]] uint32_t frame_width() const noexcept { return shown_width_; }
     [[nodiscard]] uint32_t frame_height() const noexcept { return shown_height_; }
     [[nodiscard]] bool has_frame() const noexcept {
-        return shown_texture_ != 0 || shown_in_memory_ || pass_through_shown_;
+        return shown_texture_ != 0 || shown_in_memory_ || pass_through_shown_ ||
+               held_in_place_.has_value();
     }
     std::string name; // the guest's name for the output ("" until OUTPUT says)
 
@@ -72,14 +73,18 @@ public:
     // Releases every held presentation whose fence has signalled; wait: block.
     void reap(bool wait);
     // Releases everything still held (leaving); zero-copy holds after a fence
-    // behind every draw issued so far.
-    void release_all();
+    // behind every draw issued so far. keep_picture: a frame held in place is
+    // copied out first, so the pane still shows it (false: the viewer exits).
+    void release_all(bool keep_picture = true);
     // Holds a presentation whose release the loop must poll for (an EGL
     // fence). Pass-through holds are not: a wl_buffer.release arrives on the
     // Wayland fd, which wakes the loop by itself.
     [[nodiscard]] bool holds_frames() const noexcept {
         return std::any_of(held_.begin(), held_.end(), [](const Held& h) { return !h.pass_through; });
     }
+    // Headless: ms until the frame held in place must be copied out and
+    // released (reap() does it), -1 when none is held: the loop's poll bound.
+    [[nodiscard]] int held_in_place_deadline_ms() const noexcept;
     // Writes the frame at its native size (plus the cursor if asked) as PNG.
     bool screenshot(const std::string& path, bool with_cursor, const PngOptions& png);
 
@@ -118,9 +123,18 @@ private:
     // Windows: zero copy where allowed, else the copy into GL.
     bool show(BufferState& b, const consumer::PresentEvent& p, bool* zero_copy);
     bool show_copy(BufferState& b, const consumer::PresentEvent& p);
-    // Headless: copies the damage into cpu_; false when this frame cannot
-    // take that path (a window shows frames, or the format is not XRGB/ARGB).
-    bool show_in_memory(BufferState& b, const consumer::PresentEvent& p);
+    // Headless: holds the buffer itself as the shown frame, reading nothing,
+    // and releases the frame held before; false when this frame cannot take
+    // that path (a window shows frames, the format is not XRGB/ARGB, or the
+    // buffer cannot be mapped). See held_in_place_.
+    bool hold_in_place(BufferState& b, const consumer::PresentEvent& p);
+    // Copies the whole frame held in place into cpu_ (counted as a copy on
+    // demand), which then is the shown frame, and lets the buffer go: with
+    // `release` a RELEASE; without, the daemon already counts it released
+    // (BUFFER_GONE, vdmabufd gone). `why` is logged at debug.
+    void copy_out_held(const char* why, bool release);
+    // The frame held in place is superseded: RELEASE, nothing read.
+    void release_held_in_place();
     void count_copied(int64_t bytes, const char* path);
     // The shown zero-copy texture is about to die with its import: headless
     // keeps the picture in host memory (read back from the FBO), as the copy
@@ -160,6 +174,20 @@ private:
     std::unique_ptr<DmabufImporter> dmabuf_;
     std::deque<Held> held_;
     std::vector<std::string> logged_;
+
+    // Headless without zero copy: the newest frame is its buffer, held (the
+    // guest compositor does not write a buffer from EXPORT until RELEASE, so
+    // reading it later is reading this frame, whole). Nothing is read per
+    // frame; the pixels are copied into cpu_ only for a screenshot, before
+    // the mapping goes (BUFFER_GONE, vdmabufd gone), and before vdmabufd's
+    // release timeout could take the hold (kHeldInPlaceMaxNs, output_pane.cpp).
+    struct HeldInPlace {
+        vdmabuf_id id;
+        uint64_t sequence;
+        BufferState* buffer; // the Viewer's; lives until BUFFER_GONE or disconnect
+        uint64_t since_ns;
+    };
+    std::optional<HeldInPlace> held_in_place_;
 
     CpuFrame cpu_;
     bool shown_in_memory_ = false; // headless: the frame is cpu_'s, not a texture

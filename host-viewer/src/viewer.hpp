@@ -3,9 +3,11 @@
 // (one output, or one window per output with --all-outputs). Releases follow
 // ARCHITECTURE.md:
 //  - copy path: right after the upload's EGL fence signals;
-//  - headless (no window): the damage is copied into host memory (CpuFrame)
-//    and the buffer released at once: the copy is what is shown, so the
-//    buffer is "flipped away" when the copy returns; nothing is drawn;
+//  - headless (no window, no zero copy): the newest frame's buffer is held
+//    and read only on demand (a screenshot, the buffer or vdmabufd going
+//    away, or before the release timeout: then copied whole into host
+//    memory, CpuFrame, and released); the previous one is released when a
+//    newer frame arrives: it is "flipped away" then; nothing is drawn;
 //  - zero-copy path (windows, and headless where vdmabufd hands out dma-bufs
 //    and the import is trusted): once the frame showing its successor has
 //    been drawn (and swapped) and the fence after that draw has signalled,
@@ -53,16 +55,22 @@ struct ViewerStats {
     // compositor that never answered: 0 normally).
     uint64_t releases_after_wl_release = 0;
     uint64_t releases_before_wl_release = 0;
-    uint64_t bytes_total = 0;   // copy path: bytes uploaded
+    uint64_t bytes_total = 0;   // copy path: bytes uploaded (headless held in place: 0)
     int64_t bytes_last = 0;     // copy path: bytes uploaded for the last frame
+    // Headless held in place: whole frames copied out of a held buffer on
+    // demand (screenshot, buffer or vdmabufd gone, held too long), not per frame.
+    uint64_t bytes_copied_on_demand = 0;
+    uint64_t copies_on_demand = 0;
     std::vector<int64_t> bytes_per_frame; // first 4096 frames
     uint64_t reconnects = 0;
     uint64_t cursor_moves = 0;   // CURSOR_MOVEs received
     uint64_t cursor_images = 0;  // CURSOR_IMAGEs received
     uint64_t input_events = 0;   // INPUT events sent
     uint64_t mode_requests = 0;  // MODE requests sent
-    std::string import_path = "none"; // of the last frame: "copy", "dmabuf" or "wl_shm"
-    RecentPercentiles latency_us{4096}; // daemon accepted PRESENT -> our swap, last 4096 frames
+    std::string import_path = "none"; // of the last frame: "copy", "dmabuf", "wl_shm" or "held"
+    // Daemon accepted PRESENT -> our swap (headless: the frame is held, its
+    // pixels readable), last 4096 frames.
+    RecentPercentiles latency_us{4096};
 };
 
 class Viewer {

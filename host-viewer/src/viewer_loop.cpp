@@ -50,6 +50,7 @@ void Viewer::write_stats_json() const {
                  "\"cursor_moves\": %llu, \"cursor_images\": %llu, \"input_events\": %llu, "
                  "\"mode_requests\": %llu, \"outputs_shown\": %zu, "
                  "\"bytes_uploaded_total\": %llu, \"bytes_uploaded_last\": %lld, "
+                 "\"bytes_copied_on_demand\": %llu, \"copies_on_demand\": %llu, "
                  "\"bytes_uploaded_per_frame\": [",
                  presenter, stats_.import_path.c_str(),
                  static_cast<unsigned long long>(stats_.frames),
@@ -65,7 +66,9 @@ void Viewer::write_stats_json() const {
                  static_cast<unsigned long long>(stats_.input_events),
                  static_cast<unsigned long long>(stats_.mode_requests), panes_.size(),
                  static_cast<unsigned long long>(stats_.bytes_total),
-                 static_cast<long long>(stats_.bytes_last));
+                 static_cast<long long>(stats_.bytes_last),
+                 static_cast<unsigned long long>(stats_.bytes_copied_on_demand),
+                 static_cast<unsigned long long>(stats_.copies_on_demand));
     for (size_t i = 0; i < stats_.bytes_per_frame.size(); ++i)
         std::fprintf(f, "%s%lld", i ? ", " : "", static_cast<long long>(stats_.bytes_per_frame[i]));
     std::fprintf(f, "]}\n");
@@ -107,6 +110,9 @@ int Viewer::run(const volatile int* stop_flag) {
         int timeout = holding ? 1 : (client_ ? 250 : 50);
         if (waiting_command_ || !resizes_.empty())
             timeout = std::min(timeout, 10);
+        for (auto& [output, pane] : panes_) // wake to copy out a frame held too long
+            if (int due = pane->held_in_place_deadline_ms(); due >= 0)
+                timeout = std::min(timeout, due);
         if (dirty)
             timeout = 0;
         poll(fds.data(), fds.size(), timeout);
@@ -169,13 +175,14 @@ int Viewer::run(const volatile int* stop_flag) {
         !screenshot_all(options_.screenshot) && done_)
         exit_code = 1;
     for (auto& [output, pane] : panes_)
-        pane->release_all();
+        pane->release_all(/*keep_picture=*/false); // exiting: nothing shows it any more
     if (!options_.stats_json.empty())
         write_stats_json();
-    VDM_INFO("exit: %llu frames, %llu releases, %llu bytes uploaded",
+    VDM_INFO("exit: %llu frames, %llu releases, %llu bytes uploaded, %llu copied on demand",
              static_cast<unsigned long long>(stats_.frames),
              static_cast<unsigned long long>(stats_.releases),
-             static_cast<unsigned long long>(stats_.bytes_total));
+             static_cast<unsigned long long>(stats_.bytes_total),
+             static_cast<unsigned long long>(stats_.bytes_copied_on_demand));
     return exit_code;
 }
 

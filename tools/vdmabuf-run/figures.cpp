@@ -63,6 +63,11 @@ bool print_figures(const RunFacts& f) {
                     total / double(per->size()), per->front(), maxv, per->back(), total,
                     per->size());
     }
+    // Headless holding the frame in place copies only on demand (screenshot, still screen).
+    if (auto on_demand = json_number(v, {"bytes_copied_on_demand"}))
+        std::printf("  copied on demand: %.0f bytes in %.0f copies (screenshot, still frame, "
+                    "buffer or daemon gone)\n",
+                    *on_demand, json_number(v, {"copies_on_demand"}).value_or(0));
     auto img = frames > 0 ? read_png(f.screenshot.c_str()) : std::nullopt;
     if (img)
         std::printf("  screenshot: %s (%ux%u)\n", f.screenshot.c_str(), img->width, img->height);
