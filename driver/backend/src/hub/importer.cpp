@@ -102,6 +102,11 @@ const char* Importer::why_not_writable(int fd) {
     const int seals = ::fcntl(fd, F_GET_SEALS);
     if (seals > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) != 0)
         return "the guest-memory fd is sealed against writes";
+    // The fd itself could also ftruncate() the file: every mapping of guest
+    // RAM (ours, QEMU's) would then fault (SIGBUS) past the new end. QEMU's
+    // memory-backend-memfd and libvdmabuf-guest seal it against shrinking.
+    if (seals < 0 || !(seals & F_SEAL_SHRINK))
+        return "the guest-memory fd is not sealed against shrinking";
     return nullptr;
 }
 

@@ -45,6 +45,8 @@ public:
         memfd_ = UniqueFd{::memfd_create("fake-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING)};
         EXPECT_TRUE(memfd_);
         EXPECT_EQ(::ftruncate(memfd_.get(), 256 * 16384), 0);
+        // As guest memory is (QEMU's memfd backend, libvdmabuf-guest).
+        EXPECT_EQ(::fcntl(memfd_.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW), 0);
     }
 
     uint32_t id() const override { return id_; }

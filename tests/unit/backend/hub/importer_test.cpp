@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <string>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -12,8 +13,13 @@
 namespace vdmabuf::backend {
 namespace {
 
+// Sealed against shrinking, as guest memory is (QEMU's memfd backend,
+// libvdmabuf-guest).
 struct Memfd {
-    Memfd() : fd(::memfd_create("importer-test", MFD_CLOEXEC)) { EXPECT_EQ(::ftruncate(fd.get(), 1 << 20), 0); }
+    Memfd() : fd(::memfd_create("importer-test", MFD_CLOEXEC | MFD_ALLOW_SEALING)) {
+        EXPECT_EQ(::ftruncate(fd.get(), 1 << 20), 0);
+        EXPECT_EQ(::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK), 0);
+    }
     UniqueFd fd;
 };
 
@@ -83,6 +89,15 @@ TEST(Importer, WritableOnlyWhenAskedAllowedAndWritable) {
     ASSERT_TRUE(imp->import(scattered(1, 3, sealed.get(), sealed.get()), r, true));
     EXPECT_FALSE(r.writable);
     ASSERT_NE(r.why_not_writable, nullptr);
+
+    // Not sealed against shrinking: the consumer could ftruncate guest RAM.
+    UniqueFd unsealed{::memfd_create("importer-unsealed", MFD_CLOEXEC)};
+    ASSERT_EQ(::ftruncate(unsealed.get(), 1 << 20), 0);
+    ASSERT_TRUE(imp->import(scattered(1, 4, unsealed.get(), unsealed.get()), r, true));
+    EXPECT_FALSE(r.writable);
+    ASSERT_NE(r.why_not_writable, nullptr);
+    EXPECT_NE(std::string(r.why_not_writable).find("shrinking"), std::string::npos);
+    EXPECT_EQ(::fcntl(r.fds[0], F_GETFL) & O_ACCMODE, O_RDONLY);
 }
 
 TEST(Importer, FallsBackToMemfdWhenUdmabufFails) {
