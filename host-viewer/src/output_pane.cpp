@@ -3,7 +3,6 @@
 
 #include "egl/framebuffer.hpp"
 #include "import/import_probe.hpp"
-#include "import/mapping_check.hpp"
 #include "input/pointer_map.hpp"
 #include "viewer.hpp"
 
@@ -12,27 +11,13 @@
 #include <vdmabuf/shared/time.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <drm_fourcc.h>
 
 namespace vdmabuf::viewer {
-namespace {
 
-// "GUEST:COUNTER", as vdmabufd's own log lines name buffers.
 std::string buffer_name(const vdmabuf_id& id) {
     return std::to_string(id.guest) + ":" + std::to_string(id.counter);
 }
-
-// How long headless holds a frame in place before copying it out and
-// releasing it. vdmabufd takes a hold back after --release-timeout (2000 ms
-// by default, checked every quarter of it) and WELCOME does not say the
-// value, so a local bound well below the default: a frame still shown after
-// 100 ms is copied once (a still or slow guest; at 10 fps or more nothing
-// is). A daemon run with a timeout below this may take the hold first: the
-// guest then gets RELEASE TIMEOUT and the picture could tear.
-constexpr uint64_t kHeldInPlaceMaxNs = 100'000'000u;
-
-} // namespace
 
 OutputPane::OutputPane(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
                        ReleaseFn release, ImportChoice import)
@@ -173,63 +158,6 @@ bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
     dirty_ = true;
     enforce_hold_limit();
     return true;
-}
-
-bool OutputPane::hold_in_place(BufferState& b, const consumer::PresentEvent& p) {
-    const FormatInfo* f = format_info(b.info.fourcc);
-    if (presenter_->is_window() || !f || !CpuFrame::supports(b.info.fourcc))
-        return false;
-    // Mapped once per buffer (cached by the import), checked now: a copy on
-    // demand later cannot fail for the layout or the mapping.
-    if (!b.import->map() || !plane0_fits(*f, b.info, b.import->size()))
-        return false;
-    release_held_in_place(); // flipped away by this frame
-    held_in_place_ = HeldInPlace{p.id, p.sequence, &b, now_ns()};
-    log_once("import path: the newest frame held in place, copied only on demand "
-             "(headless: no window, nothing drawn)");
-    count_copied(0, "held");
-    shown_in_memory_ = false; // cpu_ is older than this frame
-    shown_texture_ = 0;       // a later GL frame starts from a full upload
-    shown_width_ = b.info.width;
-    shown_height_ = b.info.height;
-    shown_opaque_ = !f->has_alpha;
-    return true;
-}
-
-void OutputPane::copy_out_held(const char* why, bool release) {
-    if (!held_in_place_)
-        return;
-    const HeldInPlace h = *held_in_place_;
-    held_in_place_.reset();
-    const consumer::BufferInfo& info = h.buffer->info;
-    // The whole frame: cpu_ may hold any earlier frame (or none), and the
-    // damage since then is spread over PRESENTs of several buffers.
-    cpu_.invalidate();
-    const int64_t bytes = cpu_.update(info, h.buffer->import->map(), h.buffer->import->size(), {});
-    if (bytes >= 0) {
-        stats_.bytes_copied_on_demand += uint64_t(bytes);
-        ++stats_.copies_on_demand;
-        shown_in_memory_ = true;
-    } // else: checked in hold_in_place(), not expected; the pane has no frame
-    VDM_DEBUG("output %u: copied out buffer %s seq %llu (%lld bytes): %s", output_,
-              buffer_name(h.id).c_str(), static_cast<unsigned long long>(h.sequence),
-              static_cast<long long>(bytes), why);
-    if (release)
-        release_(h.id, h.sequence);
-}
-
-void OutputPane::release_held_in_place() {
-    if (!held_in_place_)
-        return;
-    release_(held_in_place_->id, held_in_place_->sequence);
-    held_in_place_.reset();
-}
-
-int OutputPane::held_in_place_deadline_ms() const noexcept {
-    if (!held_in_place_)
-        return -1;
-    const uint64_t now = now_ns(), due = held_in_place_->since_ns + kHeldInPlaceMaxNs;
-    return now >= due ? 0 : int((due - now + 999'999u) / 1'000'000u);
 }
 
 void OutputPane::count_copied(int64_t bytes, const char* path) {
@@ -531,62 +459,6 @@ bool OutputPane::screenshot(const std::string& path, bool with_cursor, const Png
         return false;
     VDM_INFO("screenshot: %s (%ux%u)", path.c_str(), img->width, img->height);
     return true;
-}
-
-void OutputPane::set_cursor_image(CursorPixels image) {
-    cursor_ = std::move(image);
-    cursor_stale_ = true;
-    bool was_on_host = cursor_on_host_;
-    cursor_on_host_ = presenter_->is_window() &&
-                      presenter_->set_cursor(cursor_.width ? &cursor_ : nullptr);
-    if (presenter_->is_window() && (!cursor_on_host_ || !was_on_host))
-        dirty_ = true;
-}
-
-void OutputPane::move_cursor(int32_t x, int32_t y, bool visible) {
-    ++cursor_moves_;
-    bool changed = x != cursor_x_ || y != cursor_y_ || visible != cursor_visible_;
-    cursor_x_ = x;
-    cursor_y_ = y;
-    cursor_visible_ = visible;
-    // Drawn by us: draw again (no guest frame needed); on the host: nothing to do.
-    if (changed && presenter_->is_window() && !cursor_on_host_)
-        dirty_ = true;
-}
-
-void OutputPane::upload_cursor() {
-    // ARGB8888 bytes B, G, R, A to GL's RGBA: 128x128 at most, swizzled here.
-    std::vector<uint8_t> rgba(cursor_.argb.size());
-    for (size_t i = 0; i + 3 < rgba.size(); i += 4) {
-        rgba[i] = cursor_.argb[i + 2];
-        rgba[i + 1] = cursor_.argb[i + 1];
-        rgba[i + 2] = cursor_.argb[i];
-        rgba[i + 3] = cursor_.argb[i + 3];
-    }
-    cursor_texture_ = make_texture();
-    glActiveTexture(GL_TEXTURE0);
-    glBindTexture(GL_TEXTURE_2D, cursor_texture_.get());
-    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, GLsizei(cursor_.width), GLsizei(cursor_.height), 0,
-                 GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-    cursor_stale_ = false;
-}
-
-void OutputPane::draw_cursor(uint32_t target_w, uint32_t target_h, bool flip_y) {
-    if (!cursor_visible_ || !cursor_.width || !cursor_.height || !shown_width_ || !shown_height_)
-        return;
-    if (cursor_stale_ || !cursor_texture_)
-        upload_cursor();
-    // Output pixels to target pixels: the frame's letterbox rectangle and scale.
-    Renderer::Rect f = Renderer::fit(shown_width_, shown_height_, target_w, target_h);
-    double sx = double(f.w) / shown_width_, sy = double(f.h) / shown_height_;
-    Renderer::Rect r{f.x + int(std::lround((cursor_x_ - int32_t(cursor_.hotspot_x)) * sx)),
-                     f.y + int(std::lround((cursor_y_ - int32_t(cursor_.hotspot_y)) * sy)),
-                     std::max(1, int(std::lround(cursor_.width * sx))),
-                     std::max(1, int(std::lround(cursor_.height * sy)))};
-    renderer_->draw_overlay(cursor_texture_.get(), r, target_w, target_h, flip_y);
 }
 
 std::optional<std::pair<uint32_t, uint32_t>> OutputPane::to_output(double x, double y) const {

@@ -28,6 +28,9 @@
 
 namespace vdmabuf::viewer {
 
+// "GUEST:COUNTER", as vdmabufd's own log lines name buffers.
+[[nodiscard]] std::string buffer_name(const vdmabuf_id& id);
+
 struct ViewerStats;
 
 // What the Viewer knows of one guest buffer (shared by every pane).

@@ -1,0 +1,87 @@
+// OutputPane, headless without zero-copy import: the newest frame's buffer is
+// held in place (nothing read per frame) and copied out whole only on demand:
+// a screenshot, the buffer or vdmabufd going away, or held too long.
+#define VDM_LOG_SCOPE "viewer"
+#include "output_pane.hpp"
+
+#include "import/mapping_check.hpp"
+#include "viewer.hpp"
+
+#include <vdmabuf/shared/format.hpp>
+#include <vdmabuf/shared/log.hpp>
+#include <vdmabuf/shared/time.hpp>
+
+#include <string>
+
+namespace vdmabuf::viewer {
+namespace {
+
+// How long headless holds a frame in place before copying it out and
+// releasing it. vdmabufd takes a hold back after --release-timeout (2000 ms
+// by default, checked every quarter of it) and WELCOME does not say the
+// value, so a local bound well below the default: a frame still shown after
+// 100 ms is copied once (a still or slow guest; at 10 fps or more nothing
+// is). A daemon run with a timeout below this may take the hold first: the
+// guest then gets RELEASE TIMEOUT and the picture could tear.
+constexpr uint64_t kHeldInPlaceMaxNs = 100'000'000u;
+
+} // namespace
+
+bool OutputPane::hold_in_place(BufferState& b, const consumer::PresentEvent& p) {
+    const FormatInfo* f = format_info(b.info.fourcc);
+    if (presenter_->is_window() || !f || !CpuFrame::supports(b.info.fourcc))
+        return false;
+    // Mapped once per buffer (cached by the import), checked now: a copy on
+    // demand later cannot fail for the layout or the mapping.
+    if (!b.import->map() || !plane0_fits(*f, b.info, b.import->size()))
+        return false;
+    release_held_in_place(); // flipped away by this frame
+    held_in_place_ = HeldInPlace{p.id, p.sequence, &b, now_ns()};
+    log_once("import path: the newest frame held in place, copied only on demand "
+             "(headless: no window, nothing drawn)");
+    count_copied(0, "held");
+    shown_in_memory_ = false; // cpu_ is older than this frame
+    shown_texture_ = 0;       // a later GL frame starts from a full upload
+    shown_width_ = b.info.width;
+    shown_height_ = b.info.height;
+    shown_opaque_ = !f->has_alpha;
+    return true;
+}
+
+void OutputPane::copy_out_held(const char* why, bool release) {
+    if (!held_in_place_)
+        return;
+    const HeldInPlace h = *held_in_place_;
+    held_in_place_.reset();
+    const consumer::BufferInfo& info = h.buffer->info;
+    // The whole frame: cpu_ may hold any earlier frame (or none), and the
+    // damage since then is spread over PRESENTs of several buffers.
+    cpu_.invalidate();
+    const int64_t bytes = cpu_.update(info, h.buffer->import->map(), h.buffer->import->size(), {});
+    if (bytes >= 0) {
+        stats_.bytes_copied_on_demand += uint64_t(bytes);
+        ++stats_.copies_on_demand;
+        shown_in_memory_ = true;
+    } // else: checked in hold_in_place(), not expected; the pane has no frame
+    VDM_DEBUG("output %u: copied out buffer %s seq %llu (%lld bytes): %s", output_,
+              buffer_name(h.id).c_str(), static_cast<unsigned long long>(h.sequence),
+              static_cast<long long>(bytes), why);
+    if (release)
+        release_(h.id, h.sequence);
+}
+
+void OutputPane::release_held_in_place() {
+    if (!held_in_place_)
+        return;
+    release_(held_in_place_->id, held_in_place_->sequence);
+    held_in_place_.reset();
+}
+
+int OutputPane::held_in_place_deadline_ms() const noexcept {
+    if (!held_in_place_)
+        return -1;
+    const uint64_t now = now_ns(), due = held_in_place_->since_ns + kHeldInPlaceMaxNs;
+    return now >= due ? 0 : int((due - now + 999'999u) / 1'000'000u);
+}
+
+} // namespace vdmabuf::viewer
