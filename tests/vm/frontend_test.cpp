@@ -5,17 +5,15 @@
 // Device::export_dmabuf() runs on a vgem dumb buffer (a foreign dma-buf).
 #include <vdmabuf/frontend/device.hpp>
 
+#include "guest_checks.hpp"
 #include "vm_pattern.h"
 
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <drm.h>
 #include <drm_mode.h>
 #include <fcntl.h>
-#include <functional>
-#include <poll.h>
 #include <string>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -24,38 +22,13 @@
 namespace {
 
 using namespace vdmabuf::frontend;
-
-FILE* out = stdout;
-int failures = 0;
-
-void check(const char* name, bool ok, const std::string& why = {}) {
-    if (ok) {
-        std::fprintf(out, "PASS %s\n", name);
-    } else {
-        ++failures;
-        std::fprintf(out, "FAIL %s: %s\n", name, why.c_str());
-    }
-    std::fflush(out);
-}
+using namespace vdmabuf::vmtest;
 
 struct Seen {
     std::vector<uint64_t> released; // sequences
     std::vector<uint32_t> reasons;
     std::vector<std::pair<uint32_t, uint64_t>> errors; // code, tag
 };
-
-// Dispatches until `done` or the deadline; polls fd() like a compositor would.
-bool pump(Device& dev, const std::function<bool()>& done, int timeout_ms = 10000) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end)
-            return false;
-        pollfd p{dev.fd(), POLLIN, 0};
-        if (::poll(&p, 1, 200) > 0 && dev.dispatch() < 0)
-            return false;
-    }
-    return true;
-}
 
 constexpr uint32_t kXrgb8888 = 0x34325258;
 

@@ -12,17 +12,10 @@
 set -uo pipefail
 
 src=$(cd "$1" && pwd) build=$(cd "$2" && pwd) kmod=$3
-t0=$SECONDS
-log() { printf '[gl-lane %3ds] %s\n' $((SECONDS - t0)) "$*"; }
-skip() { echo "SKIP: $*"; exit 77; }
-failures=0
-fail() { log "FAIL: $*"; failures=$((failures + 1)); }
-pass() { log "ok: $*"; }
-
+lane=gl-lane
 . "$src/tests/vm/vm-lib.sh"
 vm_find_abi
-qemu-system-x86_64 -device help 2>/dev/null | grep -q '"vhost-user-vsock-pci"' ||
-  skip "this QEMU has no vhost-user-vsock-pci"
+vm_need_vsock
 kmod=$("$src/tests/vm/extra-modules.sh" "$kmod" "$vm_abi" | tail -1)
 case $? in 0) ;; 77) skip "$kmod" ;; *) log "FAIL: extra modules did not build"; exit 1 ;; esac
 [[ -f $kmod/vgem.ko ]] || { log "FAIL: extra modules did not build"; exit 1; }

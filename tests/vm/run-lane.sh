@@ -16,27 +16,14 @@ set -uo pipefail
 
 src=$1 vdmabufd=$2 viewer=$3 ctl=$4 check_png=$5 frontend_test=$6
 compositor=${7:-} client=${8:-}
-t0=$SECONDS
-log() { printf '[vm-lane %3ds] %s\n' $((SECONDS - t0)) "$*"; }
-skip() { echo "SKIP: $*"; exit 77; }
-failures=0
-fail() { log "FAIL: $*"; failures=$((failures + 1)); }
-pass() { log "ok: $*"; }
+lane=vm-lane
+. "$src/tests/vm/vm-lib.sh"
 
 # --- What this machine has -------------------------------------------------
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (scripts/install-deps --vm)"
-qemu-system-x86_64 -device help 2>/dev/null | grep -q '"vhost-user-vsock-pci"' ||
-  skip "this QEMU has no vhost-user-vsock-pci"
+vm_find_abi
+vm_need_vsock
+abi=$vm_abi
 busybox=/bin/busybox
-[[ -x $busybox ]] && ! ldd "$busybox" >/dev/null 2>&1 || skip "no static /bin/busybox (busybox-static)"
-abi=
-for img in $(ls -1 /boot/vmlinuz-*-amd64 2>/dev/null | sort -rV); do
-  a=${img#/boot/vmlinuz-}
-  if [[ -d /usr/src/linux-headers-$a && -f /lib/modules/$a/modules.dep ]]; then abi=$a; break; fi
-done
-[[ -n $abi ]] || skip "no Debian kernel image with headers of the same ABI (scripts/install-deps --vm)"
-[[ -r /boot/vmlinuz-$abi ]] || skip "/boot/vmlinuz-$abi not readable"
-command -v cpio >/dev/null || skip "cpio not installed"
 log "kernel $abi, $(qemu-system-x86_64 --version | head -1)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vdmabuf-vm.XXXXXX")
@@ -115,27 +102,11 @@ cp "$work/src/driver/kernel/virtio_vdmabuf.ko" "$root/lib/modules/"
 mkdir -p "$root/lib/modules/extra"
 [[ -z $extra ]] || cp "$extra/udmabuf.ko" "$extra/sw_sync.ko" "$root/lib/modules/extra/"
 moddir=/lib/modules/$abi
-declare -A seen=()
-order=()
-add_module() { # $1: path relative to $moddir; dependencies first
-  [[ -n ${seen[$1]:-} ]] && return
-  seen[$1]=1
-  local deps
-  deps=$(awk -v m="$1:" '$1 == m { $1 = ""; print }' "$moddir/modules.dep")
-  for d in $deps; do add_module "$d"; done
-  order+=("$1")
-}
 for m in virtio_pci 9pnet_virtio 9p vgem; do
-  path=$(awk -F: -v m="$m" '{ n = $1; sub(".*/", "", n); sub("\\.ko.*", "", n); gsub("-", "_", n) }
-                           n == m { print $1; exit }' "$moddir/modules.dep")
-  if [[ -z $path ]]; then
-    grep -q "/$m.ko" "$moddir/modules.builtin" || skip "kernel $abi has no module $m"
-    continue
-  fi
-  add_module "$path"
+  grep -q "/$m.ko" "$moddir/modules.dep" "$moddir/modules.builtin" || skip "kernel $abi has no module $m"
 done
 : >"$root/modules.order"
-for p in "${order[@]}"; do
+for p in $(vm_module_closure virtio_pci 9pnet_virtio 9p vgem); do
   cp "$moddir/$p" "$root/lib/modules/"
   basename "$p" >>"$root/modules.order"
 done
@@ -196,7 +167,7 @@ poweroff -f
 EOF
 chmod +x "$root/init-unplug"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
-pass "initramfs: busybox, ${#order[@]} kernel modules, virtio_vdmabuf.ko, guest-test"
+pass "initramfs: busybox, $(wc -l <"$root/modules.order") kernel modules, virtio_vdmabuf.ko, guest-test"
 
 # --- Host side --------------------------------------------------------------
 share=$work/share

@@ -5,11 +5,21 @@
 # same path as on the host) and runs WORK/guest.sh in a chroot; the guest
 # powers off when it returns. Boot to the script: 3-6 s on an idle machine.
 #
+# Set `lane` (the log prefix, e.g. zc-lane) before sourcing: this file then
+# defines log, skip (exit 77 with a reason), fail (counted in failures), pass.
+#
 #   vm_find_abi                      sets vm_abi (kernel with headers), or skips
+#   vm_need_vsock                    skips without vhost-user-vsock-pci
 #   vm_root_initrd OUT.gz            the initramfs (busybox + 9p modules)
 #   vm_boot WORK LOG [QEMU ARGS...]  starts QEMU in the background; vm_pid
 #                                    (vm_keep: host dirs under /tmp to keep, A,B)
-# The caller defines skip() (exit 77 with a reason).
+
+t0=$SECONDS
+failures=0
+log() { printf '[%s %3ds] %s\n' "${lane:-vm}" $((SECONDS - t0)) "$*"; }
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { log "FAIL: $*"; failures=$((failures + 1)); }
+pass() { log "ok: $*"; }
 
 vm_find_abi() {
   command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (scripts/install-deps --vm)"
@@ -23,6 +33,12 @@ vm_find_abi() {
   done
   [[ -n $vm_abi ]] || skip "no Debian kernel image with headers of the same ABI (scripts/install-deps --vm)"
   [[ -r /boot/vmlinuz-$vm_abi ]] || skip "/boot/vmlinuz-$vm_abi not readable"
+}
+
+# QEMU 7.2's vhost-user device whose transport the lanes borrow (docs/qemu.md).
+vm_need_vsock() {
+  qemu-system-x86_64 -device help 2>/dev/null | grep -q '"vhost-user-vsock-pci"' ||
+    skip "this QEMU has no vhost-user-vsock-pci"
 }
 
 # Paths (relative to /lib/modules/ABI) of modules and their dependencies, in

@@ -13,13 +13,7 @@
 set -uo pipefail
 
 src=$(cd "$1" && pwd) build=$(cd "$2" && pwd) kmod=$3
-t0=$SECONDS
-log() { printf '[zc-lane %3ds] %s\n' $((SECONDS - t0)) "$*"; }
-skip() { echo "SKIP: $*"; exit 77; }
-failures=0
-fail() { log "FAIL: $*"; failures=$((failures + 1)); }
-pass() { log "ok: $*"; }
-
+lane=zc-lane
 . "$src/tests/vm/vm-lib.sh"
 vm_find_abi
 kmod=$("$src/tests/vm/extra-modules.sh" "$kmod" "$vm_abi" | tail -1)

@@ -12,49 +12,23 @@
 // per RELEASE, and "END failures=N".
 #include <vdmabuf/frontend/device.hpp>
 
+#include "guest_checks.hpp"
 #include "vm_pattern.h"
 
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <poll.h>
 #include <string>
 #include <vector>
 
 namespace {
 
 using namespace vdmabuf::frontend;
+using namespace vdmabuf::vmtest;
 
 constexpr uint32_t kWidth = 640, kHeight = 480, kStride = kWidth * 4;
 constexpr uint32_t kXrgb8888 = 0x34325258;
-
-FILE* out = stdout;
-int failures = 0;
-
-void check(const char* name, bool ok, const std::string& why = {}) {
-    if (ok) {
-        std::fprintf(out, "PASS %s\n", name);
-    } else {
-        ++failures;
-        std::fprintf(out, "FAIL %s: %s\n", name, why.c_str());
-    }
-    std::fflush(out);
-}
-
-bool pump(Device& dev, const std::function<bool()>& done, int timeout_ms) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > end)
-            return false;
-        pollfd p{dev.fd(), POLLIN, 0};
-        if (::poll(&p, 1, 100) > 0 && dev.dispatch() < 0)
-            return false;
-    }
-    return true;
-}
 
 void draw(Allocation& a, uint32_t seed) {
     for (uint32_t y = 0; y < kHeight; ++y) {
