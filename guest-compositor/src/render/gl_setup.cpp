@@ -12,6 +12,10 @@
 #include <fcntl.h>
 #include <vector>
 
+#if VDM_HAVE_GL
+#include <GLES2/gl2.h>
+#endif
+
 namespace vdmabuf::compositor {
 
 namespace {
@@ -135,6 +139,22 @@ std::optional<GlSetup> create_gl(const Options& options, DeviceLink& link, Expor
 #endif
     why();
     return std::nullopt;
+}
+
+void finish_gl_rendering(wlr_renderer* renderer) {
+#if VDM_HAVE_GL
+    if (!renderer || !wlr_renderer_is_gles2(renderer))
+        return;
+    wlr_egl* egl = wlr_gles2_renderer_get_egl(renderer);
+    const bool was_current = wlr_egl_is_current(egl);
+    if (!was_current && !wlr_egl_make_current(egl))
+        return;
+    glFinish();
+    if (!was_current)
+        wlr_egl_unset_current(egl);
+#else
+    (void)renderer;
+#endif
 }
 
 } // namespace vdmabuf::compositor

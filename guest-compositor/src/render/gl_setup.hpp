@@ -38,4 +38,10 @@ struct GlSetup {
 [[nodiscard]] std::optional<GlSetup> create_gl(const Options& options, DeviceLink& link,
                                                Exporter& exporter, std::string& reason);
 
+// Waits until the GL renderer's drawing is done (no-op for other renderers).
+// llvmpipe attaches no fence to the dma-bufs it draws into and wlroots 0.15
+// ends a frame with glFlush, so without this the host may read tiles not yet
+// drawn: call it before a GL-rendered buffer is presented.
+void finish_gl_rendering(wlr_renderer* renderer);
+
 } // namespace vdmabuf::compositor

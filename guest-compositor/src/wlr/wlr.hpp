@@ -38,6 +38,7 @@ extern "C" {
 #include <wlr/render/allocator.h>
 #include <wlr/render/drm_format_set.h>
 #if VDM_HAVE_GL
+#include <wlr/render/egl.h>
 #include <wlr/render/gles2.h>
 #endif
 #include <wlr/render/pixman.h>
