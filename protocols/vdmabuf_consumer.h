@@ -76,7 +76,12 @@ struct vdmabuf_c_hello {
 	vdm_le32 role;
 	vdm_le32 output; /* output index or VDMABUF_CONSUMER_ANY */
 	vdm_u8 guest_name[VDMABUF_NAME_LEN]; /* empty: every guest */
+	vdm_le32 flags;   /* VDMABUF_C_HELLO_*; a 64-byte HELLO (no flags) is 0 */
+	vdm_le32 padding;
 };
+
+/* HELLO flags (§2). */
+#define VDMABUF_C_HELLO_WANT_LIMITS 1u /* answer with the 40-byte WELCOME */
 
 struct vdmabuf_c_welcome {
 	struct vdmabuf_c_hdr hdr;
@@ -84,6 +89,9 @@ struct vdmabuf_c_welcome {
 	vdm_le32 version;
 	vdm_le32 consumer; /* id the daemon gave this connection */
 	vdm_le32 import_mode; /* enum vdmabuf_import_mode */
+	/* Only in the 40-byte WELCOME (HELLO asked with VDMABUF_C_HELLO_WANT_LIMITS): */
+	vdm_le32 release_timeout_ms; /* a hold older than this is taken back (§5) */
+	vdm_le32 padding;
 };
 
 struct vdmabuf_c_guest {
@@ -235,11 +243,13 @@ struct vdmabuf_c_cursor_move {
 VDMABUF_CHECK_SIZE(vdmabuf_c_hdr, 16);
 VDMABUF_CHECK_OFF(vdmabuf_c_hdr, size, 4);
 VDMABUF_CHECK_OFF(vdmabuf_c_hdr, tag, 8);
-VDMABUF_CHECK_SIZE(vdmabuf_c_hello, 64);
+VDMABUF_CHECK_SIZE(vdmabuf_c_hello, 72);
 VDMABUF_CHECK_OFF(vdmabuf_c_hello, role, 24);
 VDMABUF_CHECK_OFF(vdmabuf_c_hello, output, 28);
 VDMABUF_CHECK_OFF(vdmabuf_c_hello, guest_name, 32);
-VDMABUF_CHECK_SIZE(vdmabuf_c_welcome, 32);
+VDMABUF_CHECK_OFF(vdmabuf_c_hello, flags, 64);
+VDMABUF_CHECK_SIZE(vdmabuf_c_welcome, 40);
+VDMABUF_CHECK_OFF(vdmabuf_c_welcome, release_timeout_ms, 32);
 VDMABUF_CHECK_OFF(vdmabuf_c_welcome, consumer, 24);
 VDMABUF_CHECK_OFF(vdmabuf_c_welcome, import_mode, 28);
 VDMABUF_CHECK_SIZE(vdmabuf_c_guest, 56);

@@ -88,6 +88,9 @@ public:
     // Headless: ms until the frame held in place must be copied out and
     // released (reap() does it), -1 when none is held: the loop's poll bound.
     [[nodiscard]] int held_in_place_deadline_ms() const noexcept;
+    // vdmabufd's --release-timeout from WELCOME (0: it did not say); bounds
+    // how long a frame stays held in place.
+    void set_daemon_release_timeout(uint32_t ms) noexcept { daemon_release_timeout_ms_ = ms; }
     // Writes the frame at its native size (plus the cursor if asked) as PNG.
     bool screenshot(const std::string& path, bool with_cursor, const PngOptions& png);
 
@@ -183,7 +186,7 @@ private:
     // reading it later is reading this frame, whole). Nothing is read per
     // frame; the pixels are copied into cpu_ only for a screenshot, before
     // the mapping goes (BUFFER_GONE, vdmabufd gone), and before vdmabufd's
-    // release timeout could take the hold (kHeldInPlaceMaxNs, output_pane.cpp).
+    // release timeout could take the hold (held_in_place_limit_ns()).
     struct HeldInPlace {
         vdmabuf_id id;
         uint64_t sequence;
@@ -191,6 +194,8 @@ private:
         uint64_t since_ns;
     };
     std::optional<HeldInPlace> held_in_place_;
+    uint32_t daemon_release_timeout_ms_ = 0;
+    [[nodiscard]] uint64_t held_in_place_limit_ns() const noexcept;
 
     CpuFrame cpu_;
     bool shown_in_memory_ = false; // headless: the frame is cpu_'s, not a texture

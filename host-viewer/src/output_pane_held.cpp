@@ -17,13 +17,10 @@ namespace vdmabuf::viewer {
 namespace {
 
 // How long headless holds a frame in place before copying it out and
-// releasing it. vdmabufd takes a hold back after --release-timeout (2000 ms
-// by default, checked every quarter of it) and WELCOME does not say the
-// value, so a local bound well below the default: a frame still shown after
-// 100 ms is copied once (a still or slow guest; at 10 fps or more nothing
-// is). A daemon run with a timeout below this may take the hold first: the
-// guest then gets RELEASE TIMEOUT and the picture could tear.
-constexpr uint64_t kHeldInPlaceMaxNs = 100'000'000u;
+// releasing it, when vdmabufd does not say its --release-timeout (a daemon
+// older than the 40-byte WELCOME): a bound well below its 2000 ms default.
+// A frame still shown after it is copied once (a still or slow guest).
+constexpr uint64_t kHeldInPlaceUnknownNs = 100'000'000u;
 
 } // namespace
 
@@ -77,10 +74,17 @@ void OutputPane::release_held_in_place() {
     held_in_place_.reset();
 }
 
+uint64_t OutputPane::held_in_place_limit_ns() const noexcept {
+    // vdmabufd checks holds every quarter of its timeout (at most 250 ms):
+    // half of it leaves a quarter for this loop to wake and copy.
+    return daemon_release_timeout_ms_ ? uint64_t{daemon_release_timeout_ms_} * 500'000u
+                                      : kHeldInPlaceUnknownNs;
+}
+
 int OutputPane::held_in_place_deadline_ms() const noexcept {
     if (!held_in_place_)
         return -1;
-    const uint64_t now = now_ns(), due = held_in_place_->since_ns + kHeldInPlaceMaxNs;
+    const uint64_t now = now_ns(), due = held_in_place_->since_ns + held_in_place_limit_ns();
     return now >= due ? 0 : int((due - now + 999'999u) / 1'000'000u);
 }
 

@@ -122,8 +122,11 @@ bool Viewer::connect() {
     cb.on_disconnect = [this] { disconnected_ = true; };
     client_->set_callbacks(std::move(cb));
     disconnected_ = false;
-    VDM_INFO("connected to %s (import mode %s)", path.c_str(),
-             client_->import_mode() == VDMABUF_IMPORT_DMABUF ? "dmabuf" : "memfd");
+    VDM_INFO("connected to %s (import mode %s, release timeout %u ms)", path.c_str(),
+             client_->import_mode() == VDMABUF_IMPORT_DMABUF ? "dmabuf" : "memfd",
+             client_->release_timeout_ms());
+    for (auto& [output, pane] : panes_)
+        pane->set_daemon_release_timeout(client_->release_timeout_ms());
     if (!ready_printed_) {
         std::printf("vdmabuf-viewer: ready\n");
         std::fflush(stdout);
@@ -168,6 +171,8 @@ bool Viewer::open_pane(uint32_t output) {
                                 (pane->name.empty() ? std::to_string(output) : pane->name));
     if (auto c = cursors_.find(output); c != cursors_.end())
         pane->set_cursor_image(c->second);
+    if (client_)
+        pane->set_daemon_release_timeout(client_->release_timeout_ms());
     VDM_INFO("showing output %u (%s)", output, pane->name.c_str());
     panes_[output] = std::move(pane);
     return true;

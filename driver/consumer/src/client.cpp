@@ -163,6 +163,7 @@ bool Client::handshake(std::string_view guest_name, uint32_t output, int timeout
     hello.version = VDMABUF_CONSUMER_VERSION;
     hello.role = role_;
     hello.output = output;
+    hello.flags = VDMABUF_C_HELLO_WANT_LIMITS;
     if (!guest_name.empty()) // an empty view's data() may be null
         std::memcpy(hello.guest_name, guest_name.data(), guest_name.size());
     if (!sock_->send(&hello, sizeof hello))
@@ -175,7 +176,9 @@ bool Client::handshake(std::string_view guest_name, uint32_t output, int timeout
         return false;
     consumer_id_ = pending.welcome.consumer;
     import_mode_ = pending.welcome.import_mode;
-    VDM_DEBUG("connected as consumer %u, import mode %u", consumer_id_, import_mode_);
+    release_timeout_ms_ = pending.welcome.release_timeout_ms;
+    VDM_DEBUG("connected as consumer %u, import mode %u, release timeout %u ms", consumer_id_,
+              import_mode_, release_timeout_ms_);
     return true;
 }
 

@@ -2,6 +2,7 @@
 
 #include <vdmabuf/shared/device_event.hpp>
 
+#include <cstddef>
 #include <cstring>
 
 namespace vdmabuf::consumer {
@@ -250,8 +251,14 @@ const char* decode_event(const Header& hdr, std::span<const uint8_t> pkt, Event&
 }
 
 const char* decode_welcome(std::span<const uint8_t> pkt, vdmabuf_c_welcome& out) {
-    if (!copy_exact(pkt, out))
+    // 32 bytes: a daemon that does not say its limits (spec §2).
+    out = {};
+    if (pkt.size() == offsetof(vdmabuf_c_welcome, release_timeout_ms))
+        std::memcpy(&out, pkt.data(), pkt.size());
+    else if (!copy_exact(pkt, out))
         return "WELCOME has the wrong size";
+    if (out.padding != 0)
+        return "WELCOME has non-zero padding";
     if (out.magic != VDMABUF_CONSUMER_MAGIC || out.version != VDMABUF_CONSUMER_VERSION)
         return "WELCOME has a foreign magic or version";
     if (out.import_mode != VDMABUF_IMPORT_DMABUF && out.import_mode != VDMABUF_IMPORT_MEMFD)

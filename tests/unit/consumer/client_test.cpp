@@ -31,7 +31,7 @@ TEST(ConsumerClient, ConnectsThroughAListeningSocket) {
         ssize_t n = ::recv(conn.get(), buf.data(), buf.size(), 0);
         if (n == sizeof hello)
             std::memcpy(&hello, buf.data(), sizeof hello);
-        auto w = welcome(9, VDMABUF_IMPORT_DMABUF, hello.hdr.tag);
+        auto w = welcome(9, VDMABUF_IMPORT_DMABUF, hello.hdr.tag, 777);
         (void)::send(conn.get(), w.data(), w.size(), MSG_NOSIGNAL);
         // Hold the connection until the client hangs up.
         (void)::recv(conn.get(), buf.data(), buf.size(), 0);
@@ -41,6 +41,7 @@ TEST(ConsumerClient, ConnectsThroughAListeningSocket) {
     ASSERT_NE(client, nullptr);
     EXPECT_EQ(client->consumer_id(), 9u);
     EXPECT_EQ(client->import_mode(), uint32_t{VDMABUF_IMPORT_DMABUF});
+    EXPECT_EQ(client->release_timeout_ms(), 777u);
     client.reset();
     daemon.join();
 
@@ -50,6 +51,7 @@ TEST(ConsumerClient, ConnectsThroughAListeningSocket) {
     EXPECT_EQ(hello.version, VDMABUF_CONSUMER_VERSION);
     EXPECT_EQ(hello.role, uint32_t{VDMABUF_ROLE_VIEWER});
     EXPECT_EQ(hello.output, 2u);
+    EXPECT_EQ(hello.flags, VDMABUF_C_HELLO_WANT_LIMITS);
     EXPECT_STREQ(reinterpret_cast<const char*>(hello.guest_name), "guest0");
     ::unlink(path.c_str());
     ::rmdir(dir);
@@ -142,6 +144,7 @@ TEST(ConsumerClient, DeliversEventsInOrderWithTheirFields) {
     ASSERT_NE(client, nullptr);
     EXPECT_EQ(client->consumer_id(), 42u);
     EXPECT_EQ(client->import_mode(), uint32_t{VDMABUF_IMPORT_MEMFD});
+    EXPECT_EQ(client->release_timeout_ms(), 0u) << "a 32-byte WELCOME does not say";
     Recorder rec;
     client->set_callbacks(rec.callbacks());
 

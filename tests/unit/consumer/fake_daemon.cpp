@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,14 +30,19 @@ vdmabuf_id make_id(uint32_t counter) {
     return id;
 }
 
-Bytes welcome(uint32_t consumer, uint32_t mode, uint64_t tag) {
+Bytes welcome(uint32_t consumer, uint32_t mode, uint64_t tag, uint32_t release_timeout_ms) {
     vdmabuf_c_welcome m{};
-    m.hdr = hdr_of(VDMABUF_C_WELCOME, sizeof m, tag);
+    // 0: the original 32-byte WELCOME, from a daemon that does not say.
+    const size_t len = release_timeout_ms ? sizeof m : offsetof(vdmabuf_c_welcome, release_timeout_ms);
+    m.hdr = hdr_of(VDMABUF_C_WELCOME, uint32_t(len), tag);
     m.magic = VDMABUF_CONSUMER_MAGIC;
     m.version = VDMABUF_CONSUMER_VERSION;
     m.consumer = consumer;
     m.import_mode = mode;
-    return bytes_of(m);
+    m.release_timeout_ms = release_timeout_ms;
+    Bytes b = bytes_of(m);
+    b.resize(len);
+    return b;
 }
 
 Bytes guest(uint32_t type, uint32_t guest_id, const char* name) {

@@ -30,7 +30,8 @@ template <class T> Bytes bytes_of(const T& m) {
 }
 
 // Message builders: correct by default, hdr.size filled in.
-Bytes welcome(uint32_t consumer, uint32_t mode, uint64_t tag = 1);
+// release_timeout_ms 0: the 32-byte WELCOME; else the 40-byte one saying it.
+Bytes welcome(uint32_t consumer, uint32_t mode, uint64_t tag = 1, uint32_t release_timeout_ms = 0);
 Bytes guest(uint32_t type, uint32_t guest_id, const char* name);
 Bytes buffer_new(const vdmabuf_id& id, uint32_t width, uint32_t height, uint64_t size);
 Bytes present(const vdmabuf_id& id, uint64_t sequence, uint32_t n_damage = 0, uint32_t output = 0);

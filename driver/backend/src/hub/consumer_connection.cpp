@@ -16,7 +16,7 @@ namespace vdmabuf::backend {
 
 namespace {
 
-// Largest request is HELLO (64 bytes); anything bigger is malformed, and
+// Largest request is HELLO (72 bytes); anything bigger is malformed, and
 // MSG_TRUNC tells us so without reading the rest.
 constexpr size_t kRecvBuffer = 256;
 // Packets read per wakeup, so one chatty consumer cannot starve the others.
@@ -175,12 +175,13 @@ void ConsumerConnection::handle_packet(const uint8_t* data, size_t len, bool tru
 
     switch (hdr.type) {
     case VDMABUF_C_HELLO: {
-        if (len != sizeof(vdmabuf_c_hello))
+        // 64 bytes: the original HELLO, without flags (spec §2).
+        if (len != sizeof(vdmabuf_c_hello) && len != offsetof(vdmabuf_c_hello, flags))
             return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "HELLO size");
         if (ready_)
             return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED, "second HELLO");
-        vdmabuf_c_hello h;
-        std::memcpy(&h, data, sizeof(h));
+        vdmabuf_c_hello h{};
+        std::memcpy(&h, data, len);
         if (h.magic != VDMABUF_CONSUMER_MAGIC || h.version != VDMABUF_CONSUMER_VERSION) {
             protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_VERSION, "HELLO magic or version");
             mark_broken("wrong magic or version");
@@ -193,7 +194,11 @@ void ConsumerConnection::handle_packet(const uint8_t* data, size_t len, bool tru
         if (!name_padding_ok(h.guest_name, sizeof(h.guest_name)))
             return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED,
                                   "HELLO guest name padding");
+        if ((h.flags & ~VDMABUF_C_HELLO_WANT_LIMITS) != 0 || h.padding != 0)
+            return protocol_error(hdr.tag, hdr.type, VDMABUF_C_ERR_MALFORMED,
+                                  "HELLO flags or padding");
         role_ = h.role;
+        hello_flags_ = h.flags;
         output_ = h.output;
         guest_name_.assign(reinterpret_cast<const char*>(h.guest_name),
                            strnlen(reinterpret_cast<const char*>(h.guest_name),

@@ -63,6 +63,7 @@ public:
     [[nodiscard]] uint32_t role() const { return role_; }
     [[nodiscard]] bool is_viewer() const { return ready_ && !broken_ && role_ == VDMABUF_ROLE_VIEWER; }
     [[nodiscard]] uint32_t output_filter() const { return output_; }
+    [[nodiscard]] uint32_t hello_flags() const { return hello_flags_; }
     [[nodiscard]] const std::string& guest_filter() const { return guest_name_; }
     [[nodiscard]] bool watches_guest(const std::string& name) const;
     [[nodiscard]] bool watches(const std::string& guest_name, uint32_t output) const;
@@ -138,6 +139,7 @@ private:
     bool throttled_ = false;       // behind(): small send buffer until caught up
     int normal_send_buffer_ = 0; // SO_SNDBUF as set by the kernel
     bool broken_ = false;
+    uint32_t hello_flags_ = 0; // VDMABUF_C_HELLO_*
     bool writable_logged_ = false;
     bool writable_armed_ = false;
     bool warned_ = false;

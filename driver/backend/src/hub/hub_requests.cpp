@@ -2,6 +2,7 @@
 #define VDM_LOG_SCOPE "hub"
 #include "hub/hub_core.hpp"
 
+#include <cstddef>
 #include <cstring>
 
 #include <vdmabuf/shared/log.hpp>
@@ -18,13 +19,16 @@ uint64_t heap_allocations() {
 void HubCore::on_hello(ConsumerConnection& c, uint64_t tag) {
     vdmabuf_c_welcome w{};
     w.hdr.type = VDMABUF_C_WELCOME;
-    w.hdr.size = sizeof(w);
+    // The 32-byte WELCOME for consumers that did not ask: they check its size.
+    const bool limits = c.hello_flags() & VDMABUF_C_HELLO_WANT_LIMITS;
+    w.hdr.size = limits ? sizeof(w) : offsetof(vdmabuf_c_welcome, release_timeout_ms);
     w.hdr.tag = tag; // a reply echoes its request's tag
     w.magic = VDMABUF_CONSUMER_MAGIC;
     w.version = VDMABUF_CONSUMER_VERSION;
     w.consumer = c.id();
     w.import_mode = importer_->mode();
-    c.send(&w, sizeof(w));
+    w.release_timeout_ms = opts_.release_timeout_ms;
+    c.send(&w, w.hdr.size);
     char output[16] = "*";
     if (c.output_filter() != VDMABUF_CONSUMER_ANY)
         std::snprintf(output, sizeof(output), "%u", c.output_filter());

@@ -114,6 +114,55 @@ TEST_F(Protocol, HelloFieldsAreValidated) {
     EXPECT_EQ(type_of(c.drain().at(0)), uint32_t(VDMABUF_C_WELCOME));
 }
 
+// The 72-byte HELLO asks for the 40-byte WELCOME with the release timeout;
+// the original 64-byte HELLO gets the original 32-byte WELCOME.
+TEST_F(Protocol, HelloFlagsChooseTheWelcomeForm) {
+    make_hub(1234);
+    for (bool want : {false, true}) {
+        Client c(*hub_);
+        vdmabuf_c_hello h{};
+        const size_t len = want ? sizeof(h) : offsetof(vdmabuf_c_hello, flags);
+        h.hdr = {VDMABUF_C_HELLO, uint32_t(len), 1};
+        h.magic = VDMABUF_CONSUMER_MAGIC;
+        h.version = VDMABUF_CONSUMER_VERSION;
+        h.role = VDMABUF_ROLE_VIEWER;
+        h.output = VDMABUF_CONSUMER_ANY;
+        h.flags = want ? VDMABUF_C_HELLO_WANT_LIMITS : 0;
+        c.send_raw(&h, len);
+        pump();
+        auto ps = c.drain();
+        ASSERT_FALSE(ps.empty());
+        ASSERT_EQ(type_of(ps[0]), uint32_t(VDMABUF_C_WELCOME));
+        const auto& hdr = as<vdmabuf_c_hdr>(ps[0]);
+        if (!want) {
+            EXPECT_EQ(hdr.size, 32u);
+            continue;
+        }
+        ASSERT_EQ(hdr.size, sizeof(vdmabuf_c_welcome));
+        EXPECT_EQ(as<vdmabuf_c_welcome>(ps[0]).release_timeout_ms, 1234u);
+        EXPECT_EQ(as<vdmabuf_c_welcome>(ps[0]).padding, 0u);
+    }
+    // Unknown flag bits and padding are refused; the connection stays.
+    Client c(*hub_);
+    vdmabuf_c_hello h{};
+    h.hdr = {VDMABUF_C_HELLO, sizeof(h), 1};
+    h.magic = VDMABUF_CONSUMER_MAGIC;
+    h.version = VDMABUF_CONSUMER_VERSION;
+    h.role = VDMABUF_ROLE_VIEWER;
+    h.output = VDMABUF_CONSUMER_ANY;
+    h.flags = 2;
+    c.send(h);
+    expect_error(c, VDMABUF_C_ERR_MALFORMED, VDMABUF_C_HELLO);
+    h.flags = VDMABUF_C_HELLO_WANT_LIMITS;
+    h.padding = 1;
+    c.send(h);
+    expect_error(c, VDMABUF_C_ERR_MALFORMED, VDMABUF_C_HELLO);
+    h.padding = 0;
+    c.send(h);
+    pump();
+    EXPECT_EQ(type_of(c.drain().at(0)), uint32_t(VDMABUF_C_WELCOME));
+}
+
 TEST_F(Protocol, WrongMagicOrVersionClosesTheConnection) {
     for (int which = 0; which < 2; ++which) {
         Client c(*hub_);

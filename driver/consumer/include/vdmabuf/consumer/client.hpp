@@ -90,6 +90,9 @@ public:
 
     [[nodiscard]] uint32_t consumer_id() const noexcept { return consumer_id_; }
     [[nodiscard]] uint32_t import_mode() const noexcept { return import_mode_; }
+    // How long vdmabufd lets a presentation be held before it takes it back
+    // (its --release-timeout), from WELCOME; 0 when the daemon did not say.
+    [[nodiscard]] uint32_t release_timeout_ms() const noexcept { return release_timeout_ms_; }
     [[nodiscard]] bool connected() const noexcept { return !disconnected_; }
     // Code of the ERROR that failed the last synchronous call; 0 if none did.
     [[nodiscard]] uint32_t last_error() const noexcept { return last_error_; }
@@ -122,6 +125,7 @@ private:
     uint32_t role_;
     uint32_t consumer_id_ = 0;
     uint32_t import_mode_ = 0;
+    uint32_t release_timeout_ms_ = 0;
     uint32_t last_error_ = 0;
     uint64_t next_tag_ = 1;
     uint64_t dropped_ = 0;
