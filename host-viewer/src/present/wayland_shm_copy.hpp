@@ -33,7 +33,10 @@ namespace vdmabuf::viewer {
 class WaylandShmCopy {
 public:
     // The compositor holds the shown buffer and may keep the one before
-    // until its next repaint; a third covers a release still in flight.
+    // until its next repaint; a third covers a release still in flight. All
+    // three held even after a round trip: that frame takes GL (the caller's
+    // fallback) rather than blocking the loop on a compositor that does not
+    // repaint (hidden window) or allocating without bound.
     static constexpr size_t kMaxBuffers = 3;
 
     // formats: the wl_shm formats the compositor announced (kept by the caller).
