@@ -169,5 +169,51 @@ TEST(ViewerWaylandCopy, ScatteredBufferTakesTheWlShmCopyAndSaysWhy) {
     expect_copy_path(run_copy(true, {}), "the buffer is scattered over several extents");
 }
 
+// Frames as fast as the guest gets its buffers back (at once, with the copy),
+// each with a different rectangle of damage: how far behind each of the
+// viewer's buffers is depends on when weston releases them, which this test
+// does not control. The last frame, on weston's screen and in the viewer's
+// buffer, must be exact all the same.
+TEST(ViewerWaylandCopy, RapidFramesStayExact) {
+    if (access(kWestonPath, X_OK) != 0)
+        GTEST_SKIP() << "weston is not installed (scripts/install-deps)";
+    Weston weston;
+    ASSERT_TRUE(start_weston(weston)) << "weston did not create its socket within 10 s";
+    ViewerRun run;
+    ASSERT_TRUE(run.start("viewer-test", false, {"--no-writable-imports"}));
+    harness::ExportedBuffer bufs[2] = {harness::export_pattern(*run.guest, kWidth, kHeight, 3),
+                                       harness::export_pattern(*run.guest, kWidth, kHeight, 4)};
+    std::vector<uint8_t> frame(bufs[0].memory->data(),
+                               bufs[0].memory->data() + size_t(kWidth) * kHeight * 4);
+    std::string stats = run.path("stats.json"), png = run.path("last.png");
+    ASSERT_TRUE(run.spawn_viewer({"--presenter", "wayland", "--stats-json", stats, "--screenshot", png}));
+    ASSERT_TRUE(run.guest->device->present(bufs[0].id, 0, 1, 0, {}));
+    uint32_t seed = 12345;
+    auto next = [&seed](uint32_t n) { // a fixed pseudo-random sequence
+        seed = seed * 1103515245u + 12345u;
+        return (seed >> 16) % n;
+    };
+    const uint32_t frames = 60;
+    for (uint32_t k = 2; k <= frames; ++k) {
+        ASSERT_TRUE(run.wait_releases(k - 1, 5000)) << "frame " << k - 1 << " was not released";
+        const uint32_t x = next(kWidth - 1), y = next(kHeight - 1);
+        const vdmabuf_rect r{x, y, 1 + next(kWidth - x), 1 + next(kHeight - y)};
+        paint(frame, r, k);
+        harness::ExportedBuffer& buf = bufs[(k - 1) % 2];
+        std::memcpy(buf.memory->data(), frame.data(), frame.size());
+        ASSERT_TRUE(run.guest->device->present(buf.id, 0, k, 0, std::span(&r, 1)));
+    }
+    EXPECT_TRUE(weston_shows(run, weston, frame.data(), kWidth * 4, kWidth, kHeight,
+                             "/tmp/vdmabuf-viewer-wayland-copy-rapid.png"));
+    run.viewer.stop(SIGTERM, 3000);
+    EXPECT_TRUE(run.wait_releases(frames, 5000));
+    const std::string json = read_file(stats);
+    EXPECT_NE(json.find("\"import_path\": \"wl_shm copy\""), std::string::npos) << json;
+    auto img = read_png(png.c_str());
+    ASSERT_TRUE(img);
+    EXPECT_EQ(diff_pixels(*img, frame.data(), kWidth * 4), 0u)
+        << "the viewer's last wl_shm buffer is not the last frame";
+}
+
 } // namespace
 } // namespace vdmabuf::viewer_test
