@@ -24,11 +24,13 @@ constexpr uint32_t kWidth = 320, kHeight = 240;
 
 // Frames 2, 3, ... each change one rectangle, presented as the frame's only
 // damage. Any two in a row are disjoint or equal (frames 4 and 5).
-const vdmabuf_rect kRects[] = {{40, 30, 64, 48},  {200, 100, 50, 60}, {10, 180, 100, 40},
+const vdmabuf_rect kRects[] = {{40, 30, 64, 48},   {200, 100, 50, 60}, {10, 180, 100, 40},
                                {10, 180, 100, 40}, {150, 20, 30, 200}, {0, 0, 320, 10},
                                {300, 230, 20, 10}};
 
-long long area(const vdmabuf_rect& r) { return (long long)r.width * r.height * 4; }
+long long area(const vdmabuf_rect& r) {
+    return (long long)r.width * r.height * 4;
+}
 
 bool same(const vdmabuf_rect& a, const vdmabuf_rect& b) {
     return a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height;
@@ -69,7 +71,8 @@ CopyRun run_copy(bool scattered, std::vector<std::string> daemon_args) {
     {
         std::string script = "screenshot " + run.path("shot-1.png") + "\n";
         for (size_t k = 2; k <= 1 + std::size(kRects); ++k)
-            script += "wait-frames 1\nscreenshot " + run.path("shot-" + std::to_string(k) + ".png") + "\n";
+            script += "wait-frames 1\nscreenshot " +
+                      run.path("shot-" + std::to_string(k) + ".png") + "\n";
         std::FILE* f = std::fopen(commands.c_str(), "w");
         EXPECT_TRUE(f && std::fputs(script.c_str(), f) >= 0);
         if (f)
@@ -78,10 +81,9 @@ CopyRun run_copy(bool scattered, std::vector<std::string> daemon_args) {
     UniqueFd log_fd{::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
     EXPECT_TRUE(log_fd);
     setenv("WAYLAND_DEBUG", "client", 1); // the requests the viewer sends, in its log
-    const bool spawned = run.spawn_viewer(
-        {"--presenter", "wayland", "--stats-json", stats, "--screenshot", png, "--commands",
-         commands}, false,
-        log_fd.get());
+    const bool spawned = run.spawn_viewer({"--presenter", "wayland", "--stats-json", stats,
+                                           "--screenshot", png, "--commands", commands},
+                                          false, log_fd.get());
     unsetenv("WAYLAND_DEBUG");
     if (!spawned)
         return out;
@@ -89,8 +91,9 @@ CopyRun run_copy(bool scattered, std::vector<std::string> daemon_args) {
     auto viewer_shows = [&](uint32_t k) {
         std::optional<Image> shot;
         const std::string path = run.path("shot-" + std::to_string(k) + ".png");
-        (void)harness::pump_until([&] { return access(path.c_str(), R_OK) == 0 && (shot = read_png(path.c_str())); }, 5000,
-                                  {run.guest.get()}, {});
+        (void)harness::pump_until(
+            [&] { return access(path.c_str(), R_OK) == 0 && (shot = read_png(path.c_str())); },
+            5000, {run.guest.get()}, {});
         EXPECT_TRUE(shot) << "no screenshot of frame " << k;
         if (shot) {
             EXPECT_EQ(diff_pixels(*shot, frame.data(), kWidth * 4), 0u)
@@ -186,7 +189,8 @@ TEST(ViewerWaylandCopy, RapidFramesStayExact) {
     std::vector<uint8_t> frame(bufs[0].memory->data(),
                                bufs[0].memory->data() + size_t(kWidth) * kHeight * 4);
     std::string stats = run.path("stats.json"), png = run.path("last.png");
-    ASSERT_TRUE(run.spawn_viewer({"--presenter", "wayland", "--stats-json", stats, "--screenshot", png}));
+    ASSERT_TRUE(
+        run.spawn_viewer({"--presenter", "wayland", "--stats-json", stats, "--screenshot", png}));
     ASSERT_TRUE(run.guest->device->present(bufs[0].id, 0, 1, 0, {}));
     uint32_t seed = 12345;
     auto next = [&seed](uint32_t n) { // a fixed pseudo-random sequence

@@ -55,8 +55,8 @@ bool screen_shows(const Image& screen, const uint8_t* g, uint32_t stride, uint32
     return false;
 }
 
-bool weston_shows(ViewerRun& run, Weston& weston, const uint8_t* frame, uint32_t stride,
-                  uint32_t w, uint32_t h, const std::string& keep_as) {
+bool weston_shows(ViewerRun& run, Weston& weston, const uint8_t* frame, uint32_t stride, uint32_t w,
+                  uint32_t h, const std::string& keep_as) {
     bool shown = false;
     std::optional<Image> last;
     harness::pump_until(

@@ -39,7 +39,8 @@ void drop_covered(std::vector<vdmabuf_rect>& rects) {
     for (size_t i = 0; i < rects.size();) {
         bool covered = false;
         for (size_t j = 0; j < rects.size() && !covered; ++j)
-            covered = j != i && inside(rects[i], rects[j]) && (!inside(rects[j], rects[i]) || j < i);
+            covered =
+                j != i && inside(rects[i], rects[j]) && (!inside(rects[j], rects[i]) || j < i);
         if (covered)
             rects.erase(rects.begin() + std::ptrdiff_t(i));
         else
@@ -51,9 +52,12 @@ void drop_covered(std::vector<vdmabuf_rect>& rects) {
 
 uint32_t wl_shm_format_of(uint32_t fourcc) {
     switch (fourcc) {
-    case DRM_FORMAT_ARGB8888: return WL_SHM_FORMAT_ARGB8888;
-    case DRM_FORMAT_XRGB8888: return WL_SHM_FORMAT_XRGB8888;
-    default: return fourcc;
+    case DRM_FORMAT_ARGB8888:
+        return WL_SHM_FORMAT_ARGB8888;
+    case DRM_FORMAT_XRGB8888:
+        return WL_SHM_FORMAT_XRGB8888;
+    default:
+        return fourcc;
     }
 }
 
@@ -61,7 +65,8 @@ wl_buffer* WaylandShmCopy::copy(const consumer::BufferInfo& info, consumer::Impo
                                 std::span<const vdmabuf_rect> damage, int64_t* bytes,
                                 std::string* why) {
     const FormatInfo* fmt = format_info(info.fourcc);
-    if (info.n_planes != 1 || !fmt || fmt->num_planes != 1 || info.modifier != DRM_FORMAT_MOD_LINEAR) {
+    if (info.n_planes != 1 || !fmt || fmt->num_planes != 1 ||
+        info.modifier != DRM_FORMAT_MOD_LINEAR) {
         *why = "format " + format_name(info.fourcc) + " is not one linear plane";
         return nullptr;
     }

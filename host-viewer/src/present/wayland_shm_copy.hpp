@@ -89,8 +89,8 @@ private:
     wl_shm* shm_;
     const std::set<uint32_t>* formats_;
     std::vector<std::unique_ptr<Slot>> slots_;
-    std::deque<Past> history_; // the newest frames, oldest first
-    uint64_t frame_ = 0;       // frames copied so far
+    std::deque<Past> history_;                     // the newest frames, oldest first
+    uint64_t frame_ = 0;                           // frames copied so far
     uint32_t width_ = 0, height_ = 0, fourcc_ = 0; // the last frame's
     const Slot* last_ = nullptr;
 };
