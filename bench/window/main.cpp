@@ -1,7 +1,10 @@
 // vdmabuf-bench-window: what a frame costs vdmabuf-viewer as a Wayland window
-// on a headless weston (pixman), with pass-through (wl_shm over guest memory:
-// the compositor reads the guest's pages) and with --no-pass-through (GL:
-// upload + draw, llvmpipe here), in one run, modes interleaved round by round.
+// on a headless weston (pixman), in one run, modes interleaved round by round:
+// pass-through (wl_shm over guest memory: the compositor reads the guest's
+// pages), the wl_shm copy (vdmabufd --no-writable-imports: the viewer copies
+// the damage into wl_shm buffers of its own) and --no-pass-through (GL:
+// upload + draw, llvmpipe here). The path column is the viewer's own
+// --stats-json import_path, so each mode is checked to be what it says.
 //
 // Real processes: vdmabufd, a synthetic guest in this process
 // (libvdmabuf-guest, two 1920x1080 XRGB8888 buffers, full damage), weston and
@@ -17,6 +20,7 @@
 #include <vdmabuf/shared/child_process.hpp>
 #include <vdmabuf/shared/time.hpp>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -53,12 +57,38 @@ double cpu_ms(pid_t pid) {
 struct Sample {
     double viewer_ms = 0, weston_ms = 0; // per frame
     size_t frames = 0, not_done = 0;
+    std::string path; // the viewer's import_path
     bool ok = false;
 };
 
-Sample run_mode(Weston& weston, bool pass_through, uint32_t w, uint32_t h, int frames) {
+enum class Mode { PassThrough, Copy, Gl };
+
+const char* mode_name(Mode m) {
+    switch (m) {
+    case Mode::PassThrough: return "wl_shm pass-through";
+    case Mode::Copy: return "wl_shm copy (--no-writable-imports)";
+    case Mode::Gl: return "GL (--no-pass-through)";
+    }
+    return "";
+}
+
+std::string import_path(const std::string& stats_json) {
+    std::ifstream f(stats_json);
+    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const std::string key = "\"import_path\": \"";
+    auto at = s.find(key);
+    if (at == std::string::npos)
+        return "?";
+    at += key.size();
+    return s.substr(at, s.find('"', at) - at);
+}
+
+Sample run_mode(Weston& weston, Mode mode, uint32_t w, uint32_t h, int frames) {
     Sample out;
-    auto daemon = harness::DaemonProcess::start();
+    // Read-only guest-memory fds: the compositor cannot map them, the viewer copies.
+    auto daemon = harness::DaemonProcess::start(
+        mode == Mode::Copy ? std::vector<std::string>{"--no-writable-imports"}
+                           : std::vector<std::string>{});
     if (!daemon)
         return out;
     frontend::DeviceOptions opts;
@@ -71,7 +101,9 @@ Sample run_mode(Weston& weston, bool pass_through, uint32_t w, uint32_t h, int f
                                       harness::export_pattern(*guest, w, h, 2)};
     std::vector<std::string> argv = {VDMABUF_VIEWER_PATH, "--connect", daemon->consumer_socket(),
                                      "--no-reconnect", "--presenter", "wayland"};
-    if (!pass_through)
+    const std::string stats = daemon->dir() + "/stats.json";
+    argv.insert(argv.end(), {"--stats-json", stats});
+    if (mode == Mode::Gl)
         argv.push_back("--no-pass-through");
     ChildProcess viewer = ChildProcess::spawn(argv);
     if (!viewer || !viewer.wait_for_line("vdmabuf-viewer: ready", 10000))
@@ -102,6 +134,7 @@ Sample run_mode(Weston& weston, bool pass_through, uint32_t w, uint32_t h, int f
     (void)harness::pump_until([&] { return guest->releases.size() >= size_t(warmup + frames); },
                               3000, {guest.get()}, {});
     out.frames = guest->releases.size();
+    out.path = import_path(stats);
     for (const auto& r : guest->releases)
         out.not_done += r.reason != VDMABUF_RELEASE_DONE;
     out.ok = true;
@@ -142,14 +175,14 @@ int main(int argc, char** argv) {
     unsetenv("DISPLAY");
     setenv("VDMABUF_LOG", "warn", 0); // the daemon's and the viewer's
     std::printf("%ux%u full damage, %d frames at 60 fps per run, CPU ms per frame\n", w, h, frames);
-    std::printf("%-6s %-28s %10s %10s %8s %9s\n", "round", "viewer path", "viewer", "weston",
-                "frames", "not DONE");
+    std::printf("%-6s %-36s %-12s %10s %10s %8s %9s\n", "round", "mode", "import_path",
+                "viewer", "weston", "frames", "not DONE");
     for (int r = 1; r <= rounds; ++r)
-        for (bool pt : {true, false}) {
-            Sample s = run_mode(weston, pt, w, h, frames);
-            std::printf("%-6d %-28s %10.3f %10.3f %8zu %9zu%s\n", r,
-                        pt ? "wl_shm pass-through" : "GL (--no-pass-through)", s.viewer_ms,
-                        s.weston_ms, s.frames, s.not_done, s.ok ? "" : "  (failed)");
+        for (Mode m : std::array{Mode::PassThrough, Mode::Copy, Mode::Gl}) {
+            Sample s = run_mode(weston, m, w, h, frames);
+            std::printf("%-6d %-36s %-12s %10.3f %10.3f %8zu %9zu%s\n", r, mode_name(m),
+                        s.path.c_str(), s.viewer_ms, s.weston_ms, s.frames, s.not_done,
+                        s.ok ? "" : "  (failed)");
             std::fflush(stdout);
         }
     return 0;

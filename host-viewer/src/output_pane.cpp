@@ -126,8 +126,9 @@ void OutputPane::buffer_gone(const vdmabuf_id& id) {
 bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
     bool zero_copy = false;
     uint64_t wl_serial = 0; // pass-through: the attach that shows it
+    bool copied = false;    // wl_shm copy: the frame is in the viewer's memory
     if (presenter_->is_window()) {
-        if (!show_pass_through(b, p, &wl_serial) && !show(b, p, &zero_copy))
+        if (!show_pass_through(b, p, &wl_serial, &copied) && !show(b, p, &zero_copy))
             return false;
     } else if (zero_copy_allowed(b) && show_zero_copy(b)) {
         // Headless zero copy: drawn into the FBO by render(), held until the
@@ -147,12 +148,16 @@ bool OutputPane::present(BufferState& b, const consumer::PresentEvent& p) {
     release_held_in_place(); // another path shows this frame
     for (Held& h : held_)
         h.superseded = true;
-    Held h{p.id, p.sequence, zero_copy};
-    h.pass_through = wl_serial != 0;
-    h.wl_serial = wl_serial;
-    if (!zero_copy && !h.pass_through)
-        h.fence = EglFence::fence_or_finish(presenter_->context().display());
-    held_.push_back(std::move(h));
+    if (copied) { // the frame is in the viewer's own memory: the guest's buffer goes back now
+        release_(p.id, p.sequence);
+    } else {
+        Held h{p.id, p.sequence, zero_copy};
+        h.pass_through = wl_serial != 0;
+        h.wl_serial = wl_serial;
+        if (!zero_copy && !h.pass_through)
+            h.fence = EglFence::fence_or_finish(presenter_->context().display());
+        held_.push_back(std::move(h));
+    }
     ++frames_;
     waiting_ = false;
     dirty_ = true;

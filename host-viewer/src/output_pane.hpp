@@ -157,9 +157,14 @@ private:
     void log_once(const std::string& message);
 
     // Wayland windows, pass-through (output_pane_pass_through.cpp): the
-    // compositor shows the guest's pages itself (wl_shm over guest memory).
-    // False (the reason logged once) when this buffer cannot: the GL path.
-    bool show_pass_through(BufferState& b, const consumer::PresentEvent& p, uint64_t* serial);
+    // compositor shows the guest's pages itself (wl_shm over guest memory),
+    // *serial naming the attach; where it cannot, a copy of the damage in the
+    // viewer's own wl_shm buffers (*copied: the guest buffer may go back now).
+    // False (the reasons logged once) when neither can: the GL path.
+    bool show_pass_through(BufferState& b, const consumer::PresentEvent& p, uint64_t* serial,
+                           bool* copied);
+    // The pane's state once the compositor shows this buffer's frame.
+    void shown_by_compositor(const consumer::BufferInfo& info);
     // render() while the compositor shows the frame: only the bars (and
     // where the frame goes) when they change.
     void render_pass_through();
@@ -207,7 +212,7 @@ private:
     uint64_t frames_ = 0;
 
     bool pass_through_shown_ = false; // the compositor shows guest memory (Wayland)
-    BufferState* pass_through_buffer_ = nullptr; // ...of this buffer (for screenshots)
+    BufferState* pass_through_buffer_ = nullptr; // ...of this buffer (nullptr: a copy of the viewer's)
     bool bars_stale_ = true;
     uint32_t bars_width_ = 0, bars_height_ = 0;
     int bars_x_ = -1, bars_y_ = -1, bars_w_ = -1, bars_h_ = -1;

@@ -1,8 +1,10 @@
 // OutputPane, Wayland windows: the pass-through branch. The host compositor
 // reads the frame from guest memory (a wl_shm buffer over the guest-memory
 // fd); the viewer copies and draws nothing per frame, and keeps the
-// presentation until the compositor's wl_buffer.release. Any buffer it cannot
-// show that way (the reason logged once) takes the GL path of output_pane.cpp.
+// presentation until the compositor's wl_buffer.release. A buffer it cannot
+// show that way but can read is copied, only its damage, into wl_shm buffers
+// of the viewer's own (a memcpy, no GL) and released at once. Any buffer
+// neither can show (the reasons logged once) takes the GL path of output_pane.cpp.
 #define VDM_LOG_SCOPE "viewer"
 #include "output_pane.hpp"
 
@@ -15,12 +17,13 @@
 namespace vdmabuf::viewer {
 
 bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent& p,
-                                   uint64_t* serial) {
+                                   uint64_t* serial, bool* copied) {
     PassThrough* pt = presenter_->pass_through();
     if (!pt)
         return false;
     std::string why;
-    if (!cursor_on_host_ && cursor_.width)
+    const bool cursor = !cursor_on_host_ && cursor_.width;
+    if (cursor)
         why = "the guest's cursor is drawn by the viewer (the window system cannot show it)";
     // Coalesced or dropped PRESENTs took their damage with them: all of it.
     const bool whole = p.n_damage == 0 || p.dropped || (p.flags & VDMABUF_C_PRESENT_COALESCED);
@@ -28,25 +31,44 @@ bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent&
                               : std::span(p.damage, std::min<uint32_t>(p.n_damage, VDMABUF_MAX_DAMAGE));
     if (why.empty())
         why = pt->show(b.info, *b.import, damage, serial);
-    if (!why.empty()) {
-        log_once("wl_shm pass-through not possible (" + why + "): GL path");
-        leave_pass_through();
-        return false;
+    if (why.empty()) {
+        log_once("import path: wl_shm over guest memory (the compositor reads the guest's pages; "
+                 "nothing copied)");
+        shown_by_compositor(b.info);
+        pass_through_buffer_ = &b;
+        count_copied(0, "wl_shm");
+        return true;
     }
-    log_once("import path: wl_shm over guest memory (the compositor reads the guest's pages; "
-             "nothing copied)");
+    // A dma-buf GL can import is shown without any copy: that goes first.
+    if (!cursor && !zero_copy_allowed(b)) {
+        int64_t bytes = 0;
+        const std::string no_copy = pt->show_copy(b.info, *b.import, damage, &bytes);
+        if (no_copy.empty()) {
+            log_once("wl_shm pass-through not possible (" + why + "): wl_shm copy (the viewer "
+                     "copies only the damaged bytes into wl_shm buffers of its own, no GL)");
+            shown_by_compositor(b.info);
+            pass_through_buffer_ = nullptr; // the guest buffer goes back now
+            *copied = true;
+            count_copied(bytes, "wl_shm copy");
+            return true;
+        }
+        why += "; nor a wl_shm copy: " + no_copy;
+    }
+    log_once("wl_shm pass-through not possible (" + why + "): GL path");
+    leave_pass_through();
+    return false;
+}
+
+void OutputPane::shown_by_compositor(const consumer::BufferInfo& info) {
     if (!pass_through_shown_)
         bars_stale_ = true; // the parent may still show a GL frame under the bars
     pass_through_shown_ = true;
-    pass_through_buffer_ = &b;
     shown_in_memory_ = false;
     shown_texture_ = 0; // the GL path starts again from a full upload
     copy_->invalidate();
-    shown_width_ = b.info.width;
-    shown_height_ = b.info.height;
-    shown_opaque_ = !format_info(b.info.fourcc)->has_alpha;
-    count_copied(0, "wl_shm");
-    return true;
+    shown_width_ = info.width;
+    shown_height_ = info.height;
+    shown_opaque_ = !format_info(info.fourcc)->has_alpha;
 }
 
 void OutputPane::render_pass_through() {
@@ -87,12 +109,27 @@ void OutputPane::leave_pass_through() {
 
 GLuint OutputPane::pass_through_texture() {
     BufferState* b = pass_through_buffer_;
-    const uint8_t* map = b && b->import ? b->import->map() : nullptr;
+    consumer::BufferInfo info;
+    const uint8_t* map = nullptr;
+    uint64_t size = 0;
+    if (b && b->import) { // guest memory
+        info = b->info;
+        map = b->import->map();
+        size = b->import->size();
+    } else if (PassThrough* pt = presenter_->pass_through()) { // the viewer's copy
+        if (std::optional<ShownPixels> c = pt->shown_copy()) {
+            info.fourcc = c->fourcc, info.width = c->width, info.height = c->height;
+            info.n_planes = 1;
+            info.planes[0] = {0, c->stride};
+            map = c->pixels;
+            size = uint64_t(c->stride) * c->height;
+        }
+    }
     if (!map || !presenter_->context().make_current())
         return 0;
     // Not counted as copied bytes: a screenshot, not a frame.
     copy_->invalidate();
-    if (copy_->upload(b->info, map, b->import->size(), {}) < 0)
+    if (copy_->upload(info, map, size, {}) < 0)
         return 0;
     return copy_->texture();
 }

@@ -67,7 +67,8 @@ struct ViewerStats {
     uint64_t cursor_images = 0;  // CURSOR_IMAGEs received
     uint64_t input_events = 0;   // INPUT events sent
     uint64_t mode_requests = 0;  // MODE requests sent
-    std::string import_path = "none"; // of the last frame: "copy", "dmabuf", "wl_shm" or "held"
+    // Of the last frame: "copy", "dmabuf", "wl_shm", "wl_shm copy" or "held".
+    std::string import_path = "none";
     // Daemon accepted PRESENT -> our swap (headless: the frame is held, its
     // pixels readable), last 4096 frames.
     RecentPercentiles latency_us{4096};

@@ -3,7 +3,7 @@
 // and the window on weston's screen shows the guest frame (weston-screenshooter,
 // which needs weston --debug). Skipped without weston.
 #include "viewer_fixture.hpp"
-#include "weston.hpp"
+#include "weston_screen.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,78 +17,6 @@
 
 namespace vdmabuf::viewer_test {
 namespace {
-
-const char* const kScreenshooter = "/usr/bin/weston-screenshooter";
-
-// weston-screenshooter writes wayland-screenshot-<date>.png into its cwd.
-std::optional<Image> screenshot(const std::string& dir) {
-    std::string shots = dir + "/shots";
-    mkdir(shots.c_str(), 0700);
-    std::string cmd = "cd '" + shots + "' && rm -f *.png && " + kScreenshooter + " >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0)
-        return std::nullopt;
-    DIR* d = opendir(shots.c_str());
-    std::optional<Image> img;
-    while (dirent* e = d ? readdir(d) : nullptr)
-        if (std::strstr(e->d_name, ".png"))
-            img = read_png((shots + "/" + e->d_name).c_str());
-    if (d)
-        closedir(d);
-    return img;
-}
-
-// Where on the screen the frame sits 1:1 (desktop-shell places the window);
-// true when at one offset every pixel of the frame matches exactly.
-bool screen_shows(const Image& screen, const harness::ExportedBuffer& b, uint32_t w, uint32_t h) {
-    auto px = [](const uint8_t* base, uint32_t stride, uint32_t x, uint32_t y) {
-        uint32_t v;
-        std::memcpy(&v, base + size_t(y) * stride + x * 4, 4);
-        return v & 0xffffff;
-    };
-    const uint8_t* g = b.memory->data();
-    const uint8_t* s = screen.pixels.data();
-    for (uint32_t oy = 0; oy + h <= screen.height; ++oy)
-        for (uint32_t ox = 0; ox + w <= screen.width; ++ox) {
-            if (px(s, screen.stride, ox, oy) != px(g, b.stride, 0, 0))
-                continue;
-            bool all = true;
-            for (uint32_t y = 0; y < h && all; ++y)
-                for (uint32_t x = 0; x < w && all; ++x)
-                    all = px(s, screen.stride, ox + x, oy + y) == px(g, b.stride, x, y);
-            if (all)
-                return true;
-        }
-    return false;
-}
-
-// A headless weston (pixman) the viewer and weston-screenshooter find
-// through the environment.
-bool start_weston(Weston& weston) {
-    if (!weston.start({"--backend=headless-backend.so", "--use-pixman", "--width", "800",
-                       "--height", "600", "--debug"}))
-        return false;
-    setenv("XDG_RUNTIME_DIR", weston.dir().c_str(), 1);
-    setenv("WAYLAND_DISPLAY", weston.socket().c_str(), 1);
-    unsetenv("DISPLAY");
-    return true;
-}
-
-// Until weston's own screenshot shows `b` 1:1 and exact (10 s).
-bool weston_shows(ViewerRun& run, Weston& weston, const harness::ExportedBuffer& b, uint32_t w,
-                  uint32_t h, const std::string& keep_as) {
-    bool shown = false;
-    std::optional<Image> last;
-    harness::pump_until(
-        [&] {
-            last = screenshot(weston.dir());
-            shown = last && screen_shows(*last, b, w, h);
-            return shown;
-        },
-        10000, {run.guest.get()}, {});
-    if (last && !shown)
-        (void)write_png(keep_as.c_str(), *last);
-    return shown;
-}
 
 TEST(ViewerWayland, WindowShowsFrameAndReleasesFlow) {
     if (access(kWestonPath, X_OK) != 0)
@@ -116,7 +44,7 @@ TEST(ViewerWayland, WindowShowsFrameAndReleasesFlow) {
     harness::pump_until(
         [&] {
             last = screenshot(weston.dir());
-            shown = last && screen_shows(*last, b, w, h);
+            shown = last && screen_shows(*last, b.memory->data(), b.stride, w, h);
             return shown;
         },
         10000, {run.guest.get()}, {});
@@ -220,58 +148,42 @@ TEST(ViewerWayland, PresentDamageBecomesSurfaceDamage) {
         << "no wl_surface.damage_buffer of the PRESENT's rectangle in the viewer's requests";
 }
 
-// Runs two frames of one buffer kind through the window and returns the
-// viewer's log and stats; the screen must show the frame exactly either way.
-struct FallbackRun {
-    std::string log, json;
-};
-FallbackRun run_fallback(bool scattered, std::vector<std::string> daemon_args) {
-    FallbackRun out;
+// Where the viewer may not hand frames to the compositor at all
+// (--no-pass-through), neither over guest memory nor as its own copy: GL
+// draws every frame, and the log says why.
+TEST(ViewerWayland, NoPassThroughTakesTheGlPathAndSaysWhy) {
+    if (access(kWestonPath, X_OK) != 0)
+        GTEST_SKIP() << "weston is not installed (scripts/install-deps)";
     Weston weston;
-    EXPECT_TRUE(start_weston(weston)) << "weston did not create its socket within 10 s";
+    ASSERT_TRUE(start_weston(weston)) << "weston did not create its socket within 10 s";
     ViewerRun run;
-    if (!run.start("viewer-test", scattered, std::move(daemon_args)))
-        return out;
+    ASSERT_TRUE(run.start("viewer-test", false, {"--no-writable-imports"}));
     const uint32_t w = 320, h = 240;
     auto a = harness::export_pattern(*run.guest, w, h, 9);
     auto b = harness::export_pattern(*run.guest, w, h, 10);
     std::string stats = run.path("stats.json"), log = run.path("viewer.log");
     UniqueFd log_fd{::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
-    EXPECT_TRUE(log_fd);
-    if (!run.spawn_viewer({"--presenter", "wayland", "--stats-json", stats}, false, log_fd.get()))
-        return out;
-    EXPECT_TRUE(run.guest->device->present(a.id, 0, 1, 0, {}));
-    EXPECT_TRUE(run.wait_releases(0, 100));
-    EXPECT_TRUE(run.guest->device->present(b.id, 0, 2, 0, {}));
-    EXPECT_TRUE(run.wait_releases(1, 5000));
-    EXPECT_TRUE(weston_shows(run, weston, b, w, h, "/tmp/vdmabuf-viewer-wayland-fallback.png"));
+    ASSERT_TRUE(log_fd);
+    ASSERT_TRUE(run.spawn_viewer({"--presenter", "wayland", "--no-pass-through", "--stats-json",
+                                  stats},
+                                 false, log_fd.get()));
+    ASSERT_TRUE(run.guest->device->present(a.id, 0, 1, 0, {}));
+    EXPECT_TRUE(weston_shows(run, weston, a, w, h, "/tmp/vdmabuf-viewer-wayland-gl-a.png"));
+    ASSERT_TRUE(run.guest->device->present(b.id, 0, 2, 0, {}));
+    ASSERT_TRUE(run.wait_releases(1, 5000));
+    EXPECT_TRUE(weston_shows(run, weston, b, w, h, "/tmp/vdmabuf-viewer-wayland-gl-b.png"));
     run.viewer.stop(SIGTERM, 3000);
     EXPECT_TRUE(run.wait_releases(2, 5000));
-    out.log = read_file(log);
-    out.json = read_file(stats);
-    std::fprintf(stderr, "%s", out.log.c_str());
-    return out;
-}
-
-TEST(ViewerWayland, ScatteredBufferTakesTheGlPathAndSaysWhy) {
-    if (access(kWestonPath, X_OK) != 0)
-        GTEST_SKIP() << "weston is not installed (scripts/install-deps)";
-    FallbackRun r = run_fallback(true, {});
-    EXPECT_NE(r.log.find("wl_shm pass-through not possible (the buffer is scattered over several extents"),
-              std::string::npos);
-    EXPECT_NE(r.json.find("\"import_path\": \"copy\""), std::string::npos) << r.json;
-    EXPECT_GT(json_number(r.json, "bytes_uploaded_total").value_or(0), 0) << r.json;
-    EXPECT_EQ(json_number(r.json, "releases_after_wl_release"), 0) << r.json;
-}
-
-TEST(ViewerWayland, RefusedWritableFdsTakeTheGlPathAndSayWhy) {
-    if (access(kWestonPath, X_OK) != 0)
-        GTEST_SKIP() << "weston is not installed (scripts/install-deps)";
-    FallbackRun r = run_fallback(false, {"--no-writable-imports"});
-    EXPECT_NE(r.log.find("wl_shm pass-through not possible (vdmabufd refused writable"),
-              std::string::npos);
-    EXPECT_NE(r.json.find("\"import_path\": \"copy\""), std::string::npos) << r.json;
-    EXPECT_GT(json_number(r.json, "bytes_uploaded_total").value_or(0), 0) << r.json;
+    const std::string text = read_file(log), json = read_file(stats);
+    EXPECT_NE(text.find("no wl_shm pass-through nor wl_shm copy (--no-pass-through)"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(json.find("\"import_path\": \"copy\""), std::string::npos) << json;
+    // GL uploads: the first frame whole (a new texture), the second whole (no damage).
+    EXPECT_EQ(json_numbers(json, "bytes_uploaded_per_frame"),
+              (std::vector<long long>{w * h * 4, w * h * 4}))
+        << json;
+    EXPECT_EQ(json_number(json, "releases_after_wl_release"), 0) << json;
 }
 
 } // namespace

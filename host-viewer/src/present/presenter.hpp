@@ -47,9 +47,17 @@ struct CursorPixels {
     std::vector<uint8_t> argb;
 };
 
+// A frame in host memory, one packed-row plane (a screenshot reads it).
+struct ShownPixels {
+    const uint8_t* pixels = nullptr;
+    uint32_t width = 0, height = 0, stride = 0, fourcc = 0;
+};
+
 // Pass-through: the window system reads the guest's pages itself (Wayland:
 // a wl_shm pool over the guest-memory fd), so the viewer copies and draws
-// nothing. One content surface above the presenter's own (the bars).
+// nothing; where it cannot, the window system reads a copy in the viewer's
+// memory (only the damage copied) rather than the viewer drawing with GL.
+// One content surface above the presenter's own (the bars).
 class PassThrough {
 public:
     virtual ~PassThrough() = default;
@@ -60,6 +68,17 @@ public:
                                            const consumer::Import& import,
                                            std::span<const vdmabuf_rect> damage,
                                            uint64_t* serial) = 0;
+    // The middle fallback, where show() could not: the frame copied into
+    // buffers of the viewer's own memory (only what differs from what the
+    // buffer held) and committed with `damage`. Empty string: shown, *bytes
+    // copied, and the guest buffer is not read again (it may go back now).
+    // Else why not (nothing was changed).
+    [[nodiscard]] virtual std::string show_copy(const consumer::BufferInfo& info,
+                                                consumer::Import& import,
+                                                std::span<const vdmabuf_rect> damage,
+                                                int64_t* bytes) = 0;
+    // The shown copy's pixels; nullopt while a guest buffer (or nothing) is shown.
+    [[nodiscard]] virtual std::optional<ShownPixels> shown_copy() const = 0;
     // Whether the window system is done with the attach `serial` of id (its
     // wl_buffer.release came, or the buffer was forgotten).
     [[nodiscard]] virtual bool released(const vdmabuf_id& id, uint64_t serial) const = 0;

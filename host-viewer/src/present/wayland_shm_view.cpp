@@ -16,16 +16,6 @@
 namespace vdmabuf::viewer {
 namespace {
 
-// wl_shm names the two mandatory formats 0 and 1; every other code is the
-// DRM fourcc itself.
-uint32_t shm_format(uint32_t fourcc) {
-    switch (fourcc) {
-    case DRM_FORMAT_ARGB8888: return WL_SHM_FORMAT_ARGB8888;
-    case DRM_FORMAT_XRGB8888: return WL_SHM_FORMAT_XRGB8888;
-    default: return fourcc;
-    }
-}
-
 std::string fourcc_name(uint32_t f) {
     char s[5] = {char(f & 0xff), char((f >> 8) & 0xff), char((f >> 16) & 0xff),
                  char((f >> 24) & 0xff), 0};
@@ -116,7 +106,7 @@ WaylandShmView::Entry* WaylandShmView::entry_for(const consumer::BufferInfo& inf
         *why = "format " + fourcc_name(info.fourcc) + " is not one linear plane";
         return nullptr;
     }
-    const uint32_t wl_format = shm_format(info.fourcc);
+    const uint32_t wl_format = wl_shm_format_of(info.fourcc);
     if (!g_.formats->count(wl_format)) {
         *why = "the compositor does not announce wl_shm format " + fourcc_name(info.fourcc);
         return nullptr;
@@ -161,37 +151,11 @@ std::string WaylandShmView::show(const consumer::BufferInfo& info, const consume
     Entry* entry = entry_for(info, import, &why);
     if (!entry)
         return why;
-    wl_surface* s = surface_.get();
-    // The PRESENT's damage is what changed since the guest's previous frame,
-    // which is what the surface shows (in whichever buffer) unless it was
-    // hidden: exactly what wl_surface damage means.
-    const bool whole = damage.empty() || !visible_ || g_.compositor_version < 4;
-    if (!visible_ || entry != shown_) {
-        // Opaque where the format has no alpha: the compositor then copies
-        // the frame instead of blending it over the bars surface below.
-        if (!shown_ || shown_->opaque != entry->opaque) {
-            wl::Region region(wl_compositor_create_region(g_.compositor));
-            wl_region_add(region.get(), 0, 0, INT32_MAX, INT32_MAX);
-            wl_surface_set_opaque_region(s, entry->opaque ? region.get() : nullptr);
-        }
-        visible_ = true;
-        shown_ = entry;
-        apply_geometry(); // lands with this commit (viewport) and the parent's (position)
-    }
-    wl_surface_attach(s, entry->proxy.get(), 0, 0);
-    if (whole && g_.compositor_version < 4)
-        wl_surface_damage(s, 0, 0, INT32_MAX, INT32_MAX);
-    else if (whole)
-        wl_surface_damage_buffer(s, 0, 0, INT32_MAX, INT32_MAX);
-    else
-        for (const vdmabuf_rect& r : damage) {
-            // Clipped to the buffer: int32 on the wire, whatever came in.
-            const uint32_t x = std::min(r.x, entry->width), y = std::min(r.y, entry->height);
-            const uint32_t w = std::min(r.width, entry->width - x);
-            const uint32_t h = std::min(r.height, entry->height - y);
-            wl_surface_damage_buffer(s, int32_t(x), int32_t(y), int32_t(w), int32_t(h));
-        }
-    wl_surface_commit(s);
+    commit(entry->proxy.get(), entry->width, entry->height, entry->opaque, damage);
+    shown_ = entry;
+    // Frames shown from guest memory are not in the copies' damage history.
+    copy_shown_ = false;
+    copy_.invalidate();
     entry->attached = *serial = ++serial_;
     static const wl_callback_listener sync_listener = {.done = on_sync};
     Sync& sync = syncs_.emplace_back(Sync{this, serial_, {}});
@@ -200,6 +164,60 @@ std::string WaylandShmView::show(const consumer::BufferInfo& info, const consume
     // Now rather than at the loop's next poll: the latency is the guest's.
     (void)wl_display_flush(g_.display);
     return {};
+}
+
+std::string WaylandShmView::show_copy(const consumer::BufferInfo& info, consumer::Import& import,
+                                      std::span<const vdmabuf_rect> damage, int64_t* bytes) {
+    std::string why;
+    wl_buffer* buffer = copy_.copy(info, import, damage, bytes, &why);
+    if (!buffer)
+        return why;
+    const FormatInfo* fmt = format_info(info.fourcc); // checked by copy()
+    commit(buffer, info.width, info.height, !fmt->has_alpha, damage);
+    shown_ = nullptr;
+    copy_shown_ = true;
+    (void)wl_display_flush(g_.display);
+    return {};
+}
+
+std::optional<ShownPixels> WaylandShmView::shown_copy() const {
+    return visible_ && copy_shown_ ? copy_.last() : std::nullopt;
+}
+
+void WaylandShmView::commit(wl_buffer* buffer, uint32_t width, uint32_t height, bool opaque,
+                            std::span<const vdmabuf_rect> damage) {
+    wl_surface* s = surface_.get();
+    // The PRESENT's damage is what changed since the guest's previous frame,
+    // which is what the surface shows (in whichever buffer) unless it was
+    // hidden: exactly what wl_surface damage means.
+    const bool whole = damage.empty() || !visible_ || g_.compositor_version < 4;
+    // Opaque where the format has no alpha: the compositor then copies the
+    // frame instead of blending it over the bars surface below.
+    if (!visible_ || opaque != shown_opaque_) {
+        wl::Region region(wl_compositor_create_region(g_.compositor));
+        wl_region_add(region.get(), 0, 0, INT32_MAX, INT32_MAX);
+        wl_surface_set_opaque_region(s, opaque ? region.get() : nullptr);
+        shown_opaque_ = opaque;
+    }
+    if (!visible_ || width != shown_width_ || height != shown_height_) {
+        visible_ = true;
+        shown_width_ = width;
+        shown_height_ = height;
+        apply_geometry(); // lands with this commit (viewport) and the parent's (position)
+    }
+    wl_surface_attach(s, buffer, 0, 0);
+    if (whole && g_.compositor_version < 4)
+        wl_surface_damage(s, 0, 0, INT32_MAX, INT32_MAX);
+    else if (whole)
+        wl_surface_damage_buffer(s, 0, 0, INT32_MAX, INT32_MAX);
+    else
+        for (const vdmabuf_rect& r : damage) {
+            // Clipped to the buffer: int32 on the wire, whatever came in.
+            const uint32_t x = std::min(r.x, width), y = std::min(r.y, height);
+            const uint32_t w = std::min(r.width, width - x), h = std::min(r.height, height - y);
+            wl_surface_damage_buffer(s, int32_t(x), int32_t(y), int32_t(w), int32_t(h));
+        }
+    wl_surface_commit(s);
 }
 
 void WaylandShmView::on_sync(void* data, wl_callback*, uint32_t) {
@@ -234,8 +252,8 @@ void WaylandShmView::place(int x, int y, int w, int h) {
 void WaylandShmView::apply_geometry() {
     // Buffer pixels of the parent to its surface-local (logical) units.
     const int scale = std::max(1, *g_.scale);
-    const int w = w_ > 0 ? w_ : int(shown_ ? shown_->width : 1);
-    const int h = h_ > 0 ? h_ : int(shown_ ? shown_->height : 1);
+    const int w = w_ > 0 ? w_ : int(std::max(1u, shown_width_));
+    const int h = h_ > 0 ? h_ : int(std::max(1u, shown_height_));
     wl_subsurface_set_position(subsurface_.get(), x_ / scale, y_ / scale);
     wp_viewport_set_destination(viewport_.get(), std::max(1, w / scale), std::max(1, h / scale));
 }
@@ -247,6 +265,8 @@ void WaylandShmView::hide() {
     wl_surface_commit(surface_.get());
     visible_ = false;
     shown_ = nullptr;
+    copy_shown_ = false;
+    copy_.invalidate(); // what shows next (GL) is not in the copies' damage history
     (void)wl_display_flush(g_.display);
 }
 

@@ -5,10 +5,13 @@
 // (desynchronized: a frame commits on its own, the parent's EGL surface is
 // redrawn only for the bars) that wp_viewporter scales into the letterbox
 // rectangle. The guest gets a buffer back only after its wl_buffer.release.
+// Buffers it cannot show that way are copied into the viewer's own wl_shm
+// buffers (WaylandShmCopy) and shown on the same subsurface.
 #pragma once
 
 #include "present/presenter.hpp"
 #include "present/wayland_handles.hpp"
+#include "present/wayland_shm_copy.hpp"
 
 #include "import/buffer_key.hpp"
 
@@ -43,6 +46,9 @@ public:
 
     std::string show(const consumer::BufferInfo& info, const consumer::Import& import,
                      std::span<const vdmabuf_rect> damage, uint64_t* serial) override;
+    std::string show_copy(const consumer::BufferInfo& info, consumer::Import& import,
+                          std::span<const vdmabuf_rect> damage, int64_t* bytes) override;
+    std::optional<ShownPixels> shown_copy() const override;
     bool released(const vdmabuf_id& id, uint64_t serial) const override;
     void place(int x, int y, int w, int h) override;
     void hide() override;
@@ -72,12 +78,16 @@ private:
         uint64_t released = 0; // the last attach the compositor released
     };
 
-    explicit WaylandShmView(const Globals& g) : g_(g) {}
+    explicit WaylandShmView(const Globals& g) : g_(g), copy_(g.display, g.shm, g.formats) {}
     // The buffer's wl_buffer, made on first use; nullptr and *why when the
     // buffer cannot be expressed as one.
     Entry* entry_for(const consumer::BufferInfo& info, const consumer::Import& import,
                      std::string* why);
     Pool* pool_for(int fd, std::string* why);
+    // Attaches `buffer` (width x height) to the content surface with the
+    // frame's damage and commits.
+    void commit(wl_buffer* buffer, uint32_t width, uint32_t height, bool opaque,
+                std::span<const vdmabuf_rect> damage);
     void apply_geometry();
     static void on_release(void* data, wl_buffer* buffer);
     static void on_sync(void* data, wl_callback* cb, uint32_t);
@@ -91,8 +101,12 @@ private:
     std::list<Sync> syncs_;
     uint64_t serial_ = 0;    // attaches so far
     uint64_t processed_ = 0; // the last attach whose sync came back
+    WaylandShmCopy copy_; // after the maps: its wl_buffers go first
     bool visible_ = false;
-    Entry* shown_ = nullptr;
+    Entry* shown_ = nullptr;    // the guest buffer shown (nullptr: a copy, or nothing)
+    bool copy_shown_ = false;   // copy_'s last buffer is shown
+    uint32_t shown_width_ = 0, shown_height_ = 0;
+    bool shown_opaque_ = true;
     int x_ = 0, y_ = 0, w_ = 0, h_ = 0; // letterbox rectangle, buffer pixels
 };
 

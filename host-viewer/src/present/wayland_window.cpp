@@ -163,6 +163,9 @@ bool WaylandWindow::create_toplevel(const std::string& title, bool fullscreen,
                                            &why);
         if (!shm_view_)
             VDM_INFO("no wl_shm pass-through: %s; every frame is drawn with GL", why.c_str());
+    } else {
+        VDM_INFO("no wl_shm pass-through nor wl_shm copy (--no-pass-through): every frame is "
+                 "drawn with GL");
     }
     return true;
 }
