@@ -1,8 +1,9 @@
-// OutputPane, Wayland windows: the pass-through branch. The host compositor
-// reads the frame from guest memory (a wl_shm buffer over the guest-memory
-// fd); the viewer copies and draws nothing per frame, and keeps the
-// presentation until the compositor's wl_buffer.release. Any buffer it cannot
-// show that way (the reason logged once) takes the GL path of output_pane.cpp.
+// OutputPane, windows: the pass-through branch. The window system reads the
+// frame from guest memory (Wayland: a wl_shm buffer over the guest-memory fd;
+// X11: an MIT-SHM put from it); the viewer copies and draws nothing per
+// frame, and keeps the presentation until the window system is done with it
+// (wl_buffer.release; the put's ShmCompletion). Any buffer it cannot show that
+// way (the reason logged once) takes the GL path of output_pane.cpp.
 #define VDM_LOG_SCOPE "viewer"
 #include "output_pane.hpp"
 
@@ -29,12 +30,11 @@ bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent&
     if (why.empty())
         why = pt->show(b.info, *b.import, damage, serial);
     if (!why.empty()) {
-        log_once("wl_shm pass-through not possible (" + why + "): GL path");
+        log_once(std::string(pt->name()) + " pass-through not possible (" + why + "): GL path");
         leave_pass_through();
         return false;
     }
-    log_once("import path: wl_shm over guest memory (the compositor reads the guest's pages; "
-             "nothing copied)");
+    log_once(pt->summary());
     if (!pass_through_shown_)
         bars_stale_ = true; // the parent may still show a GL frame under the bars
     pass_through_shown_ = true;
@@ -45,7 +45,7 @@ bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent&
     shown_width_ = b.info.width;
     shown_height_ = b.info.height;
     shown_opaque_ = !format_info(b.info.fourcc)->has_alpha;
-    count_copied(0, "wl_shm");
+    count_copied(0, pt->name());
     return true;
 }
 
@@ -54,8 +54,26 @@ void OutputPane::render_pass_through() {
     auto [tw, th] = presenter_->target_size();
     if (!tw || !th)
         return;
+    PassThrough* pt = presenter_->pass_through();
+    if (pt->one_to_one()) {
+        // X11: the view puts the frame again where the window moved or lost
+        // it, and paints the bars itself; GL must not swap over it.
+        if (!pt->place(0, 0, 0, 0)) {
+            // The window became smaller than the frame, which XShmPutImage
+            // cannot scale: GL draws it, uploaded from guest memory once.
+            log_once(std::string(pt->name()) + " pass-through not possible (the window is smaller "
+                     "than the frame and XShmPutImage does not scale): GL path");
+            const GLuint last = pass_through_texture();
+            leave_pass_through();
+            shown_texture_ = last;
+            render();
+            return;
+        }
+        dirty_ = false;
+        return;
+    }
     const Renderer::Rect r = Renderer::fit(shown_width_, shown_height_, tw, th);
-    presenter_->pass_through()->place(r.x, r.y, r.w, r.h);
+    pt->place(r.x, r.y, r.w, r.h);
     const bool moved = r.x != bars_x_ || r.y != bars_y_ || r.w != bars_w_ || r.h != bars_h_;
     if (bars_stale_ || moved || tw != bars_width_ || th != bars_height_) {
         // The parent surface: black (the bars) under the content subsurface;

@@ -4,7 +4,9 @@
 // wheel steps); Ctrl+Alt+G grabs/releases the keyboard, Ctrl+Alt+F toggles
 // fullscreen (_NET_WM_STATE), Ctrl+Alt+S writes a screenshot, Ctrl+Alt+H
 // toggles the HUD, none of them forwarded. The guest's cursor becomes the
-// window's (an XRender ARGB cursor).
+// window's (an XRender ARGB cursor). Guest-memory frames are shown by the X
+// server itself where it can (MIT-SHM, x11_shm_view.hpp); GL does not swap
+// over them.
 #define VDM_LOG_SCOPE "x11"
 #include "present/presenter.hpp"
 
@@ -12,6 +14,8 @@
 #include <vdmabuf/shared/log.hpp>
 
 #ifdef VDMABUF_VIEWER_X11
+#include "present/x11_shm_view.hpp"
+
 #include <X11/Xatom.h>
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
@@ -43,6 +47,7 @@ public:
     X11Presenter(XDisplay xdpy, std::unique_ptr<EglDisplay> display) noexcept
         : xdpy_(std::move(xdpy)), display_(std::move(display)) {}
     ~X11Presenter() override {
+        shm_.reset(); // its GC and segments are on the window and connection
         ctx_.reset();
         if (surface_ != EGL_NO_SURFACE)
             eglDestroySurface(display_->get(), surface_);
@@ -96,6 +101,10 @@ public:
         eglSwapInterval(display_->get(), 0);
         if (o.fullscreen)
             toggle_fullscreen();
+        if (o.pass_through)
+            make_shm_view();
+        else
+            VDM_INFO("MIT-SHM pass-through off (--no-pass-through): every frame is drawn with GL");
         XFlush(d);
         return true;
     }
@@ -109,6 +118,7 @@ public:
         sized_ = true;
         asked_width_ = w;
         asked_height_ = h;
+        resize_pending_ = true;
         XResizeWindow(xdpy_.get(), window_, w, h);
         XFlush(xdpy_.get());
     }
@@ -126,6 +136,8 @@ public:
         return {uint32_t(w), uint32_t(h), true};
     }
     bool end_frame() override {
+        if (shm_ && shm_->visible())
+            return true; // the X server shows a guest frame: a swap would cover it
         if (!eglSwapBuffers(display_->get(), surface_)) {
             VDM_ERROR("eglSwapBuffers failed: %s", egl_error_name(eglGetError()));
             return false;
@@ -133,6 +145,11 @@ public:
         return true;
     }
     int fd() const override { return ConnectionNumber(xdpy_.get()); }
+    // Xlib may have read events (a put's completion) into its queue during a
+    // round trip of ours or EGL's: poll would not see them.
+    void prepare_poll() override { queued_ = XEventsQueued(xdpy_.get(), QueuedAfterReading) > 0; }
+    bool events_queued() const override { return queued_; }
+    PassThrough* pass_through() override { return shm_.get(); }
     // Drains whatever is queued even when poll saw nothing: EGL may have read it.
     void dispatch(bool) override {
         Display* d = xdpy_.get();
@@ -140,7 +157,11 @@ public:
             XEvent ev;
             XNextEvent(d, &ev);
             switch (ev.type) {
-            case Expose: redraw_ = true; break;
+            case Expose:
+                redraw_ = true;
+                if (shm_)
+                    shm_->exposed();
+                break;
             case ConfigureNotify: configured(ev.xconfigure.width, ev.xconfigure.height); break;
             case ClientMessage:
                 if (Atom(ev.xclient.data.l[0]) == wm_delete_)
@@ -165,9 +186,13 @@ public:
                 if (ev.xfocus.mode == NotifyNormal || ev.xfocus.mode == NotifyWhileGrabbed)
                     leave();
                 break;
-            default: break;
+            default:
+                if (shm_ && ev.type == shm_->completion_type())
+                    shm_->completed(ev);
+                break;
             }
         }
+        queued_ = false;
     }
     bool closed() const override { return closed_; }
     bool take_screenshot_key() override { return std::exchange(screenshot_key_, false); }
@@ -179,8 +204,21 @@ public:
     bool set_cursor(const CursorPixels* image) override;
 
 private:
+    void make_shm_view() {
+        std::string why;
+        shm_ = X11ShmView::create({xdpy_.get(), window_, [this] { return shown_size(); }}, &why);
+        if (!shm_)
+            VDM_INFO("no MIT-SHM pass-through: %s; every frame is drawn with GL", why.c_str());
+    }
+    // The window's size once the server has run the resize we sent (there
+    // is no window manager in between to refuse it until a ConfigureNotify
+    // says otherwise).
+    std::pair<uint32_t, uint32_t> shown_size() const {
+        return resize_pending_ ? std::pair(asked_width_, asked_height_) : std::pair(width_, height_);
+    }
     void configured(int w, int h) {
         redraw_ = true;
+        resize_pending_ = false;
         if (uint32_t(w) == width_ && uint32_t(h) == height_)
             return;
         width_ = uint32_t(w);
@@ -275,6 +313,7 @@ private:
     XDisplay xdpy_;
     std::unique_ptr<EglDisplay> display_;
     std::unique_ptr<EglContext> ctx_;
+    std::unique_ptr<X11ShmView> shm_;
     Window window_ = 0;
     EGLSurface surface_ = EGL_NO_SURFACE;
     Atom wm_delete_ = 0;
@@ -283,6 +322,7 @@ private:
     uint32_t asked_width_ = 0, asked_height_ = 0; // our XResizeWindow, not yet configured
     bool sized_ = false, closed_ = false, screenshot_key_ = false, hud_key_ = false;
     bool redraw_ = false, resized_ = false, grabbed_ = false;
+    bool resize_pending_ = false, queued_ = false;
     std::set<uint32_t> pressed_, shortcut_keys_;
 };
 
@@ -388,7 +428,7 @@ std::unique_ptr<Presenter> create_x11_presenter(const PresenterOptions& options,
     return p;
 #else
     (void)options;
-    *why = "built without X11 (libx11-dev)";
+    *why = "built without X11 (libx11-dev, libx11-xcb-dev, libxcb-shm0-dev)";
     return nullptr;
 #endif
 }
