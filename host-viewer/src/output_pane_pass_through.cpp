@@ -27,6 +27,10 @@ bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent&
     const bool whole = p.n_damage == 0 || p.dropped || (p.flags & VDMABUF_C_PRESENT_COALESCED);
     const auto damage = whole ? std::span<const vdmabuf_rect>()
                               : std::span(p.damage, std::min<uint32_t>(p.n_damage, VDMABUF_MAX_DAMAGE));
+    // The first frame sizes the window: a view that cannot scale must judge
+    // the frame against that size, not the window's initial one.
+    if (why.empty() && pt->one_to_one())
+        presenter_->set_content_size(b.info.width, b.info.height);
     if (why.empty())
         why = pt->show(b.info, *b.import, damage, serial);
     if (!why.empty()) {

@@ -84,9 +84,15 @@ std::pair<int, int> window_size(Display* d) {
     return {wa.width, wa.height};
 }
 
+// A frame's pixels (XRGB8888).
+struct Pixels {
+    const uint8_t* data;
+    uint32_t stride, width, height;
+};
+
 // Whether the window is `b` 1:1 at its centre, every pixel exact, and black
 // around it (the bars); *why says where it is not.
-bool window_shows(Display* d, const harness::ExportedBuffer& b, std::string* why) {
+bool window_shows(Display* d, const Pixels& b, std::string* why) {
     Window win = viewer_window(d);
     auto [ww, wh] = window_size(d);
     if (!win || ww < int(b.width) || wh < int(b.height)) {
@@ -105,7 +111,7 @@ bool window_shows(Display* d, const harness::ExportedBuffer& b, std::string* why
             const bool in = x >= ox && y >= oy && x < ox + int(b.width) && y < oy + int(b.height);
             uint32_t want = 0;
             if (in)
-                std::memcpy(&want, b.memory->data() + size_t(y - oy) * b.stride + size_t(x - ox) * 4, 4);
+                std::memcpy(&want, b.data + size_t(y - oy) * b.stride + size_t(x - ox) * 4, 4);
             bad += (uint32_t(XGetPixel(img, x, y)) & 0xffffff) != (want & 0xffffff);
         }
     XDestroyImage(img);
@@ -113,8 +119,13 @@ bool window_shows(Display* d, const harness::ExportedBuffer& b, std::string* why
     return bad == 0;
 }
 
-bool wait_window_shows(ViewerRun& run, Display* d, const harness::ExportedBuffer& b,
-                       std::string* why, int timeout_ms = 10000) {
+bool window_shows(Display* d, const harness::ExportedBuffer& b, std::string* why) {
+    return window_shows(d, Pixels{b.memory->data(), b.stride, b.width, b.height}, why);
+}
+
+template <class Frame>
+bool wait_window_shows(ViewerRun& run, Display* d, const Frame& b, std::string* why,
+                       int timeout_ms = 10000) {
     return harness::pump_until([&] { return window_shows(d, b, why); }, timeout_ms,
                                {run.guest.get()}, {});
 }
@@ -330,6 +341,34 @@ TEST(ViewerX11, SmallerWindowTakesTheGlPathAndSaysWhy) {
               (std::vector<long long>{0, static_cast<long long>(w) * h * 4, 0}))
         << json;
     EXPECT_NE(json.find("\"import_path\": \"x11_shm\""), std::string::npos) << json;
+}
+
+// The PRESENT's damage is all the server reads of the next frame: frame 2
+// differs from frame 1 everywhere but is presented with one rectangle of
+// damage, so the window shows frame 2 there and frame 1 around it.
+TEST(ViewerX11, PresentDamageLimitsThePut) {
+    if (access(kXvfbPath, X_OK) != 0)
+        GTEST_SKIP() << "Xvfb is not installed";
+    Xvfb x;
+    ASSERT_TRUE(start_x(x)) << "Xvfb did not start";
+    ViewerRun run;
+    ASSERT_TRUE(run.start());
+    const uint32_t w = 320, h = 240;
+    auto a = harness::export_pattern(*run.guest, w, h, 13);
+    auto b = harness::export_pattern(*run.guest, w, h, 14);
+    ASSERT_TRUE(run.spawn_viewer({"--presenter", "x11"}));
+    ASSERT_TRUE(run.guest->device->present(a.id, 0, 1, 0, {}));
+    std::string why;
+    ASSERT_TRUE(wait_window_shows(run, x.dpy(), a, &why)) << why;
+    const vdmabuf_rect rect{40, 30, 64, 48};
+    std::vector<uint8_t> want(a.memory->data(), a.memory->data() + size_t(a.stride) * h);
+    for (uint32_t y = rect.y; y < rect.y + rect.height; ++y)
+        std::memcpy(want.data() + size_t(y) * a.stride + rect.x * 4,
+                    b.memory->data() + size_t(y) * b.stride + rect.x * 4, rect.width * 4);
+    ASSERT_TRUE(run.guest->device->present(b.id, 0, 2, 0, std::span(&rect, 1)));
+    ASSERT_TRUE(run.wait_releases(2, 5000));
+    EXPECT_TRUE(wait_window_shows(run, x.dpy(), Pixels{want.data(), a.stride, w, h}, &why)) << why;
+    run.viewer.stop(SIGTERM, 3000);
 }
 
 } // namespace
