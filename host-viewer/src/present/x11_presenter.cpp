@@ -14,16 +14,13 @@
 #include <vdmabuf/shared/log.hpp>
 
 #ifdef VDMABUF_VIEWER_X11
+#include "present/x11_host.hpp"
 #include "present/x11_shm_view.hpp"
 
-#include <X11/Xatom.h>
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <X11/XKBlib.h>
 #include <X11/keysym.h>
-#ifdef VDMABUF_VIEWER_XRENDER
-#include <X11/extensions/Xrender.h>
-#endif
 #endif
 
 #include <vdmabuf_wire.h>
@@ -327,77 +324,20 @@ private:
 };
 
 std::optional<std::string> X11Presenter::host_keymap() const {
-    // "rules\0model\0layout\0variant\0options\0", as setxkbmap leaves it.
-    Display* d = xdpy_.get();
-    Atom atom = XInternAtom(d, "_XKB_RULES_NAMES", True);
-    if (atom == None)
-        return std::nullopt;
-    Atom type = None;
-    int format = 0;
-    unsigned long n = 0, after = 0;
-    unsigned char* data = nullptr;
-    if (XGetWindowProperty(d, DefaultRootWindow(d), atom, 0, 1024, False, XA_STRING, &type,
-                           &format, &n, &after, &data) != Success || !data)
-        return std::nullopt;
-    std::string fields[4];
-    size_t field = 0;
-    for (unsigned long i = 0; i < n && field < 4; ++i) {
-        if (data[i])
-            fields[field] += char(data[i]);
-        else
-            ++field;
-    }
-    XFree(data);
-    const std::string& layout = fields[2];
-    std::string variant = fields[3];
-    if (variant.find_first_not_of(',') == std::string::npos)
-        variant.clear(); // "," for "us,de": no variants at all
-    if (layout.empty())
-        return std::nullopt;
-    return variant.empty() ? layout : layout + ":" + variant;
+    return x11_host_keymap(xdpy_.get());
 }
 
 bool X11Presenter::set_cursor(const CursorPixels* image) {
-#ifdef VDMABUF_VIEWER_XRENDER
     Display* d = xdpy_.get();
-    int event_base = 0, error_base = 0;
-    if (!XRenderQueryExtension(d, &event_base, &error_base))
+    const Cursor cursor = x11_argb_cursor(d, window_, image);
+    if (!cursor)
         return false;
-    XRenderPictFormat* argb = XRenderFindStandardFormat(d, PictStandardARGB32);
-    if (!argb)
-        return false;
-    // Hidden: a 1x1 transparent cursor, so the host's arrow does not show either.
-    static const uint8_t kClear[4] = {};
-    const uint32_t w = image ? image->width : 1, h = image ? image->height : 1;
-    const uint8_t* px = image ? image->argb.data() : kClear;
-    Pixmap pixmap = XCreatePixmap(d, window_, w, h, 32);
-    XImage* xi = XCreateImage(d, nullptr, 32, ZPixmap, 0, nullptr, w, h, 32, int(w * 4));
-    if (!xi) {
-        XFreePixmap(d, pixmap);
-        return false;
-    }
-    // XRender's ARGB32 is premultiplied, as the guest's cursor is.
-    xi->data = const_cast<char*>(reinterpret_cast<const char*>(px));
-    GC gc = XCreateGC(d, pixmap, 0, nullptr);
-    XPutImage(d, pixmap, gc, xi, 0, 0, 0, 0, w, h);
-    xi->data = nullptr; // not ours to free
-    XDestroyImage(xi);
-    XFreeGC(d, gc);
-    Picture picture = XRenderCreatePicture(d, pixmap, argb, 0, nullptr);
-    Cursor cursor = XRenderCreateCursor(d, picture, image ? image->hotspot_x : 0,
-                                        image ? image->hotspot_y : 0);
-    XRenderFreePicture(d, picture);
-    XFreePixmap(d, pixmap);
     XDefineCursor(d, window_, cursor);
     if (cursor_)
         XFreeCursor(d, cursor_);
     cursor_ = cursor;
     XFlush(d);
     return true;
-#else
-    (void)image;
-    return false;
-#endif
 }
 
 } // namespace
