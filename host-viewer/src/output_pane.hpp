@@ -80,8 +80,8 @@ public:
     // copied out first, so the pane still shows it (false: the viewer exits).
     void release_all(bool keep_picture = true);
     // Holds a presentation whose release the loop must poll for (an EGL
-    // fence). Pass-through holds are not: a wl_buffer.release arrives on the
-    // Wayland fd, which wakes the loop by itself.
+    // fence). Pass-through holds are not: a wl_buffer.release (an X11
+    // ShmCompletion) arrives on the window's fd, which wakes the loop by itself.
     [[nodiscard]] bool holds_frames() const noexcept {
         return std::any_of(held_.begin(), held_.end(), [](const Held& h) { return !h.pass_through; });
     }
@@ -111,8 +111,8 @@ private:
         uint64_t fence_draw = 0; // zero copy: the draw (ViewerStats::draws) the fence follows
         uint64_t swap = 0;       // zero copy + wp_presentation: ...and this swap was shown
         uint64_t fenced_ns = 0;
-        bool pass_through = false; // shown by the compositor from guest memory...
-        uint64_t wl_serial = 0;    // ...with this attach: released on its wl_buffer.release
+        bool pass_through = false; // shown by the window system from guest memory...
+        uint64_t wl_serial = 0;    // ...with this attach (put): released once it is done with it
     };
 
     OutputPane(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
@@ -153,12 +153,13 @@ private:
     void release_held(Held& h);
     void log_once(const std::string& message);
 
-    // Wayland windows, pass-through (output_pane_pass_through.cpp): the
-    // compositor shows the guest's pages itself (wl_shm over guest memory).
+    // Windows, pass-through (output_pane_pass_through.cpp): the window
+    // system shows the guest's pages itself (wl_shm, MIT-SHM over guest memory).
     // False (the reason logged once) when this buffer cannot: the GL path.
     bool show_pass_through(BufferState& b, const consumer::PresentEvent& p, uint64_t* serial);
-    // render() while the compositor shows the frame: only the bars (and
-    // where the frame goes) when they change.
+    // render() while the window system shows the frame: only the bars (and
+    // where the frame goes) when they change; X11: the frame again after an
+    // Expose, or the GL path when the window became smaller than the frame.
     void render_pass_through();
     // GL takes over (a buffer pass-through cannot show, disconnect, exit).
     void leave_pass_through();
@@ -201,7 +202,7 @@ private:
     bool waiting_ = true;
     uint64_t frames_ = 0;
 
-    bool pass_through_shown_ = false; // the compositor shows guest memory (Wayland)
+    bool pass_through_shown_ = false; // the window system shows guest memory
     BufferState* pass_through_buffer_ = nullptr; // ...of this buffer (for screenshots)
     bool bars_stale_ = true;
     uint32_t bars_width_ = 0, bars_height_ = 0;

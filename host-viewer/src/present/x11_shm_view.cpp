@@ -277,8 +277,7 @@ uint64_t X11ShmView::put(Entry& e, std::span<const vdmabuf_rect> rects) {
                                  int16_t(y_ + int(r.y)), depth_, XCB_IMAGE_FORMAT_Z_PIXMAP,
                                  completion ? 1 : 0, e.seg, e.offset);
     }
-    e.put = ++serial_;
-    pending_.push_back({last.sequence, e.key, serial_});
+    pending_.push_back({last.sequence, e.key, ++serial_});
     // Now rather than at the loop's next poll: the latency is the guest's.
     xcb_flush(conn_);
     return serial_;

@@ -105,8 +105,7 @@ private:
         uint32_t seg = 0, offset = 0;
         uint16_t total_width = 0; // stride in pixels
         uint32_t width = 0, height = 0;
-        uint64_t put = 0;       // serial of the last put
-        uint64_t completed = 0; // the last put whose completion came
+        uint64_t completed = 0; // serial of the last put whose completion came
     };
     // A put that asked for a completion, by its request sequence number.
     struct Pending {
