@@ -5,6 +5,7 @@
 // buffer, a window smaller than the frame, --no-pass-through) is drawn with
 // GL, the log saying why. Skipped (77) without Xvfb.
 #include "viewer_fixture.hpp"
+#include "x11_window.hpp"
 #include "xvfb.hpp"
 
 #include <gtest/gtest.h>
@@ -73,75 +74,6 @@ TEST(ViewerX11, WindowShowsFrameAndReleasesFlow) {
     EXPECT_TRUE(match) << "window pixels never matched the guest frame";
     run.viewer.stop(SIGTERM, 3000);
     ASSERT_TRUE(run.wait_releases(frames, 5000)) << "the shown frame is released at exit";
-}
-
-// The window's size, {0, 0} without one.
-std::pair<int, int> window_size(Display* d) {
-    Window win = viewer_window(d);
-    XWindowAttributes wa;
-    if (!win || !XGetWindowAttributes(d, win, &wa))
-        return {0, 0};
-    return {wa.width, wa.height};
-}
-
-// A frame's pixels (XRGB8888).
-struct Pixels {
-    const uint8_t* data;
-    uint32_t stride, width, height;
-};
-
-// Whether the window is `b` 1:1 at its centre, every pixel exact, and black
-// around it (the bars); *why says where it is not.
-bool window_shows(Display* d, const Pixels& b, std::string* why) {
-    Window win = viewer_window(d);
-    auto [ww, wh] = window_size(d);
-    if (!win || ww < int(b.width) || wh < int(b.height)) {
-        *why = "window " + std::to_string(ww) + "x" + std::to_string(wh);
-        return false;
-    }
-    XImage* img = XGetImage(d, win, 0, 0, unsigned(ww), unsigned(wh), AllPlanes, ZPixmap);
-    if (!img) {
-        *why = "XGetImage failed";
-        return false;
-    }
-    const int ox = (ww - int(b.width)) / 2, oy = (wh - int(b.height)) / 2;
-    size_t bad = 0;
-    for (int y = 0; y < wh; ++y)
-        for (int x = 0; x < ww; ++x) {
-            const bool in = x >= ox && y >= oy && x < ox + int(b.width) && y < oy + int(b.height);
-            uint32_t want = 0;
-            if (in)
-                std::memcpy(&want, b.data + size_t(y - oy) * b.stride + size_t(x - ox) * 4, 4);
-            bad += (uint32_t(XGetPixel(img, x, y)) & 0xffffff) != (want & 0xffffff);
-        }
-    XDestroyImage(img);
-    *why = std::to_string(bad) + " of " + std::to_string(ww * wh) + " pixels differ";
-    return bad == 0;
-}
-
-bool window_shows(Display* d, const harness::ExportedBuffer& b, std::string* why) {
-    return window_shows(d, Pixels{b.memory->data(), b.stride, b.width, b.height}, why);
-}
-
-template <class Frame>
-bool wait_window_shows(ViewerRun& run, Display* d, const Frame& b, std::string* why,
-                       int timeout_ms = 10000) {
-    return harness::pump_until([&] { return window_shows(d, b, why); }, timeout_ms,
-                               {run.guest.get()}, {});
-}
-
-bool start_x(Xvfb& x) {
-    if (!x.start())
-        return false;
-    setenv("DISPLAY", x.name().c_str(), 1);
-    return true;
-}
-
-// The viewer's log, also printed for the test log.
-std::string viewer_log(const std::string& path) {
-    std::string text = read_file(path);
-    std::fprintf(stderr, "%s", text.c_str());
-    return text;
 }
 
 // The X server read the frame from guest memory: the window holds the guest's
@@ -369,6 +301,52 @@ TEST(ViewerX11, PresentDamageLimitsThePut) {
     ASSERT_TRUE(run.wait_releases(2, 5000));
     EXPECT_TRUE(wait_window_shows(run, x.dpy(), Pixels{want.data(), a.stride, w, h}, &why)) << why;
     run.viewer.stop(SIGTERM, 3000);
+}
+
+// vdmabufd restarts with a new guest (new memory, new inode): the viewer
+// drops its segments and puts the new guest's frame from its memory.
+TEST(ViewerX11, PassThroughResumesAfterDaemonRestart) {
+    if (access(kXvfbPath, X_OK) != 0)
+        GTEST_SKIP() << "Xvfb is not installed";
+    Xvfb x;
+    ASSERT_TRUE(start_x(x)) << "Xvfb did not start";
+    ViewerRun run;
+    ASSERT_TRUE(run.start("first"));
+    auto a = harness::export_pattern(*run.guest, 240, 120, 3);
+    const std::string stats = run.path("stats.json");
+    ASSERT_TRUE(run.spawn_viewer({"--presenter", "x11", "--stats-json", stats}, /*reconnect=*/true));
+    ASSERT_TRUE(run.guest->device->present(a.id, 0, 1, 0, {}));
+    std::string why;
+    ASSERT_TRUE(wait_window_shows(run, x.dpy(), a, &why)) << why;
+    ASSERT_EQ(kill(run.daemon->pid(), SIGKILL), 0);
+    ASSERT_TRUE(harness::pump_until([&] { return !run.daemon->alive(); }, 5000, {}, {}));
+    run.guest.reset();
+    ChildProcess daemon2 = ChildProcess::spawn(
+        {harness::vdmabufd_path(), "--guest-socket", run.daemon->guest_socket(),
+         "--consumer-socket", run.daemon->consumer_socket()});
+    ASSERT_TRUE(daemon2 && daemon2.wait_for_line("vdmabufd: ready", 5000));
+    frontend::DeviceOptions opts;
+    opts.name = "second";
+    opts.memory_size = 64 << 20;
+    run.guest = harness::GuestActor::open(run.daemon->guest_socket(), opts);
+    ASSERT_TRUE(run.guest);
+    // Smaller than the window the first frame sized: 1:1 with bars.
+    auto b = harness::export_pattern(*run.guest, 200, 100, 9);
+    // Until the viewer is back vdmabufd hands PRESENTs straight back.
+    bool shown = false;
+    for (uint64_t seq = 1; seq < 100 && !shown; ++seq) {
+        const size_t before = run.guest->releases.size();
+        ASSERT_TRUE(run.guest->device->present(b.id, 0, seq, 0, {}));
+        ASSERT_TRUE(run.wait_releases(before + 1, 5000));
+        shown = window_shows(x.dpy(), b, &why);
+        (void)harness::pump_until([] { return false; }, 50, {run.guest.get()}, {});
+    }
+    EXPECT_TRUE(shown || wait_window_shows(run, x.dpy(), b, &why)) << why;
+    run.viewer.stop(SIGTERM, 3000);
+    const std::string json = read_file(stats);
+    EXPECT_GE(json_number(json, "reconnects").value_or(0), 1) << json;
+    EXPECT_NE(json.find("\"import_path\": \"x11_shm\""), std::string::npos) << json;
+    EXPECT_EQ(json_number(json, "bytes_uploaded_total"), 0) << json;
 }
 
 } // namespace
