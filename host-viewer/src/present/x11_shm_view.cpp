@@ -114,6 +114,8 @@ std::unique_ptr<X11ShmView> X11ShmView::create(const Target& t, std::string* why
 
 X11ShmView::~X11ShmView() {
     XESetWireToEvent(t_.dpy, completion_type_, nullptr); // Xlib's default again
+    segments_.clear(); // detached (the server unmaps them), then the GC freed
+    gc_ = {};
     xcb_flush(conn_);
 }
 
