@@ -112,8 +112,9 @@ TEST(ViewerX11, PassThroughPutsGuestMemoryWithNoViewerCopy) {
     EXPECT_NE(json.find("\"import_path\": \"x11_shm\""), std::string::npos) << json;
     EXPECT_EQ(json_number(json, "frames"), frames) << json;
     EXPECT_EQ(json_number(json, "bytes_uploaded_total"), 0) << json;
-    // The one draw is the waiting window's, before the first frame.
-    EXPECT_LE(json_number(json, "draws"), 1) << "GL drew a frame" << json;
+    // GL draws only the waiting window before the first frame (at start and
+    // at its Expose), never a frame.
+    EXPECT_LE(json_number(json, "draws").value_or(99), 2) << "GL drew a frame" << json;
     EXPECT_EQ(json_number(json, "releases_after_wl_release"), frames) << json;
     EXPECT_EQ(json_number(json, "releases_before_wl_release"), 0) << json;
     EXPECT_NE(viewer_log(log).find("import path: MIT-SHM over guest memory"), std::string::npos);

@@ -30,7 +30,8 @@ struct Pixels {
 [[nodiscard]] bool wait_window_shows(ViewerRun& run, Display* d,
                                      const harness::ExportedBuffer& b, std::string* why);
 
-// Starts Xvfb and points DISPLAY at it.
+// Starts Xvfb and points DISPLAY at it; X errors of ours (a read-back racing
+// a resize) are ignored from then on.
 [[nodiscard]] bool start_x(Xvfb& x);
 // The viewer's log file, also printed for the test log.
 [[nodiscard]] std::string viewer_log(const std::string& path);
