@@ -116,6 +116,7 @@ public:
         asked_width_ = w;
         asked_height_ = h;
         resize_pending_ = true;
+        resize_serial_ = NextRequest(xdpy_.get());
         XResizeWindow(xdpy_.get(), window_, w, h);
         XFlush(xdpy_.get());
     }
@@ -159,7 +160,12 @@ public:
                 if (shm_)
                     shm_->exposed();
                 break;
-            case ConfigureNotify: configured(ev.xconfigure.width, ev.xconfigure.height); break;
+            case ConfigureNotify:
+                // Sent after our resize ran (or a window manager decided).
+                if (ev.xconfigure.serial >= resize_serial_)
+                    resize_pending_ = false;
+                configured(ev.xconfigure.width, ev.xconfigure.height);
+                break;
             case ClientMessage:
                 if (Atom(ev.xclient.data.l[0]) == wm_delete_)
                     closed_ = true;
@@ -207,15 +213,14 @@ private:
         if (!shm_)
             VDM_INFO("no MIT-SHM pass-through: %s; every frame is drawn with GL", why.c_str());
     }
-    // The window's size once the server has run the resize we sent (there
-    // is no window manager in between to refuse it until a ConfigureNotify
-    // says otherwise).
+    // The window's size once the server has run the resize we sent (no
+    // ConfigureNotify since: it may still be in flight; a window manager
+    // that sizes the window otherwise says so with one).
     std::pair<uint32_t, uint32_t> shown_size() const {
         return resize_pending_ ? std::pair(asked_width_, asked_height_) : std::pair(width_, height_);
     }
     void configured(int w, int h) {
         redraw_ = true;
-        resize_pending_ = false;
         if (uint32_t(w) == width_ && uint32_t(h) == height_)
             return;
         width_ = uint32_t(w);
@@ -320,6 +325,7 @@ private:
     bool sized_ = false, closed_ = false, screenshot_key_ = false, hud_key_ = false;
     bool redraw_ = false, resized_ = false, grabbed_ = false;
     bool resize_pending_ = false, queued_ = false;
+    unsigned long resize_serial_ = 0; // the request number of that XResizeWindow
     std::set<uint32_t> pressed_, shortcut_keys_;
 };
 
