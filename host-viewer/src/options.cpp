@@ -29,8 +29,9 @@ void usage(FILE* f) {
                  "--png-level: screenshot PNG encoding: fast (default: our own encoder), or zlib\n"
                  "0-9 or rle with --png-filter (default sub; a filter alone picks zlib 1): smaller files, slower; 6 adaptive\n"
                  "is grim's default, 0 stores.\n"
-                 "--no-pass-through: a Wayland window draws every frame with GL instead of\n"
-                 "handing the compositor wl_shm buffers (guest memory, or the viewer's copy).\n"
+                 "--no-pass-through: a window draws every frame with GL instead of handing\n"
+                 "frames to the window system (Wayland: wl_shm buffers of guest memory or the\n"
+                 "viewer's copy; X11: MIT-SHM puts from guest memory).\n"
                  "--import: where vdmabufd hands out dma-bufs, show them without a copy (EGL\n"
                  "dma-buf import): auto (default: a software renderer is first tried in a child\n"
                  "process), dmabuf (trust the EGL extension), copy (never).\n");

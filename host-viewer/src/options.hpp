@@ -21,7 +21,7 @@ struct Options {
     std::string screenshot;          // PNG written after --frames frames (or at exit)
     uint64_t frames = 0;             // exit after this many presented frames; 0: run on
     bool fullscreen = false;
-    bool pass_through = true; // --no-pass-through: Wayland windows draw with GL
+    bool pass_through = true; // --no-pass-through: windows draw with GL
     bool hud = false;
     std::string stats_json;          // counters written here at exit (tests, scripts)
     bool no_reconnect = false;       // exit when vdmabufd goes away

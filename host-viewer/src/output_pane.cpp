@@ -468,6 +468,9 @@ bool OutputPane::screenshot(const std::string& path, bool with_cursor, const Png
 
 std::optional<std::pair<uint32_t, uint32_t>> OutputPane::to_output(double x, double y) const {
     auto [tw, th] = presenter_->target_size();
+    PassThrough* pt = presenter_->pass_through();
+    if (pass_through_shown_ && pt && pt->one_to_one())
+        return window_to_output_centred(x, y, shown_width_, shown_height_, tw, th);
     return window_to_output(x, y, shown_width_, shown_height_, tw, th);
 }
 

@@ -80,8 +80,8 @@ public:
     // copied out first, so the pane still shows it (false: the viewer exits).
     void release_all(bool keep_picture = true);
     // Holds a presentation whose release the loop must poll for (an EGL
-    // fence). Pass-through holds are not: a wl_buffer.release arrives on the
-    // Wayland fd, which wakes the loop by itself.
+    // fence). Pass-through holds are not: a wl_buffer.release (an X11
+    // ShmCompletion) arrives on the window's fd, which wakes the loop by itself.
     [[nodiscard]] bool holds_frames() const noexcept {
         return std::any_of(held_.begin(), held_.end(), [](const Held& h) { return !h.pass_through; });
     }
@@ -114,8 +114,8 @@ private:
         uint64_t fence_draw = 0; // zero copy: the draw (ViewerStats::draws) the fence follows
         uint64_t swap = 0;       // zero copy + wp_presentation: ...and this swap was shown
         uint64_t fenced_ns = 0;
-        bool pass_through = false; // shown by the compositor from guest memory...
-        uint64_t wl_serial = 0;    // ...with this attach: released on its wl_buffer.release
+        bool pass_through = false; // shown by the window system from guest memory...
+        uint64_t wl_serial = 0;    // ...with this attach (put): released once it is done with it
     };
 
     OutputPane(uint32_t output, std::unique_ptr<Presenter> presenter, ViewerStats& stats,
@@ -156,17 +156,19 @@ private:
     void release_held(Held& h);
     void log_once(const std::string& message);
 
-    // Wayland windows, pass-through (output_pane_pass_through.cpp): the
-    // compositor shows the guest's pages itself (wl_shm over guest memory),
-    // *serial naming the attach; where it cannot, a copy of the damage in the
-    // viewer's own wl_shm buffers (*copied: the guest buffer may go back now).
-    // False (the reasons logged once) when neither can: the GL path.
+    // Windows, pass-through (output_pane_pass_through.cpp): the window
+    // system shows the guest's pages itself (wl_shm, MIT-SHM over guest
+    // memory), *serial naming the attach; where it cannot (Wayland), a copy
+    // of the damage in the viewer's own wl_shm buffers (*copied: the guest
+    // buffer may go back now). False (the reasons logged once) when neither
+    // can: the GL path.
     bool show_pass_through(BufferState& b, const consumer::PresentEvent& p, uint64_t* serial,
                            bool* copied);
-    // The pane's state once the compositor shows this buffer's frame.
+    // The pane's state once the window system shows this buffer's frame.
     void shown_by_compositor(const consumer::BufferInfo& info);
-    // render() while the compositor shows the frame: only the bars (and
-    // where the frame goes) when they change.
+    // render() while the window system shows the frame: only the bars (and
+    // where the frame goes) when they change; X11: the frame again after an
+    // Expose, or the GL path when the window became smaller than the frame.
     void render_pass_through();
     // GL takes over (a buffer pass-through cannot show, disconnect, exit).
     void leave_pass_through();
@@ -211,7 +213,7 @@ private:
     bool waiting_ = true;
     uint64_t frames_ = 0;
 
-    bool pass_through_shown_ = false; // the compositor shows guest memory (Wayland)
+    bool pass_through_shown_ = false; // the window system shows guest memory
     BufferState* pass_through_buffer_ = nullptr; // ...of this buffer (nullptr: a copy of the viewer's)
     bool bars_stale_ = true;
     uint32_t bars_width_ = 0, bars_height_ = 0;

@@ -1,10 +1,12 @@
-// OutputPane, Wayland windows: the pass-through branch. The host compositor
-// reads the frame from guest memory (a wl_shm buffer over the guest-memory
-// fd); the viewer copies and draws nothing per frame, and keeps the
-// presentation until the compositor's wl_buffer.release. A buffer it cannot
-// show that way but can read is copied, only its damage, into wl_shm buffers
-// of the viewer's own (a memcpy, no GL) and released at once. Any buffer
-// neither can show (the reasons logged once) takes the GL path of output_pane.cpp.
+// OutputPane, windows: the pass-through branch. The window system reads the
+// frame from guest memory (Wayland: a wl_shm buffer over the guest-memory fd;
+// X11: an MIT-SHM put from it); the viewer copies and draws nothing per
+// frame, and keeps the presentation until the window system is done with it
+// (wl_buffer.release; the put's ShmCompletion). A buffer Wayland cannot show
+// that way but the viewer can read is copied, only its damage, into wl_shm
+// buffers of the viewer's own (a memcpy, no GL) and released at once. Any
+// buffer neither can show (the reasons logged once) takes the GL path of
+// output_pane.cpp.
 #define VDM_LOG_SCOPE "viewer"
 #include "output_pane.hpp"
 
@@ -29,23 +31,27 @@ bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent&
     const bool whole = p.n_damage == 0 || p.dropped || (p.flags & VDMABUF_C_PRESENT_COALESCED);
     const auto damage = whole ? std::span<const vdmabuf_rect>()
                               : std::span(p.damage, std::min<uint32_t>(p.n_damage, VDMABUF_MAX_DAMAGE));
+    // The first frame sizes the window: a view that cannot scale must judge
+    // the frame against that size, not the window's initial one.
+    if (why.empty() && pt->one_to_one())
+        presenter_->set_content_size(b.info.width, b.info.height);
     if (why.empty())
         why = pt->show(b.info, *b.import, damage, serial);
     if (why.empty()) {
-        log_once("import path: wl_shm over guest memory (the compositor reads the guest's pages; "
-                 "nothing copied)");
+        log_once(pt->summary());
         shown_by_compositor(b.info);
         pass_through_buffer_ = &b;
-        count_copied(0, "wl_shm");
+        count_copied(0, pt->name());
         return true;
     }
     // A dma-buf GL can import is shown without any copy: that goes first.
-    if (!cursor && !zero_copy_allowed(b)) {
+    if (pt->has_copy_path() && !cursor && !zero_copy_allowed(b)) {
         int64_t bytes = 0;
         const std::string no_copy = pt->show_copy(b.info, *b.import, damage, &bytes);
         if (no_copy.empty()) {
-            log_once("wl_shm pass-through not possible (" + why + "): wl_shm copy (the viewer "
-                     "copies only the damaged bytes into wl_shm buffers of its own, no GL)");
+            log_once(std::string(pt->name()) + " pass-through not possible (" + why +
+                     "): wl_shm copy (the viewer copies only the damaged bytes into wl_shm "
+                     "buffers of its own, no GL)");
             shown_by_compositor(b.info);
             pass_through_buffer_ = nullptr; // the guest buffer goes back now
             *copied = true;
@@ -54,7 +60,7 @@ bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent&
         }
         why += "; nor a wl_shm copy: " + no_copy;
     }
-    log_once("wl_shm pass-through not possible (" + why + "): GL path");
+    log_once(std::string(pt->name()) + " pass-through not possible (" + why + "): GL path");
     leave_pass_through();
     return false;
 }
@@ -76,8 +82,26 @@ void OutputPane::render_pass_through() {
     auto [tw, th] = presenter_->target_size();
     if (!tw || !th)
         return;
+    PassThrough* pt = presenter_->pass_through();
+    if (pt->one_to_one()) {
+        // X11: the view puts the frame again where the window moved or lost
+        // it, and paints the bars itself; GL must not swap over it.
+        if (!pt->place(0, 0, 0, 0)) {
+            // The window became smaller than the frame, which XShmPutImage
+            // cannot scale: GL draws it, uploaded from guest memory once.
+            log_once(std::string(pt->name()) + " pass-through not possible (the window is smaller "
+                     "than the frame and XShmPutImage does not scale): GL path");
+            const GLuint last = pass_through_texture();
+            leave_pass_through();
+            shown_texture_ = last;
+            render();
+            return;
+        }
+        dirty_ = false;
+        return;
+    }
     const Renderer::Rect r = Renderer::fit(shown_width_, shown_height_, tw, th);
-    presenter_->pass_through()->place(r.x, r.y, r.w, r.h);
+    pt->place(r.x, r.y, r.w, r.h);
     const bool moved = r.x != bars_x_ || r.y != bars_y_ || r.w != bars_w_ || r.h != bars_h_;
     if (bars_stale_ || moved || tw != bars_width_ || th != bars_height_) {
         // The parent surface: black (the bars) under the content subsurface;

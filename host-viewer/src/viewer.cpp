@@ -293,8 +293,10 @@ void Viewer::handle_present(const consumer::PresentEvent& p) {
     BufferState& b = it->second;
     if (!b.import) {
         // A window that hands guest memory to its compositor asks for fds
-        // the compositor can map (it maps wl_shm pools read-write).
-        const uint32_t flags = pane->presenter().pass_through() ? VDMABUF_C_IMPORT_WRITABLE : 0;
+        // the compositor can map (it maps wl_shm pools read-write; an X
+        // server attaches MIT-SHM segments read-only).
+        PassThrough* pt = pane->presenter().pass_through();
+        const uint32_t flags = pt && pt->needs_writable_fds() ? VDMABUF_C_IMPORT_WRITABLE : 0;
         b.import = client_->import(b.info.id, 2000, flags);
         if (!b.import) {
             release(p.id, p.sequence);

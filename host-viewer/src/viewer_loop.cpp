@@ -104,7 +104,7 @@ int Viewer::run(const volatile int* stop_flag) {
         for (auto& [output, pane] : panes_) {
             pane->presenter().prepare_poll();
             fds.push_back({pane->presenter().fd(), POLLIN, 0});
-            dirty = dirty || pane->dirty();
+            dirty = dirty || pane->dirty() || pane->presenter().events_queued();
             holding = holding || pane->holds_frames();
         }
         int timeout = holding ? 1 : (client_ ? 250 : 50);

@@ -28,6 +28,7 @@ public:
     [[nodiscard]] Display* dpy() const { return dpy_; }
     // ":N"
     [[nodiscard]] const std::string& name() const { return name_; }
+    [[nodiscard]] pid_t pid() const { return proc_.pid(); }
 
 private:
     ChildProcess proc_;

@@ -15,5 +15,10 @@ namespace vdmabuf::viewer {
 [[nodiscard]] std::optional<std::pair<uint32_t, uint32_t>>
 window_to_output(double x, double y, uint32_t frame_w, uint32_t frame_h, uint32_t target_w,
                  uint32_t target_h);
+// The same for a frame shown 1:1 at the centre of the target (X11
+// pass-through, which does not scale; the target is at least the frame).
+[[nodiscard]] std::optional<std::pair<uint32_t, uint32_t>>
+window_to_output_centred(double x, double y, uint32_t frame_w, uint32_t frame_h,
+                         uint32_t target_w, uint32_t target_h);
 
 } // namespace vdmabuf::viewer

@@ -23,7 +23,7 @@ namespace vdmabuf::viewer {
 struct PresenterOptions {
     std::string title = "vdmabuf-viewer";
     bool fullscreen = false;
-    bool pass_through = true; // Wayland: wl_shm over guest memory where possible
+    bool pass_through = true; // wl_shm (Wayland), MIT-SHM (X11) over guest memory where possible
 };
 
 struct TargetSize {
@@ -54,10 +54,11 @@ struct ShownPixels {
 };
 
 // Pass-through: the window system reads the guest's pages itself (Wayland:
-// a wl_shm pool over the guest-memory fd), so the viewer copies and draws
-// nothing; where it cannot, the window system reads a copy in the viewer's
-// memory (only the damage copied) rather than the viewer drawing with GL.
-// One content surface above the presenter's own (the bars).
+// a wl_shm pool over the guest-memory fd, one content surface above the
+// presenter's own, which shows the bars; X11: MIT-SHM puts into the window),
+// so the viewer copies and draws nothing. Where it cannot, the Wayland view
+// has the window system read a copy in the viewer's memory (only the damage
+// copied) rather than the viewer drawing with GL.
 class PassThrough {
 public:
     virtual ~PassThrough() = default;
@@ -72,20 +73,24 @@ public:
     // buffers of the viewer's own memory (only what differs from what the
     // buffer held) and committed with `damage`. Empty string: shown, *bytes
     // copied, and the guest buffer is not read again (it may go back now).
-    // Else why not (nothing was changed).
-    [[nodiscard]] virtual std::string show_copy(const consumer::BufferInfo& info,
-                                                consumer::Import& import,
-                                                std::span<const vdmabuf_rect> damage,
-                                                int64_t* bytes) = 0;
+    // Else why not (nothing was changed). Only where has_copy_path().
+    [[nodiscard]] virtual bool has_copy_path() const { return false; }
+    [[nodiscard]] virtual std::string show_copy(const consumer::BufferInfo& /*info*/,
+                                                consumer::Import& /*import*/,
+                                                std::span<const vdmabuf_rect> /*damage*/,
+                                                int64_t* /*bytes*/) {
+        return "this window system has no copy path";
+    }
     // The shown copy's pixels; nullopt while a guest buffer (or nothing) is shown.
-    [[nodiscard]] virtual std::optional<ShownPixels> shown_copy() const = 0;
+    [[nodiscard]] virtual std::optional<ShownPixels> shown_copy() const { return std::nullopt; }
     // Whether the window system is done with the attach `serial` of id (its
     // wl_buffer.release came, or the buffer was forgotten).
     [[nodiscard]] virtual bool released(const vdmabuf_id& id, uint64_t serial) const = 0;
     // Where the picture goes in the presenter's target (buffer pixels, the
-    // letterbox rectangle) and the target's size; applied with the next
-    // end_frame() of the presenter (the parent surface's commit).
-    virtual void place(int x, int y, int w, int h) = 0;
+    // letterbox rectangle); applied with the next end_frame() of the
+    // presenter (the parent surface's commit). one_to_one() views place the
+    // frame themselves and return false when it no longer fits the target.
+    virtual bool place(int x, int y, int w, int h) = 0;
     // Takes the picture off the window (the presenter's own surface shows
     // again); the releases come later, as events.
     virtual void hide() = 0;
@@ -96,6 +101,16 @@ public:
     // BUFFER_GONE: its wl_buffer goes. disconnected: every buffer goes.
     virtual void forget(const vdmabuf_id& id) = 0;
     virtual void forget_all() = 0;
+    // For logs and --stats-json's import_path: "wl_shm", "x11_shm".
+    [[nodiscard]] virtual const char* name() const = 0;
+    // The "import path: ..." log line.
+    [[nodiscard]] virtual const char* summary() const = 0;
+    // The window system cannot scale the frame (X11): it is shown 1:1,
+    // centred, the view painting the bars; a smaller target takes the GL path.
+    [[nodiscard]] virtual bool one_to_one() const { return false; }
+    // The window system maps the guest-memory fds read-write (wl_shm pools):
+    // imports ask vdmabufd for writable fds.
+    [[nodiscard]] virtual bool needs_writable_fds() const { return false; }
 };
 
 class Presenter {
@@ -119,6 +134,9 @@ public:
     [[nodiscard]] virtual int fd() const { return -1; }
     virtual void prepare_poll() {}
     virtual void dispatch(bool /*readable*/) {}
+    // Events already read off fd() into a queue (Xlib's) after prepare_poll():
+    // poll must not block.
+    [[nodiscard]] virtual bool events_queued() const { return false; }
     // The user closed the window.
     [[nodiscard]] virtual bool closed() const { return false; }
     // Keys the viewer acts on, consumed by reading.

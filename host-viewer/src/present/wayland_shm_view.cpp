@@ -239,14 +239,15 @@ bool WaylandShmView::released(const vdmabuf_id& id, uint64_t serial) const {
     return it == buffers_.end() || it->second->released >= serial;
 }
 
-void WaylandShmView::place(int x, int y, int w, int h) {
+bool WaylandShmView::place(int x, int y, int w, int h) {
     if (x == x_ && y == y_ && w == w_ && h == h_)
-        return;
+        return true;
     x_ = x, y_ = y, w_ = w, h_ = h;
     if (visible_) {
         apply_geometry();
         wl_surface_commit(surface_.get()); // the viewport; the position waits for the parent
     }
+    return true;
 }
 
 void WaylandShmView::apply_geometry() {

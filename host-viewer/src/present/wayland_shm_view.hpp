@@ -46,16 +46,23 @@ public:
 
     std::string show(const consumer::BufferInfo& info, const consumer::Import& import,
                      std::span<const vdmabuf_rect> damage, uint64_t* serial) override;
+    bool has_copy_path() const override { return true; }
     std::string show_copy(const consumer::BufferInfo& info, consumer::Import& import,
                           std::span<const vdmabuf_rect> damage, int64_t* bytes) override;
     std::optional<ShownPixels> shown_copy() const override;
     bool released(const vdmabuf_id& id, uint64_t serial) const override;
-    void place(int x, int y, int w, int h) override;
+    bool place(int x, int y, int w, int h) override;
     void hide() override;
     bool visible() const override { return visible_; }
     void forget(const vdmabuf_id& id) override;
     void forget_all() override;
     void wait_released() override;
+    const char* name() const override { return "wl_shm"; }
+    const char* summary() const override {
+        return "import path: wl_shm over guest memory (the compositor reads the guest's pages; "
+               "nothing copied)";
+    }
+    bool needs_writable_fds() const override { return true; }
 
 private:
     struct Pool {

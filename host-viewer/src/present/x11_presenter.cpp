@@ -4,7 +4,9 @@
 // wheel steps); Ctrl+Alt+G grabs/releases the keyboard, Ctrl+Alt+F toggles
 // fullscreen (_NET_WM_STATE), Ctrl+Alt+S writes a screenshot, Ctrl+Alt+H
 // toggles the HUD, none of them forwarded. The guest's cursor becomes the
-// window's (an XRender ARGB cursor).
+// window's (an XRender ARGB cursor). Guest-memory frames are shown by the X
+// server itself where it can (MIT-SHM, x11_shm_view.hpp); GL does not swap
+// over them.
 #define VDM_LOG_SCOPE "x11"
 #include "present/presenter.hpp"
 
@@ -12,14 +14,13 @@
 #include <vdmabuf/shared/log.hpp>
 
 #ifdef VDMABUF_VIEWER_X11
-#include <X11/Xatom.h>
+#include "present/x11_host.hpp"
+#include "present/x11_shm_view.hpp"
+
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <X11/XKBlib.h>
 #include <X11/keysym.h>
-#ifdef VDMABUF_VIEWER_XRENDER
-#include <X11/extensions/Xrender.h>
-#endif
 #endif
 
 #include <vdmabuf_wire.h>
@@ -43,6 +44,7 @@ public:
     X11Presenter(XDisplay xdpy, std::unique_ptr<EglDisplay> display) noexcept
         : xdpy_(std::move(xdpy)), display_(std::move(display)) {}
     ~X11Presenter() override {
+        shm_.reset(); // its GC and segments are on the window and connection
         ctx_.reset();
         if (surface_ != EGL_NO_SURFACE)
             eglDestroySurface(display_->get(), surface_);
@@ -96,6 +98,10 @@ public:
         eglSwapInterval(display_->get(), 0);
         if (o.fullscreen)
             toggle_fullscreen();
+        if (o.pass_through)
+            make_shm_view();
+        else
+            VDM_INFO("MIT-SHM pass-through off (--no-pass-through): every frame is drawn with GL");
         XFlush(d);
         return true;
     }
@@ -109,6 +115,8 @@ public:
         sized_ = true;
         asked_width_ = w;
         asked_height_ = h;
+        resize_pending_ = true;
+        resize_serial_ = NextRequest(xdpy_.get());
         XResizeWindow(xdpy_.get(), window_, w, h);
         XFlush(xdpy_.get());
     }
@@ -126,6 +134,8 @@ public:
         return {uint32_t(w), uint32_t(h), true};
     }
     bool end_frame() override {
+        if (shm_ && shm_->visible())
+            return true; // the X server shows a guest frame: a swap would cover it
         if (!eglSwapBuffers(display_->get(), surface_)) {
             VDM_ERROR("eglSwapBuffers failed: %s", egl_error_name(eglGetError()));
             return false;
@@ -133,6 +143,11 @@ public:
         return true;
     }
     int fd() const override { return ConnectionNumber(xdpy_.get()); }
+    // Xlib may have read events (a put's completion) into its queue during a
+    // round trip of ours or EGL's: poll would not see them.
+    void prepare_poll() override { queued_ = XEventsQueued(xdpy_.get(), QueuedAfterReading) > 0; }
+    bool events_queued() const override { return queued_; }
+    PassThrough* pass_through() override { return shm_.get(); }
     // Drains whatever is queued even when poll saw nothing: EGL may have read it.
     void dispatch(bool) override {
         Display* d = xdpy_.get();
@@ -140,8 +155,17 @@ public:
             XEvent ev;
             XNextEvent(d, &ev);
             switch (ev.type) {
-            case Expose: redraw_ = true; break;
-            case ConfigureNotify: configured(ev.xconfigure.width, ev.xconfigure.height); break;
+            case Expose:
+                redraw_ = true;
+                if (shm_)
+                    shm_->exposed();
+                break;
+            case ConfigureNotify:
+                // Sent after our resize ran (or a window manager decided).
+                if (ev.xconfigure.serial >= resize_serial_)
+                    resize_pending_ = false;
+                configured(ev.xconfigure.width, ev.xconfigure.height);
+                break;
             case ClientMessage:
                 if (Atom(ev.xclient.data.l[0]) == wm_delete_)
                     closed_ = true;
@@ -165,9 +189,13 @@ public:
                 if (ev.xfocus.mode == NotifyNormal || ev.xfocus.mode == NotifyWhileGrabbed)
                     leave();
                 break;
-            default: break;
+            default:
+                if (shm_ && ev.type == shm_->completion_type())
+                    shm_->completed(ev);
+                break;
             }
         }
+        queued_ = false;
     }
     bool closed() const override { return closed_; }
     bool take_screenshot_key() override { return std::exchange(screenshot_key_, false); }
@@ -179,6 +207,18 @@ public:
     bool set_cursor(const CursorPixels* image) override;
 
 private:
+    void make_shm_view() {
+        std::string why;
+        shm_ = X11ShmView::create({xdpy_.get(), window_, [this] { return shown_size(); }}, &why);
+        if (!shm_)
+            VDM_INFO("no MIT-SHM pass-through: %s; every frame is drawn with GL", why.c_str());
+    }
+    // The window's size once the server has run the resize we sent (no
+    // ConfigureNotify since: it may still be in flight; a window manager
+    // that sizes the window otherwise says so with one).
+    std::pair<uint32_t, uint32_t> shown_size() const {
+        return resize_pending_ ? std::pair(asked_width_, asked_height_) : std::pair(width_, height_);
+    }
     void configured(int w, int h) {
         redraw_ = true;
         if (uint32_t(w) == width_ && uint32_t(h) == height_)
@@ -275,6 +315,7 @@ private:
     XDisplay xdpy_;
     std::unique_ptr<EglDisplay> display_;
     std::unique_ptr<EglContext> ctx_;
+    std::unique_ptr<X11ShmView> shm_;
     Window window_ = 0;
     EGLSurface surface_ = EGL_NO_SURFACE;
     Atom wm_delete_ = 0;
@@ -283,81 +324,26 @@ private:
     uint32_t asked_width_ = 0, asked_height_ = 0; // our XResizeWindow, not yet configured
     bool sized_ = false, closed_ = false, screenshot_key_ = false, hud_key_ = false;
     bool redraw_ = false, resized_ = false, grabbed_ = false;
+    bool resize_pending_ = false, queued_ = false;
+    unsigned long resize_serial_ = 0; // the request number of that XResizeWindow
     std::set<uint32_t> pressed_, shortcut_keys_;
 };
 
 std::optional<std::string> X11Presenter::host_keymap() const {
-    // "rules\0model\0layout\0variant\0options\0", as setxkbmap leaves it.
-    Display* d = xdpy_.get();
-    Atom atom = XInternAtom(d, "_XKB_RULES_NAMES", True);
-    if (atom == None)
-        return std::nullopt;
-    Atom type = None;
-    int format = 0;
-    unsigned long n = 0, after = 0;
-    unsigned char* data = nullptr;
-    if (XGetWindowProperty(d, DefaultRootWindow(d), atom, 0, 1024, False, XA_STRING, &type,
-                           &format, &n, &after, &data) != Success || !data)
-        return std::nullopt;
-    std::string fields[4];
-    size_t field = 0;
-    for (unsigned long i = 0; i < n && field < 4; ++i) {
-        if (data[i])
-            fields[field] += char(data[i]);
-        else
-            ++field;
-    }
-    XFree(data);
-    const std::string& layout = fields[2];
-    std::string variant = fields[3];
-    if (variant.find_first_not_of(',') == std::string::npos)
-        variant.clear(); // "," for "us,de": no variants at all
-    if (layout.empty())
-        return std::nullopt;
-    return variant.empty() ? layout : layout + ":" + variant;
+    return x11_host_keymap(xdpy_.get());
 }
 
 bool X11Presenter::set_cursor(const CursorPixels* image) {
-#ifdef VDMABUF_VIEWER_XRENDER
     Display* d = xdpy_.get();
-    int event_base = 0, error_base = 0;
-    if (!XRenderQueryExtension(d, &event_base, &error_base))
+    const Cursor cursor = x11_argb_cursor(d, window_, image);
+    if (!cursor)
         return false;
-    XRenderPictFormat* argb = XRenderFindStandardFormat(d, PictStandardARGB32);
-    if (!argb)
-        return false;
-    // Hidden: a 1x1 transparent cursor, so the host's arrow does not show either.
-    static const uint8_t kClear[4] = {};
-    const uint32_t w = image ? image->width : 1, h = image ? image->height : 1;
-    const uint8_t* px = image ? image->argb.data() : kClear;
-    Pixmap pixmap = XCreatePixmap(d, window_, w, h, 32);
-    XImage* xi = XCreateImage(d, nullptr, 32, ZPixmap, 0, nullptr, w, h, 32, int(w * 4));
-    if (!xi) {
-        XFreePixmap(d, pixmap);
-        return false;
-    }
-    // XRender's ARGB32 is premultiplied, as the guest's cursor is.
-    xi->data = const_cast<char*>(reinterpret_cast<const char*>(px));
-    GC gc = XCreateGC(d, pixmap, 0, nullptr);
-    XPutImage(d, pixmap, gc, xi, 0, 0, 0, 0, w, h);
-    xi->data = nullptr; // not ours to free
-    XDestroyImage(xi);
-    XFreeGC(d, gc);
-    Picture picture = XRenderCreatePicture(d, pixmap, argb, 0, nullptr);
-    Cursor cursor = XRenderCreateCursor(d, picture, image ? image->hotspot_x : 0,
-                                        image ? image->hotspot_y : 0);
-    XRenderFreePicture(d, picture);
-    XFreePixmap(d, pixmap);
     XDefineCursor(d, window_, cursor);
     if (cursor_)
         XFreeCursor(d, cursor_);
     cursor_ = cursor;
     XFlush(d);
     return true;
-#else
-    (void)image;
-    return false;
-#endif
 }
 
 } // namespace
@@ -388,7 +374,7 @@ std::unique_ptr<Presenter> create_x11_presenter(const PresenterOptions& options,
     return p;
 #else
     (void)options;
-    *why = "built without X11 (libx11-dev)";
+    *why = "built without X11 (libx11-dev, libx11-xcb-dev, libxcb-shm0-dev)";
     return nullptr;
 #endif
 }
