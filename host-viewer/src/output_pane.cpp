@@ -112,7 +112,9 @@ void OutputPane::buffer_gone(const vdmabuf_id& id) {
         drop_zero_copy_frame();
     dmabuf_->forget(id);
     if (PassThrough* pt = presenter_->pass_through()) {
-        if (pass_through_buffer_ && consumer::same_id(pass_through_buffer_->info.id, id))
+        // Its mapping goes next: the picture stays, copied out now, or GL.
+        if (pass_through_buffer_ && consumer::same_id(pass_through_buffer_->info.id, id) &&
+            !copy_out_pass_through("its buffer is gone"))
             leave_pass_through();
         pt->forget(id);
     }
@@ -328,8 +330,13 @@ void OutputPane::release_held(Held& h) {
 }
 
 void OutputPane::reap(bool wait) {
-    if (held_in_place_deadline_ms() == 0)
-        copy_out_held("held too long: vdmabufd's release timeout would take it", true);
+    if (copy_out_deadline_ms() == 0) {
+        static constexpr const char* why = "held too long: vdmabufd's release timeout would take it";
+        if (held_in_place_)
+            copy_out_held(why, true);
+        else if (!copy_out_pass_through(why))
+            pass_through_since_ns_ = now_ns(); // try again after another bound
+    }
     if (wait)
         (void)presenter_->context().make_current();
     while (!held_.empty()) {

@@ -85,9 +85,11 @@ public:
     [[nodiscard]] bool holds_frames() const noexcept {
         return std::any_of(held_.begin(), held_.end(), [](const Held& h) { return !h.pass_through; });
     }
-    // Headless: ms until the frame held in place must be copied out and
-    // released (reap() does it), -1 when none is held: the loop's poll bound.
-    [[nodiscard]] int held_in_place_deadline_ms() const noexcept;
+    // ms until a frame shown from guest memory must be copied out and its
+    // buffer released (reap() does it), -1 when none is due: the loop's poll
+    // bound. Headless: the frame held in place; Wayland window: the buffer
+    // the compositor shows (copied into the viewer's own wl_shm buffer).
+    [[nodiscard]] int copy_out_deadline_ms() const noexcept;
     // vdmabufd's --release-timeout from WELCOME (0: it did not say); bounds
     // how long a frame stays held in place.
     void set_daemon_release_timeout(uint32_t ms) noexcept { daemon_release_timeout_ms_ = ms; }
@@ -166,6 +168,10 @@ private:
                            bool* copied);
     // The pane's state once the window system shows this buffer's frame.
     void shown_by_compositor(const consumer::BufferInfo& info);
+    // The frame the compositor shows from guest memory goes into the viewer's
+    // own wl_shm buffer (a still screen, or its buffer going away), so the
+    // guest's buffer can go back; false where it cannot (logged at debug).
+    bool copy_out_pass_through(const char* why);
     // render() while the window system shows the frame: only the bars (and
     // where the frame goes) when they change; X11: the frame again after an
     // Expose, or the GL path when the window became smaller than the frame.
@@ -215,6 +221,7 @@ private:
 
     bool pass_through_shown_ = false; // the window system shows guest memory
     BufferState* pass_through_buffer_ = nullptr; // ...of this buffer (nullptr: a copy of the viewer's)
+    uint64_t pass_through_since_ns_ = 0;         // ...shown since
     bool bars_stale_ = true;
     uint32_t bars_width_ = 0, bars_height_ = 0;
     int bars_x_ = -1, bars_y_ = -1, bars_w_ = -1, bars_h_ = -1;

@@ -81,10 +81,16 @@ uint64_t OutputPane::held_in_place_limit_ns() const noexcept {
                                       : kHeldInPlaceUnknownNs;
 }
 
-int OutputPane::held_in_place_deadline_ms() const noexcept {
-    if (!held_in_place_)
+int OutputPane::copy_out_deadline_ms() const noexcept {
+    uint64_t since = 0;
+    if (held_in_place_)
+        since = held_in_place_->since_ns;
+    else if (pass_through_buffer_ && presenter_->pass_through() &&
+             presenter_->pass_through()->has_copy_path())
+        since = pass_through_since_ns_;
+    else
         return -1;
-    const uint64_t now = now_ns(), due = held_in_place_->since_ns + held_in_place_limit_ns();
+    const uint64_t now = now_ns(), due = since + held_in_place_limit_ns();
     return now >= due ? 0 : int((due - now + 999'999u) / 1'000'000u);
 }
 

@@ -13,6 +13,8 @@
 #include "viewer.hpp"
 
 #include <vdmabuf/shared/format.hpp>
+#include <vdmabuf/shared/log.hpp>
+#include <vdmabuf/shared/time.hpp>
 
 #include <algorithm>
 
@@ -41,6 +43,7 @@ bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent&
         log_once(pt->summary());
         shown_by_compositor(b.info);
         pass_through_buffer_ = &b;
+        pass_through_since_ns_ = now_ns();
         count_copied(0, pt->name());
         return true;
     }
@@ -63,6 +66,28 @@ bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent&
     log_once(std::string(pt->name()) + " pass-through not possible (" + why + "): GL path");
     leave_pass_through();
     return false;
+}
+
+bool OutputPane::copy_out_pass_through(const char* why) {
+    BufferState* b = pass_through_buffer_;
+    PassThrough* pt = presenter_->pass_through();
+    if (!b || !b->import || !pt || !pt->has_copy_path())
+        return false;
+    int64_t bytes = 0;
+    // The whole frame: the viewer's buffer may hold any earlier one.
+    const std::string no = pt->show_copy(b->info, *b->import, {}, &bytes);
+    if (!no.empty()) {
+        VDM_DEBUG("output %u: cannot copy out buffer %s (%s): %s", output_,
+                  buffer_name(b->info.id).c_str(), why, no.c_str());
+        return false;
+    }
+    // Its hold goes with the compositor's wl_buffer.release (reap()).
+    pass_through_buffer_ = nullptr;
+    stats_.bytes_copied_on_demand += uint64_t(bytes);
+    ++stats_.copies_on_demand;
+    VDM_DEBUG("output %u: copied out buffer %s (%lld bytes): %s", output_,
+              buffer_name(b->info.id).c_str(), static_cast<long long>(bytes), why);
+    return true;
 }
 
 void OutputPane::shown_by_compositor(const consumer::BufferInfo& info) {

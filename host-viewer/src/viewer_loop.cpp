@@ -111,7 +111,7 @@ int Viewer::run(const volatile int* stop_flag) {
         if (waiting_command_ || !resizes_.empty())
             timeout = std::min(timeout, 10);
         for (auto& [output, pane] : panes_) // wake to copy out a frame held too long
-            if (int due = pane->held_in_place_deadline_ms(); due >= 0)
+            if (int due = pane->copy_out_deadline_ms(); due >= 0)
                 timeout = std::min(timeout, due);
         if (dirty)
             timeout = 0;

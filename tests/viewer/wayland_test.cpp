@@ -5,6 +5,8 @@
 #include "viewer_fixture.hpp"
 #include "weston_screen.hpp"
 
+#include <vdmabuf/shared/time.hpp>
+
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -83,7 +85,8 @@ TEST(ViewerWayland, ReleaseFollowsWlBufferRelease) {
     Weston weston;
     ASSERT_TRUE(start_weston(weston)) << "weston did not create its socket within 10 s";
     ViewerRun run;
-    ASSERT_TRUE(run.start());
+    // A shown frame is copied out at half the release timeout: not in this test.
+    ASSERT_TRUE(run.start("viewer-test", false, {"--release-timeout", "600000"}));
     const uint32_t w = 320, h = 240;
     auto a = harness::export_pattern(*run.guest, w, h, 7);
     auto b = harness::export_pattern(*run.guest, w, h, 8);
@@ -108,6 +111,49 @@ TEST(ViewerWayland, ReleaseFollowsWlBufferRelease) {
     std::string json = read_file(stats);
     EXPECT_EQ(json_number(json, "releases_after_wl_release"), 2) << json;
     EXPECT_EQ(json_number(json, "releases_before_wl_release"), 0) << json;
+    EXPECT_EQ(json_number(json, "bytes_uploaded_total"), 0) << json;
+}
+
+// A still screen: the frame the compositor shows from guest memory is copied
+// into the viewer's own wl_shm buffer at half the release timeout vdmabufd
+// announced, and the guest gets its buffer back (DONE, after the compositor's
+// wl_buffer.release) before the daemon would take it (TIMEOUT). The window
+// keeps the picture, and the next frame is shown from guest memory again.
+TEST(ViewerWayland, StillFrameIsCopiedOutBeforeTheReleaseTimeout) {
+    if (access(kWestonPath, X_OK) != 0)
+        GTEST_SKIP() << "weston is not installed (scripts/install-deps)";
+    Weston weston;
+    ASSERT_TRUE(start_weston(weston)) << "weston did not create its socket within 10 s";
+    ViewerRun run;
+    const uint64_t timeout_ms = 3000;
+    ASSERT_TRUE(run.start("viewer-test", false, {"--release-timeout", std::to_string(timeout_ms)}));
+    const uint32_t w = 320, h = 240;
+    auto a = harness::export_pattern(*run.guest, w, h, 21);
+    auto b = harness::export_pattern(*run.guest, w, h, 22);
+    std::string stats = run.path("stats.json");
+    ASSERT_TRUE(run.spawn_viewer({"--presenter", "wayland", "--stats-json", stats}));
+    const uint64_t t0 = now_ns();
+    ASSERT_TRUE(run.guest->device->present(a.id, 0, 1, 0, {}));
+    ASSERT_TRUE(run.wait_releases(1, int(timeout_ms) + 2000)) << "the still frame never came back";
+    const uint64_t held_ms = (now_ns() - t0) / 1'000'000u;
+    EXPECT_GE(held_ms, timeout_ms / 2 - 50) << "copied out before half the announced timeout";
+    EXPECT_LT(held_ms, timeout_ms) << "held until the daemon's timeout";
+    EXPECT_EQ(run.guest->releases[0].reason, uint32_t(VDMABUF_RELEASE_DONE));
+    const std::vector<uint8_t> shown(a.memory->data(), a.memory->data() + size_t(a.stride) * h);
+    EXPECT_TRUE(weston_shows(run, weston, shown.data(), a.stride, w, h,
+                             "/tmp/vdmabuf-viewer-wayland-still.png"))
+        << "the picture went with the guest's buffer";
+    // The guest may write its buffer now; the next frame comes from guest memory.
+    ASSERT_TRUE(run.guest->device->present(b.id, 0, 2, 0, {}));
+    EXPECT_TRUE(weston_shows(run, weston, b, w, h, "/tmp/vdmabuf-viewer-wayland-still-b.png"));
+    run.viewer.stop(SIGTERM, 3000);
+    ASSERT_TRUE(run.wait_releases(2, 5000));
+    EXPECT_EQ(run.guest->releases[1].reason, uint32_t(VDMABUF_RELEASE_DONE));
+    std::string json = read_file(stats);
+    EXPECT_NE(json.find("\"import_path\": \"wl_shm\""), std::string::npos) << json;
+    EXPECT_GE(json_number(json, "copies_on_demand").value_or(0), 1) << json;
+    EXPECT_EQ(json_number(json, "bytes_copied_on_demand").value_or(0) %
+                  ((long long)a.stride * h), 0) << json;
     EXPECT_EQ(json_number(json, "bytes_uploaded_total"), 0) << json;
 }
 
