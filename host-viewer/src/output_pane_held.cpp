@@ -86,7 +86,7 @@ int OutputPane::copy_out_deadline_ms() const noexcept {
     if (held_in_place_)
         since = held_in_place_->since_ns;
     else if (pass_through_buffer_ && presenter_->pass_through() &&
-             presenter_->pass_through()->has_copy_path())
+             presenter_->pass_through()->can_copy_out())
         since = pass_through_since_ns_;
     else
         return -1;

@@ -71,11 +71,10 @@ bool OutputPane::show_pass_through(BufferState& b, const consumer::PresentEvent&
 bool OutputPane::copy_out_pass_through(const char* why) {
     BufferState* b = pass_through_buffer_;
     PassThrough* pt = presenter_->pass_through();
-    if (!b || !b->import || !pt || !pt->has_copy_path())
+    if (!b || !b->import || !pt || !pt->can_copy_out())
         return false;
     int64_t bytes = 0;
-    // The whole frame: the viewer's buffer may hold any earlier one.
-    const std::string no = pt->show_copy(b->info, *b->import, {}, &bytes);
+    const std::string no = pt->copy_out_shown(b->info, *b->import, &bytes);
     if (!no.empty()) {
         VDM_DEBUG("output %u: cannot copy out buffer %s (%s): %s", output_,
                   buffer_name(b->info.id).c_str(), why, no.c_str());

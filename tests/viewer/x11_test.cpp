@@ -8,6 +8,8 @@
 #include "x11_window.hpp"
 #include "xvfb.hpp"
 
+#include <vdmabuf/shared/time.hpp>
+
 #include <gtest/gtest.h>
 // After gtest: Xlib #defines None, which gtest uses as a name.
 #include <X11/Xlib.h>
@@ -159,6 +161,57 @@ TEST(ViewerX11, ReleaseWaitsForTheServersCompletion) {
     const std::string json = read_file(stats);
     EXPECT_EQ(json_number(json, "releases_after_wl_release"), 2) << json;
     EXPECT_EQ(json_number(json, "releases_before_wl_release"), 0) << json;
+    EXPECT_EQ(json_number(json, "bytes_uploaded_total"), 0) << json;
+}
+
+// A still screen: the server keeps the shown frame in a pixmap of its own at
+// half the release timeout vdmabufd announced, and the guest gets the buffer
+// back (DONE) before the daemon would take it (TIMEOUT). An Expose after that
+// repaints from the pixmap: the window shows the frame, not what the guest
+// has since written into its buffer. Without the pixmap the viewer would have
+// to keep the buffer (TIMEOUT) or put it again from the guest's new pixels.
+TEST(ViewerX11, StillFrameIsKeptByTheServerAndTheBufferGoesBack) {
+    if (access(kXvfbPath, X_OK) != 0)
+        GTEST_SKIP() << "Xvfb is not installed";
+    Xvfb x;
+    ASSERT_TRUE(start_x(x)) << "Xvfb did not start";
+    ViewerRun run;
+    const uint64_t timeout_ms = 3000;
+    ASSERT_TRUE(run.start("viewer-test", false, {"--release-timeout", std::to_string(timeout_ms)}));
+    const uint32_t w = 320, h = 240;
+    auto a = harness::export_pattern(*run.guest, w, h, 31);
+    auto b = harness::export_pattern(*run.guest, w, h, 32);
+    const std::string stats = run.path("stats.json"), png = run.path("still.png");
+    ASSERT_TRUE(run.spawn_viewer({"--presenter", "x11", "--stats-json", stats, "--screenshot", png}));
+    const uint64_t t0 = now_ns();
+    ASSERT_TRUE(run.guest->device->present(a.id, 0, 1, 0, {}));
+    std::string why;
+    ASSERT_TRUE(wait_window_shows(run, x.dpy(), a, &why)) << why;
+    ASSERT_TRUE(run.wait_releases(1, int(timeout_ms) + 2000)) << "the still frame never came back";
+    const uint64_t held_ms = (now_ns() - t0) / 1'000'000u;
+    EXPECT_GE(held_ms, timeout_ms / 2 - 50) << "given back before half the announced timeout";
+    EXPECT_LT(held_ms, timeout_ms) << "held until the daemon's timeout";
+    EXPECT_EQ(run.guest->releases[0].reason, uint32_t(VDMABUF_RELEASE_DONE));
+    // The guest owns its buffer again and draws something else into it.
+    const std::vector<uint8_t> shown(a.memory->data(), a.memory->data() + size_t(a.stride) * h);
+    harness::fill_pattern(a.memory->data(), a.width, a.height, a.stride, 77);
+    Display* d = x.dpy();
+    const Window win = viewer_window(d);
+    ASSERT_NE(win, 0u);
+    XClearArea(d, win, 0, 0, 0, 0, True); // an Expose of the whole window
+    XSync(d, False);
+    harness::pump_until([] { return false; }, 300, {run.guest.get()}, {});
+    EXPECT_TRUE(wait_window_shows(run, d, Pixels{shown.data(), a.stride, w, h}, &why))
+        << "the Expose repainted from the guest's buffer: " << why;
+    // The next frame comes from guest memory again.
+    ASSERT_TRUE(run.guest->device->present(b.id, 0, 2, 0, {}));
+    EXPECT_TRUE(wait_window_shows(run, d, b, &why)) << why;
+    run.viewer.stop(SIGTERM, 3000);
+    ASSERT_TRUE(run.wait_releases(2, 5000));
+    EXPECT_EQ(run.guest->releases[1].reason, uint32_t(VDMABUF_RELEASE_DONE));
+    const std::string json = read_file(stats);
+    EXPECT_NE(json.find("\"import_path\": \"x11_shm\""), std::string::npos) << json;
+    EXPECT_GE(json_number(json, "copies_on_demand").value_or(0), 1) << json;
     EXPECT_EQ(json_number(json, "bytes_uploaded_total"), 0) << json;
 }
 

@@ -81,6 +81,17 @@ public:
                                                 int64_t* /*bytes*/) {
         return "this window system has no copy path";
     }
+    // A still screen (or the shown buffer going away): the frame the window
+    // system shows from guest memory is kept somewhere of the viewer's or the
+    // window system's own, so that its guest buffer can go back (released()
+    // turns true once that is done). Empty string: done, *bytes copied by
+    // the viewer. Else why not. Only where can_copy_out().
+    [[nodiscard]] virtual bool can_copy_out() const { return false; }
+    [[nodiscard]] virtual std::string copy_out_shown(const consumer::BufferInfo& /*info*/,
+                                                     consumer::Import& /*import*/,
+                                                     int64_t* /*bytes*/) {
+        return "this window system cannot keep a frame of its own";
+    }
     // The shown copy's pixels; nullopt while a guest buffer (or nothing) is shown.
     [[nodiscard]] virtual std::optional<ShownPixels> shown_copy() const { return std::nullopt; }
     // Whether the window system is done with the attach `serial` of id (its

@@ -47,6 +47,12 @@ public:
     std::string show(const consumer::BufferInfo& info, const consumer::Import& import,
                      std::span<const vdmabuf_rect> damage, uint64_t* serial) override;
     bool has_copy_path() const override { return true; }
+    bool can_copy_out() const override { return true; }
+    // The whole frame into the viewer's own wl_shm buffer (show_copy).
+    std::string copy_out_shown(const consumer::BufferInfo& info, consumer::Import& import,
+                               int64_t* bytes) override {
+        return show_copy(info, import, {}, bytes);
+    }
     std::string show_copy(const consumer::BufferInfo& info, consumer::Import& import,
                           std::span<const vdmabuf_rect> damage, int64_t* bytes) override;
     std::optional<ShownPixels> shown_copy() const override;

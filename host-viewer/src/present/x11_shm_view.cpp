@@ -115,6 +115,7 @@ std::unique_ptr<X11ShmView> X11ShmView::create(const Target& t, std::string* why
 X11ShmView::~X11ShmView() {
     XESetWireToEvent(t_.dpy, completion_type_, nullptr); // Xlib's default again
     segments_.clear(); // detached (the server unmaps them), then the GC freed
+    still_ = {};
     gc_ = {};
     xcb_flush(conn_);
 }
@@ -235,6 +236,7 @@ std::string X11ShmView::show(const consumer::BufferInfo& info, const consumer::I
     visible_ = true;
     exposed_ = false;
     shown_ = e;
+    still_of_ = nullptr; // a newer frame than the pixmap's
     *serial = put(*e, whole ? std::span<const vdmabuf_rect>() : damage);
     return {};
 }
@@ -256,6 +258,54 @@ void X11ShmView::paint_bars(const Entry& e, uint32_t ww, uint32_t wh) {
             some[n++] = r;
     if (n)
         xcb_poly_fill_rectangle(conn_, uint32_t(t_.window), gc_.get(), n, some);
+}
+
+std::string X11ShmView::copy_out_shown(const consumer::BufferInfo& info, consumer::Import&,
+                                       int64_t* bytes) {
+    if (!visible_ || !shown_ || BufferKey(info.id) != shown_->key)
+        return "not the shown frame";
+    if (still_of_ == shown_)
+        return {}; // already kept
+    if (!still_.get() || still_w_ != shown_->width || still_h_ != shown_->height) {
+        const uint32_t id = xcb_generate_id(conn_);
+        xcb_create_pixmap(conn_, depth_, id, uint32_t(t_.window), uint16_t(shown_->width),
+                          uint16_t(shown_->height));
+        still_ = XcbId<xcb_free_pixmap>(conn_, id);
+        still_w_ = shown_->width, still_h_ = shown_->height;
+    }
+    // The server reads the guest's pages once more, into its own memory.
+    const xcb_void_cookie_t c = xcb_shm_put_image(
+        conn_, still_.get(), gc_.get(), shown_->total_width, uint16_t(shown_->height), 0, 0,
+        uint16_t(shown_->width), uint16_t(shown_->height), 0, 0, depth_, XCB_IMAGE_FORMAT_Z_PIXMAP,
+        1, shown_->seg, shown_->offset);
+    pending_.push_back({c.sequence, shown_->key, ++serial_});
+    xcb_flush(conn_);
+    still_of_ = shown_;
+    still_serial_ = serial_;
+    *bytes = 0;
+    return {};
+}
+
+std::optional<ShownPixels> X11ShmView::shown_copy() const {
+    if (!visible_ || !still_.get() || !still_of_)
+        return std::nullopt;
+    // A screenshot of the kept frame: read back from the server's pixmap.
+    xcb_get_image_reply_t* r = xcb_get_image_reply(
+        conn_,
+        xcb_get_image(conn_, XCB_IMAGE_FORMAT_Z_PIXMAP, still_.get(), 0, 0, uint16_t(still_w_),
+                      uint16_t(still_h_), ~0u),
+        nullptr);
+    if (!r)
+        return std::nullopt;
+    const size_t need = size_t(still_w_) * still_h_ * 4;
+    const size_t got = size_t(xcb_get_image_data_length(r));
+    if (got >= need)
+        still_pixels_.assign(xcb_get_image_data(r), xcb_get_image_data(r) + need);
+    std::free(r);
+    if (got < need)
+        return std::nullopt;
+    return ShownPixels{still_pixels_.data(), still_w_, still_h_, still_w_ * 4,
+                       depth_ == 32 ? uint32_t(DRM_FORMAT_ARGB8888) : uint32_t(DRM_FORMAT_XRGB8888)};
 }
 
 uint64_t X11ShmView::put(Entry& e, std::span<const vdmabuf_rect> rects) {
@@ -305,7 +355,15 @@ void X11ShmView::completed(const XEvent& xev) {
 
 bool X11ShmView::released(const vdmabuf_id& id, uint64_t serial) const {
     auto it = buffers_.find(BufferKey(id));
-    return it == buffers_.end() || it->second.completed >= serial;
+    if (it == buffers_.end())
+        return true;
+    const Entry& e = it->second;
+    if (e.completed < serial)
+        return false; // the server may still read it
+    // The shown frame is put again after an Expose, unless a pixmap keeps it.
+    if (visible_ && &e == shown_)
+        return still_of_ == &e && e.completed >= still_serial_;
+    return true;
 }
 
 bool X11ShmView::place(int, int, int, int) {
@@ -317,13 +375,18 @@ bool X11ShmView::place(int, int, int, int) {
     const int x = int(ww - shown_->width) / 2, y = int(wh - shown_->height) / 2;
     if (!exposed_ && x == x_ && y == y_ && ww == window_w_ && wh == window_h_)
         return true;
-    // Moved, resized or exposed: the frame again, from the guest's pages as
-    // they are now (the buffer may be the guest's again already; its next
-    // PRESENT repaints whatever it changed).
+    // Moved, resized or exposed: the frame again, from the pixmap that keeps
+    // it, else from its guest buffer (still held: see released()).
     x_ = x, y_ = y;
     exposed_ = false;
     paint_bars(*shown_, ww, wh);
-    (void)put(*shown_, {});
+    if (still_of_ == shown_) {
+        xcb_copy_area(conn_, still_.get(), uint32_t(t_.window), gc_.get(), 0, 0, int16_t(x_),
+                      int16_t(y_), uint16_t(still_w_), uint16_t(still_h_));
+        xcb_flush(conn_);
+    } else {
+        (void)put(*shown_, {});
+    }
     return true;
 }
 
@@ -346,8 +409,13 @@ void X11ShmView::forget(const vdmabuf_id& id) {
     auto it = buffers_.find(BufferKey(id));
     if (it == buffers_.end())
         return;
-    if (&it->second == shown_)
+    if (&it->second == shown_ && still_of_ == shown_) {
+        // Gone from guest memory, kept in the pixmap: the window keeps it.
+        shown_ = nullptr;
+        still_of_ = nullptr;
+    } else if (&it->second == shown_) {
         hide();
+    }
     buffers_.erase(it);
 }
 

@@ -3,12 +3,15 @@
 // nothing. One shared-memory segment per guest-memory file, attached read-only
 // by fd (MIT-SHM 1.2; cached by inode: every IMPORT_REPLY brings new fd
 // numbers for the same memory); one XShmPutImage per damaged rectangle, the
-// last one asking for a ShmCompletion event. The server reads the guest's
-// pages only while it executes the put, so the guest gets a buffer back once
-// that completion (or a later one) arrived, even while the window still shows
-// the frame. XShmPutImage does not scale: the frame is shown 1:1, centred,
-// with black bars drawn by core requests; a window smaller than the frame
-// takes the GL path (which scales).
+// last one asking for a ShmCompletion event. The window loses its pixels
+// (Expose) and the frame must be put again, so the shown buffer stays held
+// until a newer frame's put replaced it; a buffer goes back to the guest once
+// its last put completed and it is no longer the shown one. On a still
+// screen the frame is put once into a pixmap of the server's (copy_out_shown:
+// the server copies, the viewer nothing), Exposes are repainted from that,
+// and the guest gets its buffer back. XShmPutImage does not scale: the frame
+// is shown 1:1, centred, with black bars drawn by core requests; a window
+// smaller than the frame takes the GL path (which scales).
 #pragma once
 
 #include "present/presenter.hpp"
@@ -24,8 +27,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace vdmabuf::viewer {
 
@@ -76,7 +81,7 @@ public:
     bool released(const vdmabuf_id& id, uint64_t serial) const override;
     // The rectangle is not used: the frame goes 1:1 at the window's centre.
     bool place(int x, int y, int w, int h) override;
-    void hide() override { visible_ = false, shown_ = nullptr; }
+    void hide() override { visible_ = false, shown_ = nullptr, still_of_ = nullptr; }
     bool visible() const override { return visible_; }
     void forget(const vdmabuf_id& id) override;
     void forget_all() override;
@@ -87,6 +92,11 @@ public:
                "nothing copied)";
     }
     bool one_to_one() const override { return true; }
+    bool can_copy_out() const override { return true; }
+    std::string copy_out_shown(const consumer::BufferInfo& info, consumer::Import& import,
+                               int64_t* bytes) override;
+    // The kept frame (after copy_out_shown), read back from the pixmap.
+    std::optional<ShownPixels> shown_copy() const override;
 
     // The Xlib event type ShmCompletion events arrive as (the presenter's
     // dispatch() hands them to completed()).
@@ -137,6 +147,13 @@ private:
     uint64_t serial_ = 0;
     bool visible_ = false, exposed_ = false;
     Entry* shown_ = nullptr;
+    // The shown frame kept in a server pixmap (copy_out_shown), once the put
+    // into it (still_serial_) completed; nullptr: none, or not the shown one.
+    XcbId<xcb_free_pixmap> still_;
+    uint32_t still_w_ = 0, still_h_ = 0;
+    const Entry* still_of_ = nullptr;
+    uint64_t still_serial_ = 0;
+    mutable std::vector<uint8_t> still_pixels_; // shown_copy()'s
     int x_ = -1, y_ = -1;           // where the frame is in the window
     uint32_t window_w_ = 0, window_h_ = 0; // ...and the window's size then
 };
