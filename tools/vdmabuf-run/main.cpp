@@ -25,6 +25,7 @@ volatile int g_signal = 0;
 void on_signal(int signo) { g_signal = signo; }
 
 constexpr int kReadyTimeoutMs = 15000;
+constexpr int kVmReadyTimeoutMs = 240000;
 
 std::string program(const char* env, const char* built) {
     const char* p = std::getenv(env);
@@ -106,7 +107,8 @@ int main(int argc, char** argv) {
     std::printf("run dir: %s\n", dir->path().c_str());
 
     // Destroyed in reverse: viewer, compositor, daemon, then the directory.
-    Part daemon("vdmabufd"), compositor("vdmabuf-compositor"), viewer("vdmabuf-viewer");
+    Part daemon("vdmabufd"), compositor(opt->vm ? "the guest VM" : "vdmabuf-compositor"),
+        viewer("vdmabuf-viewer");
     auto interrupted = [] {
         if (g_signal)
             std::fprintf(stderr, "vdmabuf-run: %s, stopping\n", strsignal(g_signal));
@@ -121,8 +123,19 @@ int main(int argc, char** argv) {
     std::string client_line;
     for (const auto& a : client)
         client_line += (client_line.empty() ? "" : " ") + a;
-    progress("[2/4] starting vdmabuf-compositor with: %s ...\n", client_line);
-    {
+    if (opt->vm) {
+        // Building the module and booting under TCG take a while; the
+        // compositor in the guest is ready within ~30 s on an idle machine.
+        progress("[2/4] booting a QEMU guest running vdmabuf-compositor with: %s ...\n",
+                 client_line);
+        std::vector<std::string> args{"/bin/bash", VDMABUF_RUN_VM_SCRIPT, VDMABUF_RUN_SOURCE_ROOT,
+                                      VDMABUF_RUN_BUILD_ROOT, guest_sock, dir->path() + "/vm",
+                                      opt->output, "--"};
+        args.insert(args.end(), client.begin(), client.end());
+        if (!compositor.start(args, "vdmabuf-vm: ready", kVmReadyTimeoutMs, &g_signal))
+            return interrupted();
+    } else {
+        progress("[2/4] starting vdmabuf-compositor with: %s ...\n", client_line);
         ScopedEnv xdg("XDG_RUNTIME_DIR", dir->xdg()); // the guest's, not the host viewer's
         std::vector<std::string> args{compositor_bin, "--device", guest_sock, "--output",
                                       opt->output, "--"};
@@ -180,7 +193,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "vdmabuf-run: vdmabuf-viewer failed: %s\n", describe_status(vst).c_str());
         failed = true;
     }
-    compositor.stop();
+    compositor.stop(opt->vm ? 20000 : 3000); // a guest powers off first
     RunFacts facts;
     facts.viewer_seconds = viewer_seconds;
     facts.viewer_stats_json = read_file(stats_json);

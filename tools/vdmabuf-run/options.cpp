@@ -9,10 +9,12 @@ namespace {
 
 void usage(FILE* to) {
     std::fprintf(to,
-                 "usage: vdmabuf-run [--window] [--seconds N] [--output WxH] [--screenshot FILE]\n"
-                 "                   [-- CLIENT ARGS...]\n"
+                 "usage: vdmabuf-run [--vm] [--window] [--seconds N] [--output WxH]\n"
+                 "                   [--screenshot FILE] [-- CLIENT ARGS...]\n"
                  "Runs vdmabufd, vdmabuf-compositor (with the demo pattern client, or CLIENT)\n"
                  "and vdmabuf-viewer for N seconds, then stops them and prints the figures.\n"
+                 "  --vm              the guest compositor runs in a QEMU TCG guest (Debian's\n"
+                 "                    kernel with virtio_vdmabuf.ko; scripts/install-deps --vm)\n"
                  "  --window          show a window if a display is available (else headless)\n"
                  "  --seconds N       run time (default 5; 0: until Ctrl-C)\n"
                  "  --output WxH      guest output size (default 1280x720)\n"
@@ -51,6 +53,8 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
             usage(stdout);
             *exit_code = 0;
             return std::nullopt;
+        } else if (!std::strcmp(arg, "--vm")) {
+            o.vm = true;
         } else if (!std::strcmp(arg, "--window")) {
             o.window = true;
         } else if (!std::strcmp(arg, "--seconds")) {

@@ -10,6 +10,7 @@ namespace vdmabuf::run {
 
 struct Options {
     bool window = false;
+    bool vm = false; // the guest compositor in a QEMU guest (tools/vdmabuf-run/vm-guest.sh)
     double seconds = 5;  // 0: until Ctrl-C (or the window is closed)
     std::string output = "1280x720";
     uint32_t width = 1280, height = 720;
