@@ -30,7 +30,8 @@ void usage(FILE* out) {
                  "  Pattern client at 1280x720, 1920x1080, 3840x2160, full and 64x64 damage,\n"
                  "  and weston-simple-shm; 2 s warm-up, 8 s measured per run (~8 min).\n"
                  "  --quick: 1920x1080 full and 64x64 only, 1 s warm-up, 3 s measured.\n"
-                 "  --rounds N: repeat every scenario N times (default 1); medians in the summary.\n");
+                 "  --rounds N: repeat every scenario N times (default 1); medians in the summary.\n"
+                 "  --json: one JSON object on stdout (the table goes to stderr).\n");
 }
 
 void on_signal(int) {
@@ -88,9 +89,9 @@ int main(int argc, char** argv) {
                     std::fprintf(stderr, "  %s: %s\n", r.skipped.empty() ? "failed" : "skipped",
                                  (r.skipped.empty() ? r.error : r.skipped).c_str());
             }
+    // With --json the table goes to stderr, for whoever watches the run.
+    print_table(results, info, json ? stderr : stdout);
     if (json)
         print_json(results, info);
-    else
-        print_table(results, info);
     return g_interrupted ? 130 : 0;
 }

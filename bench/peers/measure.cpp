@@ -120,12 +120,20 @@ bool measure_running(Running& r, Result& out, const Timing& t) {
             out.viewer_cpu_ms = ms;
     }
     out.client_cpu_ms = (b.client - a.client) / n;
-    if (!r.viewer_log.empty())
+    if (!r.viewer_log.empty()) {
         out.viewer_fps = hud_fps(r.viewer_log, a.log_size, b.log_size);
+        if (out.viewer_fps < 0) {
+            out.viewer_fps = 0;
+            out.note = "the viewer printed no HUD line in the window: under 1 frame a second";
+        }
+    }
     measure_latency(r, out, t.latency_s);
     if (r.viewer) { // it writes --stats-json as it exits
         r.viewer.stop(SIGTERM, 5000);
         out.viewer_frames = viewer_frames(r.stats_json);
+        if (out.viewer_frames < 0)
+            out.note += std::string(out.note.empty() ? "" : "; ") +
+                        "the viewer wrote no --stats-json (it did not exit within 5 s of SIGTERM)";
     }
     out.commits_total = r.commits.value();
     return true;

@@ -33,6 +33,10 @@ struct Result {
     double latency_p50_ms = -1, latency_p99_ms = -1;
     size_t latency_samples = 0;
     std::string latency_note;
+    std::string note; // anything odd seen in the run
+
+    // The path's CPU in percent of one core over the window (fps differ).
+    [[nodiscard]] double path_cpu_percent() const { return path_cpu_ms * fps() / 10.0; }
 
     [[nodiscard]] bool ok() const { return skipped.empty() && error.empty(); }
     [[nodiscard]] double fps() const { return seconds > 0 ? double(frames) / seconds : 0; }

@@ -122,22 +122,22 @@ std::string latency_cell(const Result& r) {
 
 } // namespace
 
-void print_table(const std::vector<Result>& rs, const RunInfo& info) {
-    std::printf("vdmabuf-bench-peers: %.0f s warm-up, %.0f s measured per run, %d round(s)%s\n",
+void print_table(const std::vector<Result>& rs, const RunInfo& info, FILE* out) {
+    std::fprintf(out, "vdmabuf-bench-peers: %.0f s warm-up, %.0f s measured per run, %d round(s)%s\n",
                 info.timing.warmup_s, info.timing.window_s, info.rounds,
                 info.quick ? " (--quick)" : "");
-    std::printf("frames: %s.\nCPU: %s.\nwaypipe: %s.\n\n", kFrames, kCpu, kWaypipe);
-    std::printf("%-18s %-16s %6s %6s %6s | %8s %8s | %-52s | %s\n", "scenario", "path", "fps",
-                "frames", "shown", "path ms", "client", "CPU ms/frame per process",
-                "latency p50/p99 ms");
+    std::fprintf(out, "frames: %s.\nCPU: %s.\nwaypipe: %s.\n\n", kFrames, kCpu, kWaypipe);
+    std::fprintf(out, "%-18s %-16s %6s %6s %6s | %8s %6s %8s | %-52s | %s\n", "scenario", "path",
+                 "fps", "frames", "shown", "path ms", "path %", "client",
+                 "CPU ms/frame per process", "latency p50/p99 ms");
     std::string last;
     for (const Result& r : rs) {
         const std::string scen = r.scenario.name();
         if (scen != last && !last.empty())
-            std::printf("\n");
+            std::fprintf(out, "\n");
         last = scen;
         if (!r.ok()) {
-            std::printf("%-18s %-16s %s: %s\n", scen.c_str(), path_name(r.path),
+            std::fprintf(out, "%-18s %-16s %s: %s\n", scen.c_str(), path_name(r.path),
                         r.skipped.empty() ? "FAILED" : "skipped",
                         (r.skipped.empty() ? r.error : r.skipped).c_str());
             continue;
@@ -151,11 +151,13 @@ void print_table(const std::vector<Result>& rs, const RunInfo& info) {
         char shown[32] = "-";
         if (r.viewer_fps >= 0)
             std::snprintf(shown, sizeof shown, "%.1f", r.viewer_fps);
-        std::printf("%-18s %-16s %6.1f %6" PRIu64 " %6s | %8.3f %8.3f | %-52s | %s\n",
-                    scen.c_str(), path_name(r.path), r.fps(), r.frames, shown, r.path_cpu_ms,
-                    r.client_cpu_ms, per.c_str(), latency_cell(r).c_str());
+        std::fprintf(out, "%-18s %-16s %6.1f %6" PRIu64 " %6s | %8.3f %6.1f %8.3f | %-52s | %s%s%s\n",
+                     scen.c_str(), path_name(r.path), r.fps(), r.frames, shown, r.path_cpu_ms,
+                     r.path_cpu_percent(), r.client_cpu_ms, per.c_str(), latency_cell(r).c_str(),
+                     r.note.empty() ? "" : "  note: ", r.note.c_str());
     }
-    std::printf("\nfps: the client's commits a second. shown: frames the viewer showed a second "
+    std::fprintf(out, "\npath %%: the path's CPU in %% of one core (compare these where the fps differ).\n");
+    std::fprintf(out, "fps: the client's commits a second. shown: frames the viewer showed a second "
                 "(its --hud), vdmabuf paths only; weston's\nheadless output says nothing, so for "
                 "native and waypipe only the commits (paced by buffer releases) count.\n"
                 "CPU resolution: one clock tick (%.0f ms) / frames, e.g. %.3f ms/frame at 60 fps.\n"
@@ -163,15 +165,15 @@ void print_table(const std::vector<Result>& rs, const RunInfo& info) {
                 tick_ms(), tick_ms() / (60 * info.timing.window_s));
     for (const Result& r : rs)
         if (r.ok() && !r.latency_note.empty() && r.scenario.name() == k1080Full.name())
-            std::printf("  %-16s %s\n", path_name(r.path), r.latency_note.c_str());
-    std::printf("\nat 1920x1080 full damage (median of rounds), CPU ms per frame without the client:\n");
+            std::fprintf(out, "  %-16s %s\n", path_name(r.path), r.latency_note.c_str());
+    std::fprintf(out, "\nat 1920x1080 full damage (median of rounds), CPU ms per frame without the client:\n");
     for (const Key& k : kKeys) {
         const auto x = key_value(rs, k, k1080Full);
-        std::printf("  %-24s %s\n", k.name, x ? json_number(*x).c_str() : "n/a");
+        std::fprintf(out, "  %-24s %s\n", k.name, x ? json_number(*x).c_str() : "n/a");
     }
-    std::printf("targets:\n");
+    std::fprintf(out, "targets:\n");
     for (const Target& t : targets(rs))
-        std::printf("  %-9s %s\n", !t.met ? "n/a" : *t.met ? "met" : "NOT met", t.text.c_str());
+        std::fprintf(out, "  %-9s %s\n", !t.met ? "n/a" : *t.met ? "met" : "NOT met", t.text.c_str());
 }
 
 void print_json(const std::vector<Result>& rs, const RunInfo& info) {
@@ -205,10 +207,11 @@ void print_json(const std::vector<Result>& rs, const RunInfo& info) {
                         r.cpu[j].second);
         std::printf("}, \"cpu_resolution_ms_per_frame\": %.4f, \"viewer_fps\": %s, ",
                     tick_ms() / double(r.frames ? r.frames : 1), json_number(r.viewer_fps).c_str());
-        std::printf("\"path_cpu_ms\": %.4f, \"client_cpu_ms\": %.4f, \"viewer_frames\": %s, "
+        std::printf("\"path_cpu_ms\": %.4f, \"path_cpu_percent\": %.2f, \"client_cpu_ms\": %.4f, "
+                    "\"note\": %s, \"viewer_frames\": %s, "
                     "\"commits_total\": %" PRIu64 ", \"latency_p50_ms\": %s, "
                     "\"latency_p99_ms\": %s, \"latency_samples\": %zu, \"latency_note\": %s}",
-                    r.path_cpu_ms, r.client_cpu_ms,
+                    r.path_cpu_ms, r.path_cpu_percent(), r.client_cpu_ms, json_string(r.note).c_str(),
                     r.viewer_frames >= 0 ? std::to_string(r.viewer_frames).c_str() : "null",
                     r.commits_total, json_number(r.latency_p50_ms).c_str(),
                     json_number(r.latency_p99_ms).c_str(), r.latency_samples,

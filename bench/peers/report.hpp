@@ -4,6 +4,7 @@
 
 #include "measure.hpp"
 
+#include <cstdio>
 #include <vector>
 
 namespace vdmabuf::bench_peers {
@@ -14,7 +15,7 @@ struct RunInfo {
     bool quick = false;
 };
 
-void print_table(const std::vector<Result>& results, const RunInfo& info);
+void print_table(const std::vector<Result>& results, const RunInfo& info, FILE* out);
 void print_json(const std::vector<Result>& results, const RunInfo& info);
 
 } // namespace vdmabuf::bench_peers
