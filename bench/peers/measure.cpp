@@ -20,6 +20,7 @@ struct Sample {
     long log_size = 0; // of the viewer's stderr
     std::vector<double> members;
     double client = 0;
+    double viewer_fine = -1;
 };
 
 Sample sample(const Running& r) {
@@ -29,6 +30,8 @@ Sample sample(const Running& r) {
     for (const Member& m : r.members)
         s.members.push_back(member_cpu_ms(m, r.client_pid));
     s.client = cpu_ms(r.client_pid);
+    if (r.viewer)
+        s.viewer_fine = cpu_ms_fine(r.viewer.pid());
     std::error_code ec;
     if (!r.viewer_log.empty())
         s.log_size = long(std::filesystem::file_size(r.viewer_log, ec));
@@ -120,6 +123,8 @@ bool measure_running(Running& r, Result& out, const Timing& t) {
             out.viewer_cpu_ms = ms;
     }
     out.client_cpu_ms = (b.client - a.client) / n;
+    if (a.viewer_fine >= 0 && b.viewer_fine >= 0)
+        out.viewer_cpu_ms_fine = (b.viewer_fine - a.viewer_fine) / n;
     if (!r.viewer_log.empty()) {
         out.viewer_fps = hud_fps(r.viewer_log, a.log_size, b.log_size);
         if (out.viewer_fps < 0) {

@@ -26,6 +26,7 @@ struct Result {
     std::vector<std::pair<std::string, double>> cpu;
     double path_cpu_ms = 0, client_cpu_ms = 0;
     double viewer_cpu_ms = -1;   // vdmabuf paths: the viewer alone
+    double viewer_cpu_ms_fine = -1; // the same from schedstat (cpu_ms_fine)
     double viewer_fps = -1;      // frames the viewer showed a second in the window (its HUD)
     int64_t viewer_frames = -1;  // frames the viewer took, whole run (--stats-json)
     uint64_t commits_total = 0;  // commits by the client, whole run

@@ -3,7 +3,9 @@
 #include "proc_sample.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -27,6 +29,22 @@ double cpu_ms(pid_t pid) {
             stime = std::strtoull(field.c_str(), nullptr, 10);
     }
     return double(utime + stime) * 1000.0 / double(::sysconf(_SC_CLK_TCK));
+}
+
+double cpu_ms_fine(pid_t pid) {
+    std::error_code ec;
+    uint64_t ns = 0;
+    bool any = false;
+    for (const auto& task :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream in(task.path() / "schedstat");
+        uint64_t run_ns = 0;
+        if (in >> run_ns) {
+            ns += run_ns;
+            any = true;
+        }
+    }
+    return any ? double(ns) / 1e6 : -1;
 }
 
 double member_cpu_ms(const Member& m, pid_t client) {

@@ -66,12 +66,21 @@ std::vector<Target> targets(const std::vector<Result>& rs) {
     const auto native = v("native_cpu_ms", k1080Full), waypipe = v("waypipe_cpu_ms", k1080Full);
     const auto headless = v("vdmabuf_headless_cpu_ms", k1080Full);
     const auto window = v("vdmabuf_window_cpu_ms", k1080Full);
-    auto check = [](std::string text, std::optional<double> a, std::optional<double> limit) {
-        char buf[96] = "";
+    // The viewer's figure from schedstat beside a ticks-based one near a tick.
+    auto fine = [&](Path p, const Scenario& s) {
+        return median(rs, p, s, [](const Result& r) { return r.viewer_cpu_ms_fine; });
+    };
+    auto check = [](std::string text, std::optional<double> a, std::optional<double> limit,
+                    std::optional<double> precise = std::nullopt) {
+        char buf[128] = "";
         if (a && limit)
-            std::snprintf(buf, sizeof buf, " (%.3f vs %.3f)%s", *a, *limit,
-                          *limit < 0.1 ? ", within a clock tick or two: a coarse verdict" : "");
-        return Target{text + buf, a && limit ? std::optional<bool>(*a <= *limit) : std::nullopt};
+            std::snprintf(buf, sizeof buf, " (%.3f vs %.3f)", *a, *limit);
+        if (a && limit && precise)
+            std::snprintf(buf, sizeof buf, " (%.3f vs %.3f; near a tick, so schedstat decides: %.3f)",
+                          *a, *limit, *precise);
+        // Near a tick the finer figure decides.
+        const auto x = precise ? precise : a;
+        return Target{text + buf, x && limit ? std::optional<bool>(*x <= *limit) : std::nullopt};
     };
     auto scaled = [](std::optional<double> x, double f) {
         return x ? std::optional<double>(*x * f) : std::nullopt;
@@ -83,9 +92,9 @@ std::vector<Target> targets(const std::vector<Result>& rs) {
         check("viewer_headless_cpu_ms <= 0.3", v("viewer_headless_cpu_ms", k1080Full), 0.3),
         check("viewer_window_cpu_ms <= 0.3", v("viewer_window_cpu_ms", k1080Full), 0.3),
         check("viewer headless at 1080p 64x64 <= 0.05", v("viewer_headless_cpu_ms", k1080Square),
-              0.05),
+              0.05, fine(Path::vdmabuf_headless, k1080Square)),
         check("viewer window at 1080p 64x64 <= 0.05", v("viewer_window_cpu_ms", k1080Square),
-              0.05),
+              0.05, fine(Path::vdmabuf_window, k1080Square)),
     };
 }
 
@@ -207,11 +216,13 @@ void print_json(const std::vector<Result>& rs, const RunInfo& info) {
                         r.cpu[j].second);
         std::printf("}, \"cpu_resolution_ms_per_frame\": %.4f, \"viewer_fps\": %s, ",
                     tick_ms() / double(r.frames ? r.frames : 1), json_number(r.viewer_fps).c_str());
-        std::printf("\"path_cpu_ms\": %.4f, \"path_cpu_percent\": %.2f, \"client_cpu_ms\": %.4f, "
+        std::printf("\"viewer_cpu_ms_schedstat\": %s, "
+                    "\"path_cpu_ms\": %.4f, \"path_cpu_percent\": %.2f, \"client_cpu_ms\": %.4f, "
                     "\"note\": %s, \"viewer_frames\": %s, "
                     "\"commits_total\": %" PRIu64 ", \"latency_p50_ms\": %s, "
                     "\"latency_p99_ms\": %s, \"latency_samples\": %zu, \"latency_note\": %s}",
-                    r.path_cpu_ms, r.path_cpu_percent(), r.client_cpu_ms, json_string(r.note).c_str(),
+                    json_number(r.viewer_cpu_ms_fine).c_str(), r.path_cpu_ms, r.path_cpu_percent(),
+                    r.client_cpu_ms, json_string(r.note).c_str(),
                     r.viewer_frames >= 0 ? std::to_string(r.viewer_frames).c_str() : "null",
                     r.commits_total, json_number(r.latency_p50_ms).c_str(),
                     json_number(r.latency_p99_ms).c_str(), r.latency_samples,
