@@ -3,7 +3,6 @@
 #include "fixture.hpp"
 #include "proc_sample.hpp"
 
-#include <climits>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>

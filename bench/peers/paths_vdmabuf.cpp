@@ -41,9 +41,11 @@ bool start_display(Path p, Running& r, const Scenario& s, std::vector<std::strin
         }
         r.x11_display = r.xvfb->name();
         r.members.push_back({"Xvfb", xvfb_pid(r.x11_display), false});
-        env = {"/usr/bin/env", "-u", "WAYLAND_DISPLAY", "DISPLAY=" + r.x11_display};
+        env = {"/usr/bin/env", "-u", "WAYLAND_DISPLAY", "DISPLAY=" + r.x11_display,
+               "XDG_RUNTIME_DIR=" + r.dir->path()};
     } else {
-        env = {"/usr/bin/env", "-u", "WAYLAND_DISPLAY", "-u", "DISPLAY"};
+        env = {"/usr/bin/env", "-u", "WAYLAND_DISPLAY", "-u", "DISPLAY",
+               "XDG_RUNTIME_DIR=" + r.dir->path()};
     }
     return true;
 }

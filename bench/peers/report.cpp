@@ -14,7 +14,7 @@ const char* kFrames = "wl_surface.commit requests the client made in the measure
                       "(counted in the client by an LD_PRELOAD shim)";
 const char* kCpu = "utime+stime of each whole process (all threads, /proc/PID/stat) over the "
                    "window, per committed frame; the client apart";
-const char* kWaypipe = "waypipe --no-gpu, default compression (lz4)";
+const char* kWaypipe = "waypipe --no-gpu, its default compression (none in 0.8.4, waypipe(1))";
 
 // Median over the rounds that ran, of `get` for one path at one scenario.
 template <class Get>
