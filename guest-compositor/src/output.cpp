@@ -33,6 +33,7 @@ Output::Output(Server& server, wlr_output* wlr, uint32_t index)
 
 Output::~Output() {
     retry_timer_.reset();
+    done_timer_.reset();
     if (immediate_)
         wl_event_source_remove(immediate_);
     // The scene output first: destroying the background damages every scene output,
@@ -78,6 +79,7 @@ std::unique_ptr<Output> Output::create(Server& server, wlr_output* wlr, uint32_t
     std::unique_ptr<Output> output(new Output(server, wlr, index));
     Output* self = output.get();
     self->retry_timer_.reset(wl_event_loop_add_timer(server.loop_, &Output::handle_retry, self));
+    self->done_timer_.reset(wl_event_loop_add_timer(server.loop_, &Output::handle_done_timer, self));
     wlr_output_layout_add_auto(server.layout_.get(), wlr);
     self->scene_output_ = wlr_scene_get_scene_output(server.scene_, wlr);
     if (!self->scene_output_)
@@ -196,9 +198,39 @@ void Output::handle_frame() {
         return;
     }
     skipped_ = false;
+    send_frame_done();
+}
+
+void Output::send_frame_done() {
+    const uint64_t now = now_ns();
+    const uint64_t mhz = wlr_->refresh > 0 ? uint64_t(wlr_->refresh) : 60000u;
+    const uint64_t interval = 1'000'000'000'000ull / mhz;
+    // Half a millisecond early is on time: the timer has ms granularity.
+    if (last_done_ns_ && now - last_done_ns_ + 500'000u < interval) {
+        if (!done_owed_) {
+            done_owed_ = true;
+            const uint64_t wait = interval - (now - last_done_ns_);
+            wl_event_source_timer_update(done_timer_.get(),
+                                         std::max(1, int((wait + 500'000u) / 1'000'000u)));
+        }
+        return;
+    }
+    done_owed_ = false;
+    // On the beat while frames keep coming (a late timer does not slow the
+    // rate down); from now after a pause.
+    last_done_ns_ = last_done_ns_ && now - last_done_ns_ < 2 * interval ? last_done_ns_ + interval : now;
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     wlr_scene_output_send_frame_done(scene_output_, &ts);
+}
+
+int Output::handle_done_timer(void* data) {
+    auto* self = static_cast<Output*>(data);
+    if (self->done_owed_) {
+        self->done_owed_ = false;
+        self->send_frame_done();
+    }
+    return 0;
 }
 
 bool Output::render(uint64_t now) {
@@ -257,9 +289,7 @@ void Output::handle_immediate(void* data) {
 }
 
 void Output::skip_frame(int delay_ms) {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    wlr_scene_output_send_frame_done(scene_output_, &ts);
+    send_frame_done();
     // Only damage keeps the retry going: an idle desktop stops here.
     skipped_ = damage_pending();
     if (skipped_)

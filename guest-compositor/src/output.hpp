@@ -83,6 +83,12 @@ private:
     void layout_background(int x, int y);
     void handle_mode();
     static int handle_retry(void* data);
+    // Frame callbacks at most once per refresh interval, as a display's
+    // vblank paces them: renders also happen at once on a commit and when the
+    // host gives a buffer back, and answering each of those would let a
+    // frame-callback client draw faster than the output's rate.
+    void send_frame_done();
+    static int handle_done_timer(void* data);
 
     Server& server_;
     wlr_output* wlr_;
@@ -90,6 +96,9 @@ private:
     wlr_scene_output* scene_output_ = nullptr;
     wlr_scene_tree* background_ = nullptr; // tiles of kBackgroundTile
     WlEventSource retry_timer_;
+    WlEventSource done_timer_; // a paced frame callback owed
+    uint64_t last_done_ns_ = 0;
+    bool done_owed_ = false;
     wl_event_source* immediate_ = nullptr; // one-shot idle source; libwayland frees it
     pixman_region32_t frame_damage_;
     bool rendering_ = false;  // inside our own wlr_scene_output_commit
