@@ -70,9 +70,9 @@ Corner corner_of(const Pixels& p, int x0 = -1, int y0 = -1) {
     return c;
 }
 
-void hud_toggles(Presenter presenter) {
+void hud_toggles(Presenter presenter, int scale = 1) {
     WindowRun run;
-    ASSERT_EQ(run.start("hud", {.presenter = presenter}), "");
+    ASSERT_EQ(run.start("hud", {.presenter = presenter, .weston_scale = scale}), "");
     const Corner before = corner_of(grab(run));
     ASSERT_FALSE(before.rgb.empty()) << "cannot read the window";
     ASSERT_TRUE(run.input().chord({XK_Control_L, XK_Alt_L, XK_h}));
@@ -108,6 +108,10 @@ TEST(Hud, ShortcutShowsAndHidesTheOverlay) {
 }
 TEST(WaylandHud, ShortcutShowsAndHidesTheOverlay) {
     hud_toggles(Presenter::wayland);
+}
+// HiDPI: the HUD's buffers are drawn at the output's scale (2x2 pixel font).
+TEST(WaylandHud, ShortcutShowsAndHidesTheOverlayAtScale2) {
+    hud_toggles(Presenter::wayland, 2);
 }
 
 } // namespace
