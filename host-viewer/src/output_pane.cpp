@@ -266,6 +266,8 @@ void OutputPane::render() {
     // headless never does (its target is the guest frame, byte for byte).
     if (presenter_->is_window() && !cursor_on_host_)
         draw_cursor(t.width, t.height, t.flip_y);
+    if (presenter_->is_window())
+        draw_hud(t.width, t.height, t.flip_y);
     presenter_->end_frame();
     const uint64_t draw = ++stats_.draws;
     // Zero copy: superseded buffers were sampled by earlier draws (and a

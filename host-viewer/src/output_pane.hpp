@@ -96,6 +96,10 @@ public:
     // Writes the frame at its native size (plus the cursor if asked) as PNG.
     bool screenshot(const std::string& path, bool with_cursor, const PngOptions& png);
 
+    // The HUD's text over the picture's top-left corner in a window (empty:
+    // none); never in headless targets or screenshots (output_pane_hud.cpp).
+    void set_hud(const std::string& text);
+
     // The guest's cursor for this output (CURSOR_IMAGE / CURSOR_MOVE).
     void set_cursor_image(CursorPixels image);
     void move_cursor(int32_t x, int32_t y, bool visible);
@@ -182,6 +186,9 @@ private:
     [[nodiscard]] GLuint pass_through_texture();
     void draw_cursor(uint32_t target_w, uint32_t target_h, bool flip_y);
     void upload_cursor();
+    // GL path: the HUD blended over the frame drawn (window pixels, unscaled).
+    void draw_hud(uint32_t target_w, uint32_t target_h, bool flip_y);
+    void upload_hud(uint32_t width);
 
     uint32_t output_;
     std::unique_ptr<Presenter> presenter_;
@@ -233,6 +240,12 @@ private:
     bool cursor_stale_ = false;   // cursor_texture_ needs the new image
     GlTexture cursor_texture_;
     uint64_t cursor_moves_ = 0;
+
+    std::string hud_text_;
+    bool hud_stale_ = false;     // hud_texture_ needs the new text
+    GlTexture hud_texture_;
+    uint32_t hud_width_ = 0;     // the picture width it was wrapped to
+    uint32_t hud_w_ = 0, hud_h_ = 0;
 };
 
 } // namespace vdmabuf::viewer

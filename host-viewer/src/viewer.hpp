@@ -136,7 +136,10 @@ private:
     // Prints "vdmabuf-viewer: waiting" / "showing" on stdout when it changes.
     void set_waiting(bool waiting);
     void write_stats_json() const;
+    // Once a second while the HUD is on: the line on stderr, in the title and
+    // over the picture (OutputPane::set_hud).
     void hud_tick();
+    void toggle_hud();
 
     Options options_;
     PresenterOptions presenter_options_;

@@ -28,10 +28,24 @@ void Viewer::hud_tick() {
                   static_cast<unsigned long long>(stats_.latency_us.median()),
                   static_cast<unsigned long long>(stats_.latency_us.percentile(99)));
     std::fprintf(stderr, "hud: %s\n", line);
-    for (auto& [output, pane] : panes_)
+    for (auto& [output, pane] : panes_) {
         pane->presenter().set_title("vdmabuf-viewer: " + guest_name_ + " | " + line);
+        pane->set_hud(line);
+    }
     hud_last_ns_ = now;
     hud_frames_ = 0;
+}
+
+void Viewer::toggle_hud() {
+    hud_ = !hud_;
+    hud_last_ns_ = hud_frames_ = 0; // the next line counts from now
+    if (hud_)
+        return;
+    for (auto& [output, pane] : panes_) {
+        pane->presenter().set_title("vdmabuf-viewer: " + guest_name_ + "/" +
+                                    (pane->name.empty() ? std::to_string(output) : pane->name));
+        pane->set_hud({});
+    }
 }
 
 void Viewer::write_stats_json() const {
@@ -155,7 +169,7 @@ int Viewer::run(const volatile int* stop_flag) {
             }
             pane->reap(false);
             if (pane->presenter().take_hud_key())
-                hud_ = !hud_;
+                toggle_hud();
             if (pane->presenter().take_screenshot_key()) {
                 char name[64];
                 std::time_t t = std::time(nullptr);

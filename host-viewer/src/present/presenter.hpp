@@ -112,6 +112,11 @@ public:
     // BUFFER_GONE: its wl_buffer goes. disconnected: every buffer goes.
     virtual void forget(const vdmabuf_id& id) = 0;
     virtual void forget_all() = 0;
+    // The HUD: text over the picture's top-left corner, shown by the window
+    // system on its own (Wayland: a small subsurface; X11: core text after
+    // the puts that touch it), redrawn only when the text changes, never a
+    // copy or GL draw per frame. Empty: none. False where this view cannot.
+    virtual bool set_hud(const std::string& /*text*/) { return false; }
     // For logs and --stats-json's import_path: "wl_shm", "x11_shm".
     [[nodiscard]] virtual const char* name() const = 0;
     // The "import path: ..." log line.

@@ -45,6 +45,7 @@ std::unique_ptr<WaylandShmView> WaylandShmView::create(const Globals& g, std::st
     // for the parent's (EGL) surface, which only changes for the bars.
     wl_subsurface_set_desync(v->subsurface_.get());
     v->viewport_.reset(wp_viewporter_get_viewport(g.viewporter, v->surface_.get()));
+    v->hud_ = std::make_unique<WaylandHud>(g.compositor, g.subcompositor, g.shm, v->surface_.get());
     return v;
 }
 
@@ -204,6 +205,7 @@ void WaylandShmView::commit(wl_buffer* buffer, uint32_t width, uint32_t height, 
         shown_width_ = width;
         shown_height_ = height;
         apply_geometry(); // lands with this commit (viewport) and the parent's (position)
+        update_hud();
     }
     wl_surface_attach(s, buffer, 0, 0);
     if (whole && g_.compositor_version < 4)
@@ -247,7 +249,24 @@ bool WaylandShmView::place(int x, int y, int w, int h) {
         apply_geometry();
         wl_surface_commit(surface_.get()); // the viewport; the position waits for the parent
     }
+    update_hud(); // wrapped anew for the picture's width
     return true;
+}
+
+bool WaylandShmView::set_hud(const std::string& text) {
+    hud_text_ = text;
+    update_hud();
+    (void)wl_display_flush(g_.display);
+    return true;
+}
+
+void WaylandShmView::update_hud() {
+    // The picture's width in buffer pixels: the letterbox, else the frame's.
+    const uint32_t width = w_ > 0 ? uint32_t(w_) : shown_width_;
+    if (hud_text_.empty() || !width)
+        hud_->hide();
+    else
+        hud_->set(hud_text_, width, std::max(1, *g_.scale));
 }
 
 void WaylandShmView::apply_geometry() {

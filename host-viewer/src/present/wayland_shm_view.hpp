@@ -11,6 +11,7 @@
 
 #include "present/presenter.hpp"
 #include "present/wayland_handles.hpp"
+#include "present/wayland_hud.hpp"
 #include "present/wayland_shm_copy.hpp"
 
 #include "import/buffer_key.hpp"
@@ -69,6 +70,7 @@ public:
                "nothing copied)";
     }
     bool needs_writable_fds() const override { return true; }
+    bool set_hud(const std::string& text) override;
 
 private:
     struct Pool {
@@ -102,6 +104,9 @@ private:
     void commit(wl_buffer* buffer, uint32_t width, uint32_t height, bool opaque,
                 std::span<const vdmabuf_rect> damage);
     void apply_geometry();
+    // The HUD again for the picture's width and the window's scale (a no-op
+    // when neither nor the text changed).
+    void update_hud();
     static void on_release(void* data, wl_buffer* buffer);
     static void on_sync(void* data, wl_callback* cb, uint32_t);
 
@@ -109,6 +114,8 @@ private:
     wl::Surface surface_;
     wl::Subsurface subsurface_;
     wl::Viewport viewport_;
+    std::unique_ptr<WaylandHud> hud_; // a child of surface_: goes first
+    std::string hud_text_;
     std::map<std::pair<uint64_t, uint64_t>, Pool> pools_; // (st_dev, st_ino)
     std::map<BufferKey, std::unique_ptr<Entry>> buffers_;
     std::list<Sync> syncs_;

@@ -1,6 +1,8 @@
 #define VDM_LOG_SCOPE "x11"
 #include "present/x11_shm_view.hpp"
 
+#include "present/x11_hud.hpp"
+
 #include <vdmabuf/shared/log.hpp>
 
 #include <X11/Xlib-xcb.h>
@@ -109,14 +111,21 @@ std::unique_ptr<X11ShmView> X11ShmView::create(const Target& t, std::string* why
     const uint32_t gc = xcb_generate_id(c);
     xcb_create_gc(c, gc, uint32_t(t.window), XCB_GC_FOREGROUND | XCB_GC_GRAPHICS_EXPOSURES, values);
     view->gc_ = XcbId<xcb_free_gc>(c, gc);
+    std::string no_hud;
+    view->hud_ = X11Hud::create(c, uint32_t(t.window), view->depth_, &no_hud);
+    if (!view->hud_)
+        VDM_WARN("HUD in the title only: %s", no_hud.c_str());
     return view;
 }
 
+X11ShmView::X11ShmView(Target t, xcb_connection_t* c) : t_(std::move(t)), conn_(c) {}
+
 X11ShmView::~X11ShmView() {
     XESetWireToEvent(t_.dpy, completion_type_, nullptr); // Xlib's default again
-    segments_.clear(); // detached (the server unmaps them), then the GC freed
+    segments_.clear(); // detached (the server unmaps them), then the GCs freed
     still_ = {};
     gc_ = {};
+    hud_.reset();
     xcb_flush(conn_);
 }
 
@@ -237,7 +246,13 @@ std::string X11ShmView::show(const consumer::BufferInfo& info, const consumer::I
     exposed_ = false;
     shown_ = e;
     still_of_ = nullptr; // a newer frame than the pixmap's
-    *serial = put(*e, whole ? std::span<const vdmabuf_rect>() : damage);
+    const auto rects = whole ? std::span<const vdmabuf_rect>() : damage;
+    *serial = put(*e, rects);
+    if (hud_ && whole) {
+        xcb_rectangle_t ignored; // the put covered everything
+        hud_->layout(hud_text_, e->width, e->height, &ignored);
+    }
+    draw_hud(rects);
     return {};
 }
 
@@ -387,6 +402,7 @@ bool X11ShmView::place(int, int, int, int) {
     } else {
         (void)put(*shown_, {});
     }
+    draw_hud({});
     return true;
 }
 

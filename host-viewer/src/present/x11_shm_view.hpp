@@ -97,6 +97,7 @@ public:
                                int64_t* bytes) override;
     // The kept frame (after copy_out_shown), read back from the pixmap.
     std::optional<ShownPixels> shown_copy() const override;
+    bool set_hud(const std::string& text) override;
 
     // The Xlib event type ShmCompletion events arrive as (the presenter's
     // dispatch() hands them to completed()).
@@ -124,7 +125,7 @@ private:
         uint64_t serial;
     };
 
-    X11ShmView(Target t, xcb_connection_t* c) : t_(std::move(t)), conn_(c) {}
+    X11ShmView(Target t, xcb_connection_t* c);
     Entry* entry_for(const consumer::BufferInfo& info, const consumer::Import& import,
                      std::string* why);
     Segment* segment_for(int fd, std::string* why);
@@ -135,12 +136,17 @@ private:
     uint64_t put(Entry& e, std::span<const vdmabuf_rect> rects);
     // Whether the frame fits the window, and where it goes (x_, y_).
     bool fit(const Entry& e, uint32_t* window_w, uint32_t* window_h);
+    // The HUD over the shown frame after a put of `rects` (empty: all), if
+    // they touch its box.
+    void draw_hud(std::span<const vdmabuf_rect> rects);
 
     Target t_;
     xcb_connection_t* conn_;
     uint8_t depth_ = 0;
     int completion_type_ = 0;
     XcbId<xcb_free_gc> gc_; // black foreground: the bars
+    std::unique_ptr<class X11Hud> hud_; // nullptr: no "fixed" font
+    std::string hud_text_;
     std::map<std::pair<uint64_t, uint64_t>, Segment> segments_; // (st_dev, st_ino)
     std::map<BufferKey, Entry> buffers_;
     std::deque<Pending> pending_;
