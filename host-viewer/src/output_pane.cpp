@@ -98,6 +98,7 @@ void OutputPane::drop_zero_copy_frame() {
         }
     }
     shown_texture_ = 0;
+    zero_copy_buffer_ = nullptr;
 }
 
 void OutputPane::set_waiting(bool waiting) {
@@ -200,6 +201,8 @@ bool OutputPane::show_zero_copy(BufferState& b) {
     // draw that reads them comes after the PRESENT that said they are ready.
     shown_in_memory_ = false;
     shown_texture_ = tex;
+    zero_copy_buffer_ = &b;
+    zero_copy_since_ns_ = now_ns();
     shown_width_ = info.width;
     shown_height_ = info.height;
     shown_opaque_ = !format_info(info.fourcc) || !format_info(info.fourcc)->has_alpha;
@@ -336,6 +339,8 @@ void OutputPane::reap(bool wait) {
         static constexpr const char* why = "held too long: vdmabufd's release timeout would take it";
         if (held_in_place_)
             copy_out_held(why, true);
+        else if (zero_copy_buffer_)
+            copy_out_zero_copy(why);
         else if (!copy_out_pass_through(why))
             pass_through_since_ns_ = now_ns(); // try again after another bound
     }

@@ -176,6 +176,12 @@ private:
     // own wl_shm buffer (a still screen, or its buffer going away), so the
     // guest's buffer can go back; false where it cannot (logged at debug).
     bool copy_out_pass_through(const char* why);
+    // Zero copy on a still screen: the shown frame into memory of the
+    // viewer's own (headless: the FBO read back; windows: the buffer copied
+    // through the copy path once), so the dma-buf can go back after its fence.
+    void copy_out_zero_copy(const char* why);
+    // The dma-buf frame drawn from its EGLImage now, if any.
+    [[nodiscard]] BufferState* shown_zero_copy() const;
     // render() while the window system shows the frame: only the bars (and
     // where the frame goes) when they change; X11: the frame again after an
     // Expose, or the GL path when the window became smaller than the frame.
@@ -229,6 +235,8 @@ private:
     bool pass_through_shown_ = false; // the window system shows guest memory
     BufferState* pass_through_buffer_ = nullptr; // ...of this buffer (nullptr: a copy of the viewer's)
     uint64_t pass_through_since_ns_ = 0;         // ...shown since
+    BufferState* zero_copy_buffer_ = nullptr; // the zero-copy frame's buffer (shown_zero_copy())
+    uint64_t zero_copy_since_ns_ = 0;         // ...shown since
     bool bars_stale_ = true;
     uint32_t bars_width_ = 0, bars_height_ = 0;
     int bars_x_ = -1, bars_y_ = -1, bars_w_ = -1, bars_h_ = -1;

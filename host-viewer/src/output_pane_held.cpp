@@ -21,6 +21,7 @@ namespace {
 // older than the 40-byte WELCOME): a bound well below its 2000 ms default.
 // A frame still shown after it is copied once (a still or slow guest).
 constexpr uint64_t kHeldInPlaceUnknownNs = 100'000'000u;
+constexpr uint64_t kStillUnknownNs = 1'000'000'000u;
 
 } // namespace
 
@@ -77,14 +78,19 @@ void OutputPane::release_held_in_place() {
 uint64_t OutputPane::held_in_place_limit_ns() const noexcept {
     // vdmabufd checks holds every quarter of its timeout (at most 250 ms):
     // half of it leaves a quarter for this loop to wake and copy.
-    return daemon_release_timeout_ms_ ? uint64_t{daemon_release_timeout_ms_} * 500'000u
-                                      : kHeldInPlaceUnknownNs;
+    if (daemon_release_timeout_ms_)
+        return uint64_t{daemon_release_timeout_ms_} * 500'000u;
+    // Not said: a held-in-place copy is a cheap memcpy, taken early; a window's
+    // or a zero-copy frame's costs more, taken at half the daemon's default.
+    return held_in_place_ ? kHeldInPlaceUnknownNs : kStillUnknownNs;
 }
 
 int OutputPane::copy_out_deadline_ms() const noexcept {
     uint64_t since = 0;
     if (held_in_place_)
         since = held_in_place_->since_ns;
+    else if (shown_zero_copy())
+        since = zero_copy_since_ns_;
     else if (pass_through_buffer_ && presenter_->pass_through() &&
              presenter_->pass_through()->can_copy_out())
         since = pass_through_since_ns_;
@@ -92,6 +98,50 @@ int OutputPane::copy_out_deadline_ms() const noexcept {
         return -1;
     const uint64_t now = now_ns(), due = since + held_in_place_limit_ns();
     return now >= due ? 0 : int((due - now + 999'999u) / 1'000'000u);
+}
+
+BufferState* OutputPane::shown_zero_copy() const {
+    BufferState* b = zero_copy_buffer_;
+    return b && shown_texture_ && !shown_in_memory_ && shown_texture_ == dmabuf_->cached(b->info.id)
+               ? b
+               : nullptr;
+}
+
+void OutputPane::copy_out_zero_copy(const char* why) {
+    BufferState* b = shown_zero_copy();
+    zero_copy_buffer_ = nullptr;
+    if (!b || !presenter_->context().make_current())
+        return;
+    int64_t bytes = -1;
+    if (!presenter_->is_window()) {
+        drop_zero_copy_frame(); // the FBO read back into cpu_
+        bytes = shown_in_memory_ ? int64_t(shown_width_) * shown_height_ * 4 : -1;
+    } else if (const uint8_t* map = b->import ? b->import->map() : nullptr) {
+        // A window redraws (expose, resize) from this texture from now on.
+        copy_->invalidate();
+        bytes = copy_->upload(b->info, map, b->import->size(), {});
+        if (bytes >= 0)
+            shown_texture_ = copy_->texture();
+    }
+    if (bytes < 0) {
+        VDM_DEBUG("output %u: cannot copy out buffer %s (%s); vdmabufd's timeout will take it",
+                  output_, buffer_name(b->info.id).c_str(), why);
+        return;
+    }
+    stats_.bytes_copied_on_demand += uint64_t(bytes);
+    ++stats_.copies_on_demand;
+    // Nothing samples the dma-buf any more once the GL work so far is done.
+    for (Held& h : held_) {
+        if (!h.zero_copy || !consumer::same_id(h.id, b->info.id))
+            continue;
+        h.superseded = true;
+        h.fenced = true;
+        h.swap = 0;
+        h.fence = EglFence::fence_or_finish(presenter_->context().display());
+        h.fenced_ns = now_ns();
+    }
+    VDM_DEBUG("output %u: copied out zero-copy buffer %s (%lld bytes): %s", output_,
+              buffer_name(b->info.id).c_str(), static_cast<long long>(bytes), why);
 }
 
 } // namespace vdmabuf::viewer

@@ -185,6 +185,9 @@ void pane_checks(UdmabufMemory& a, UdmabufMemory& b, const std::string& dir) {
         ImportChoice::Auto);
     if (!check(pane != nullptr, "OutputPane over the headless presenter"))
         return;
+    // As a daemon with a long --release-timeout would say: no still-frame
+    // copy-out during this test's slow (TCG) draws.
+    pane->set_daemon_release_timeout(600000);
     const consumer::BufferInfo ia = info_for(11, a), ib = info_for(12, b);
     BufferState sa{ia, import_for(ia, a), false}, sb{ib, import_for(ib, b), false};
     auto present = [&](BufferState& s, uint64_t seq) {

@@ -50,8 +50,10 @@ echo $? >$W/import-test.exit
 
 # 2. The pipeline: a virtio-user guest -> vdmabufd (udmabuf) -> the real viewer.
 d=/tmp/zc; mkdir -p $d
+# A long release timeout: the viewer copies a frame still after half of it
+# out (step 2b), and a TCG draw can take seconds.
 $B/driver/backend/vdmabufd --guest-socket $d/g.sock --consumer-socket $d/c.sock --udmabuf auto \
-  --release-timeout 10000 --log info >$W/vdmabufd.log 2>&1 &
+  --release-timeout 60000 --log info >$W/vdmabufd.log 2>&1 &
 vd=$!
 i=0; while [ ! -S $d/c.sock ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 timeout 90 $B/tests/zerocopy/zc-producer $d/g.sock $W/producer.txt FRAMES >$W/producer.log 2>&1 &
@@ -60,6 +62,24 @@ VDMABUF_LOG=debug timeout 60 $B/host-viewer/vdmabuf-viewer --connect $d/c.sock -
   --screenshot $W/shot.png --stats-json $W/viewer.json >$W/viewer.log 2>&1
 echo $? >$W/viewer.exit
 wait $pp; echo $? >$W/producer.exit
+kill $vd; wait $vd; rm -f $d/g.sock $d/c.sock
+
+# 2b. A still frame: vdmabufd says its release timeout (10 s) in WELCOME; the
+# viewer copies the zero-copy frame out at half of it and gives the dma-buf
+# back; what the guest then draws into it must not reach the screenshot.
+$B/driver/backend/vdmabufd --guest-socket $d/g.sock --consumer-socket $d/c.sock --udmabuf auto \
+  --release-timeout 10000 --log info >$W/vdmabufd-still.log 2>&1 &
+vd=$!
+i=0; while [ ! -S $d/c.sock ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+timeout 90 $B/tests/zerocopy/zc-producer $d/g.sock $W/producer-still.txt still >$W/producer-still.log 2>&1 &
+pp=$!
+VDMABUF_LOG=debug timeout 60 $B/host-viewer/vdmabuf-viewer --connect $d/c.sock --guest zc --presenter headless \
+  --screenshot $W/shot-still.png --stats-json $W/viewer-still.json >$W/viewer-still.log 2>&1 &
+vp=$!
+i=0; while ! grep -q overwritten $W/producer-still.txt 2>/dev/null && [ $i -lt 500 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1 # a redraw from the dma-buf, were there one, would have happened
+kill $vp; wait $vp; echo $? >$W/viewer-still.exit
+kill $pp; wait $pp
 
 # 3. Honest probing: stock vgem, where kms_swrast advertises the import but
 # llvmpipe faults on the first draw of a foreign dma-buf. The viewer must see it,
@@ -135,6 +155,21 @@ early=$(grep -c 'before its fence' "$w/viewer.log")
 ((n >= frames - 1 && early == 0)) && pass "viewer: $n releases after the fence of the draw that sampled them, 0 before" ||
   fail "viewer fence releases: $n after, $early before"
 
+if grep -q '^PASS still_frame_done' "$w/producer-still.txt" 2>/dev/null &&
+   grep -q '^END failures=0' "$w/producer-still.txt"; then
+  pass "still frame: the dma-buf came back DONE with no newer frame ($(grep -m1 '^release' "$w/producer-still.txt"))"
+else
+  fail "still frame:"; cat "$w/producer-still.txt" "$w/producer-still.log" 2>/dev/null
+fi
+grep -q 'copied out zero-copy buffer' "$w/viewer-still.log" && pass "viewer: $(grep -m1 -o 'copied out zero-copy buffer.*' "$w/viewer-still.log")" ||
+  fail "viewer did not copy the still zero-copy frame out"
+if [[ $(cat "$w/viewer-still.exit" 2>/dev/null) == 0 ]] &&
+   "$build/tests/vm/vm-check-png" "$w/shot-still.png" 1 640x480 >"$w/check-still.txt" 2>&1; then
+  pass "still screenshot is frame 1 after the guest drew frame 2 into the returned buffer: $(cat "$w/check-still.txt")"
+else
+  fail "still screenshot (exit $(cat "$w/viewer-still.exit" 2>/dev/null)): $(cat "$w/check-still.txt" 2>/dev/null)"
+fi
+grep -q 'ms: dropped' "$w/vdmabufd-still.log" && fail "vdmabufd took the still frame back: $(grep -m1 'ms: dropped' "$w/vdmabufd-still.log")"
 grep -q 'stock vgem' "$w/stock" 2>/dev/null || fail "could not load the stock vgem"
 if [[ $(cat "$w/viewer-stock.exit" 2>/dev/null) == 0 ]] &&
    "$build/tests/vm/vm-check-png" "$w/shot-stock.png" 4 640x480 >"$w/check-stock.txt" 2>&1; then

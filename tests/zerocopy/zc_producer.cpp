@@ -10,6 +10,12 @@
 // successor, and the fence of that draw, are done), never twice, in order.
 // Writes "PASS name" / "FAIL name: why" lines, one "release seq=S newest=P" line
 // per RELEASE, and "END failures=N".
+//
+// FRAMES "still": one frame and nothing after it, as a still desktop. The
+// viewer must give the buffer back (DONE, with no newer frame) before the
+// daemon's release timeout would take it; the producer then draws seed 2 into
+// it without presenting, writes "overwritten" and waits to be killed: the
+// viewer's screenshot must still be frame 1 (it no longer reads the dma-buf).
 #include <vdmabuf/frontend/device.hpp>
 
 #include "guest_checks.hpp"
@@ -54,7 +60,8 @@ int main(int argc, char** argv) {
     out = std::fopen(argv[2], "w");
     if (!out)
         return 2;
-    const uint64_t frames = std::strtoull(argv[3], nullptr, 10);
+    const bool still = !std::strcmp(argv[3], "still");
+    const uint64_t frames = still ? 1 : std::strtoull(argv[3], nullptr, 10);
     DeviceOptions options;
     options.name = "zc";
     options.hello_timeout_ms = 20000; // TCG
@@ -94,6 +101,21 @@ int main(int argc, char** argv) {
     // no frame is released unseen (NO_CONSUMER).
     check("viewer_connected", pump(*dev, [&] { return refreshed; }, 60000), "no REFRESH in 60 s");
 
+    if (still) {
+        draw(*bufs[0], 1);
+        newest = 1;
+        check("present", dev->present(ids[0], 0, 1, 0, {}), std::strerror(errno));
+        check("still_frame_released", pump(*dev, [&] { return !releases.empty(); }, 60000),
+              "frame 1 never came back");
+        const bool done = !releases.empty() && releases[0].reason == VDMABUF_RELEASE_DONE;
+        check("still_frame_done", done, "reason " + std::to_string(releases.empty() ? 0 : releases[0].reason));
+        draw(*bufs[0], 2); // ours again: the viewer must not show this
+        std::fprintf(out, "overwritten\n");
+        std::fprintf(out, "END failures=%d\n", failures);
+        std::fflush(out);
+        pump(*dev, [] { return false; }, 60000); // until the lane stops us
+        return failures ? 1 : 0;
+    }
     auto released = [&](uint64_t seq) {
         for (const Release& r : releases)
             if (r.seq == seq)
