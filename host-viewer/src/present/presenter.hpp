@@ -54,7 +54,8 @@ struct ShownPixels {
 };
 
 // Pass-through: the window system reads the guest's pages itself (Wayland:
-// a wl_shm pool over the guest-memory fd, one content surface above the
+// the guest's dma-buf through zwp_linux_dmabuf_v1, or a wl_shm pool over the
+// guest-memory fd, one content surface above the
 // presenter's own, which shows the bars; X11: MIT-SHM puts into the window),
 // so the viewer copies and draws nothing. Where it cannot, the Wayland view
 // has the window system read a copy in the viewer's memory (only the damage
@@ -101,7 +102,7 @@ public:
     // BUFFER_GONE: its wl_buffer goes. disconnected: every buffer goes.
     virtual void forget(const vdmabuf_id& id) = 0;
     virtual void forget_all() = 0;
-    // For logs and --stats-json's import_path: "wl_shm", "x11_shm".
+    // For logs and --stats-json's import_path: "linux-dmabuf", "wl_shm", "x11_shm".
     [[nodiscard]] virtual const char* name() const = 0;
     // The "import path: ..." log line.
     [[nodiscard]] virtual const char* summary() const = 0;
