@@ -124,6 +124,24 @@ timeout 40 $B/host-viewer/vdmabuf-viewer --connect $d/c.sock --guest zc --presen
   --screenshot $W/shot-stock.png --stats-json $W/viewer-stock.json >$W/viewer-stock.log 2>&1
 echo $? >$W/viewer-stock.exit
 wait $pp
+# 3b. The same with the Wayland window: weston (kms_swrast on the stock vgem)
+# would fault on the first draw of an imported dma-buf, so the viewer's probe
+# child must refuse linux-dmabuf; weston lives and the frames take a copy.
+XDG_RUNTIME_DIR=$wd weston --backend=headless-backend.so --use-gl --width 800 --height 600 \
+  --socket=wl-stock --no-config >$W/weston-stock.log 2>&1 &
+wp=$!
+i=0; while [ ! -S $wd/wl-stock ] && [ $i -lt 600 ] && kill -0 $wp 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+if [ -S $wd/wl-stock ]; then
+  timeout 90 $B/tests/zerocopy/zc-producer $d/g.sock $W/producer-wl-stock.txt 4 >$W/producer-wl-stock.log 2>&1 &
+  pp=$!
+  WAYLAND_DISPLAY=wl-stock XDG_RUNTIME_DIR=$wd timeout 80 $B/host-viewer/vdmabuf-viewer --connect $d/c.sock \
+    --guest zc --presenter wayland --frames 4 --stats-json $W/viewer-wl-stock.json >$W/viewer-wl-stock.log 2>&1
+  echo $? >$W/viewer-wl-stock.exit
+  wait $pp
+  sleep 1
+  kill -0 $wp 2>/dev/null && echo alive >$W/weston-stock.alive
+fi
+kill $wp; wait $wp
 kill $vd; wait $vd
 rmmod vgem; insmod $K/vgem.ko
 
@@ -233,6 +251,21 @@ if [[ $(cat "$w/viewer-stock.exit" 2>/dev/null) == 0 ]] &&
 else
   fail "stock vgem: viewer exit $(cat "$w/viewer-stock.exit" 2>/dev/null), $(cat "$w/check-stock.txt" 2>/dev/null)"
   tail -20 "$w/viewer-stock.log" 2>/dev/null
+fi
+
+if [[ ! -s $w/viewer-wl-stock.exit ]]; then
+  log "SKIP (stock vgem Wayland window part only): weston did not start: $(tail -2 "$w/weston-stock.log" 2>/dev/null | tr '\n' ' ')"
+else
+  refused=$(grep -m1 'linux-dmabuf) not allowed' "$w/viewer-wl-stock.log")
+  json=$(cat "$w/viewer-wl-stock.json" 2>/dev/null)
+  if [[ -n $refused && -f $w/weston-stock.alive && $(cat "$w/viewer-wl-stock.exit") == 0 &&
+        $json == *'"frames": 4,'* && $json != *'"import_path": "linux-dmabuf"'* ]] &&
+     grep -q '^END failures=0' "$w/producer-wl-stock.txt" 2>/dev/null; then
+    pass "stock vgem, Wayland window: no dma-buf handed to weston, weston alive, 4 frames by $(grep -o '"import_path": "[^"]*"' <<<"$json"): ${refused##*] }"
+  else
+    fail "stock vgem, Wayland window: refused='${refused}', weston $(cat "$w/weston-stock.alive" 2>/dev/null || echo 'not alive'), viewer exit $(cat "$w/viewer-wl-stock.exit"), $json"
+    tail -5 "$w/viewer-wl-stock.log" "$w/producer-wl-stock.txt" 2>/dev/null
+  fi
 fi
 
 if [[ $(cat "$w/hostile.exit" 2>/dev/null) == 0 ]]; then

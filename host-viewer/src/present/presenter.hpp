@@ -109,6 +109,10 @@ public:
     // The window system cannot scale the frame (X11): it is shown 1:1,
     // centred, the view painting the bars; a smaller target takes the GL path.
     [[nodiscard]] virtual bool one_to_one() const { return false; }
+    // The window system could take dma-bufs itself (Wayland: the compositor
+    // offers zwp_linux_dmabuf_v1); it does only once allow_dmabuf(true).
+    [[nodiscard]] virtual bool offers_dmabuf() const { return false; }
+    virtual void allow_dmabuf(bool /*allowed*/, const std::string& /*why*/) {}
     // The window system maps the guest-memory fds read-write (wl_shm pools):
     // imports ask vdmabufd for writable fds.
     [[nodiscard]] virtual bool needs_writable_fds() const { return false; }

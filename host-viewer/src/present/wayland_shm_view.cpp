@@ -163,6 +163,10 @@ WaylandShmView::Entry* WaylandShmView::dmabuf_entry(const consumer::BufferInfo& 
         *why = "linux-dmabuf: the compositor does not offer zwp_linux_dmabuf_v1 version 3+" + no_shm;
         return nullptr;
     }
+    if (!dmabuf_allowed_) {
+        *why = "linux-dmabuf: not allowed (" + dmabuf_denied_ + ")" + no_shm;
+        return nullptr;
+    }
     wl_buffer* buffer = g_.dmabuf->create_buffer(g_.display, info, import.fd(0), why);
     if (!buffer) {
         *why = "linux-dmabuf: " + *why + no_shm;

@@ -70,6 +70,11 @@ public:
     const char* name() const override { return dmabuf_shown_ ? "linux-dmabuf" : "wl_shm"; }
     const char* summary() const override { return summary_.c_str(); }
     bool needs_writable_fds() const override { return true; }
+    bool offers_dmabuf() const override { return g_.dmabuf && g_.dmabuf->bound(); }
+    void allow_dmabuf(bool allowed, const std::string& why) override {
+        dmabuf_allowed_ = allowed;
+        dmabuf_denied_ = allowed ? std::string() : why;
+    }
 
 private:
     struct Pool {
@@ -141,6 +146,8 @@ private:
     bool visible_ = false;
     Entry* shown_ = nullptr;    // the guest buffer shown (nullptr: a copy, or nothing)
     bool dmabuf_shown_ = false; // the last guest buffer shown was a dma-buf
+    bool dmabuf_allowed_ = false; // allow_dmabuf() said so
+    std::string dmabuf_denied_ = "not decided"; // ...else why not
     std::string summary_;
     bool copy_shown_ = false;   // copy_'s last buffer is shown
     uint32_t shown_width_ = 0, shown_height_ = 0;
