@@ -42,6 +42,12 @@ std::unique_ptr<OutputPane> OutputPane::create(uint32_t output,
     // dma-buf: the probe child takes seconds under TCG, longer than vdmabufd
     // lets a consumer hold a PRESENT (--release-timeout, 2 s by default).
     (void)dmabuf_import_trust(import, ctx, *p->dmabuf_);
+    // Likewise whether the compositor may be handed dma-bufs (a probe child
+    // where a software driver could fault on them; see import_probe.hpp).
+    if (PassThrough* pt = p->presenter_->pass_through(); pt && pt->offers_dmabuf()) {
+        const ImportTrust& t = compositor_dmabuf_trust(import);
+        pt->allow_dmabuf(t.trusted, t.reason);
+    }
     return p;
 }
 

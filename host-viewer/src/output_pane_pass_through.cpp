@@ -1,5 +1,6 @@
 // OutputPane, windows: the pass-through branch. The window system reads the
-// frame from guest memory (Wayland: a wl_shm buffer over the guest-memory fd;
+// frame from guest memory (Wayland: the guest's dma-buf as a zwp_linux_dmabuf_v1
+// buffer where vdmabufd hands out dma-bufs, else a wl_shm buffer over the guest-memory fd;
 // X11: an MIT-SHM put from it); the viewer copies and draws nothing per
 // frame, and keeps the presentation until the window system is done with it
 // (wl_buffer.release; the put's ShmCompletion). A buffer Wayland cannot show

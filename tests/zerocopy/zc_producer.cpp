@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
         releases.push_back({seq, newest, reason});
         std::fprintf(out, "release seq=%llu newest=%llu reason=%u\n", (unsigned long long)seq,
                      (unsigned long long)newest, reason);
+        std::fflush(out); // the lane watches for releases while this runs
     };
     cb.on_refresh = [&](uint32_t) { refreshed = true; };
     cb.on_error = [&](uint32_t, uint32_t code, uint64_t) { errors.push_back(code); };

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,6 +77,30 @@ const ImportTrust& dmabuf_import_trust(ImportChoice choice, const EglContext& ct
         else
             VDM_INFO("zero-copy import disabled: %s; using the copy path", verdict->reason.c_str());
     }
+    return *verdict;
+}
+
+const ImportTrust& compositor_dmabuf_trust(ImportChoice choice) {
+    static std::optional<ImportTrust> verdict;
+    if (verdict)
+        return *verdict;
+    if (choice == ImportChoice::Copy) {
+        verdict = ImportTrust{false, "--import copy"};
+    } else if (choice == ImportChoice::Dmabuf) {
+        verdict = ImportTrust{true, "--import dmabuf (trusted without a probe)"};
+    } else if (access("/dev/udmabuf", R_OK | W_OK) != 0) {
+        verdict = ImportTrust{true, std::string("no /dev/udmabuf (") + std::strerror(errno) +
+                                        "): no dma-buf can come, nothing to probe"};
+    } else {
+        verdict = probe_import_in_child(kProbeTimeoutMs);
+        verdict->reason = "surfaceless EGL on this machine (as a compositor here renders): " +
+                          verdict->reason;
+    }
+    if (verdict->trusted)
+        VDM_INFO("dma-bufs to the compositor (linux-dmabuf) allowed: %s", verdict->reason.c_str());
+    else
+        VDM_INFO("dma-bufs to the compositor (linux-dmabuf) not allowed: %s",
+                 verdict->reason.c_str());
     return *verdict;
 }
 

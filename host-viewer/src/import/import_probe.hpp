@@ -36,6 +36,16 @@ struct ImportTrust {
 [[nodiscard]] const ImportTrust& dmabuf_import_trust(ImportChoice choice, const EglContext& ctx,
                                                      const DmabufImporter& importer);
 
+// Whether the guest's dma-bufs may go to the host compositor itself (the
+// Wayland window's zwp_linux_dmabuf_v1 path), decided once and logged. A
+// compositor's renderer on a machine whose driver faults on a foreign
+// dma-buf (kms_swrast on a stock vgem) would crash the user's session, not
+// the viewer: with /dev/udmabuf here, the probe child (surfaceless EGL, what
+// a compositor on this machine renders with) must import exactly first.
+// Without /dev/udmabuf no dma-buf can come (vdmabufd runs on this machine):
+// trusted. --import copy: never; --import dmabuf: without a probe.
+[[nodiscard]] const ImportTrust& compositor_dmabuf_trust(ImportChoice choice);
+
 // GL_RENDERER llvmpipe/softpipe/"Software Rasterizer", or an EGL driver
 // named *swrast.
 [[nodiscard]] bool is_software_renderer(const EglContext& ctx);

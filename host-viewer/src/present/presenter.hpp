@@ -54,7 +54,8 @@ struct ShownPixels {
 };
 
 // Pass-through: the window system reads the guest's pages itself (Wayland:
-// a wl_shm pool over the guest-memory fd, one content surface above the
+// the guest's dma-buf through zwp_linux_dmabuf_v1, or a wl_shm pool over the
+// guest-memory fd, one content surface above the
 // presenter's own, which shows the bars; X11: MIT-SHM puts into the window),
 // so the viewer copies and draws nothing. Where it cannot, the Wayland view
 // has the window system read a copy in the viewer's memory (only the damage
@@ -117,13 +118,17 @@ public:
     // the puts that touch it), redrawn only when the text changes, never a
     // copy or GL draw per frame. Empty: none. False where this view cannot.
     virtual bool set_hud(const std::string& /*text*/) { return false; }
-    // For logs and --stats-json's import_path: "wl_shm", "x11_shm".
+    // For logs and --stats-json's import_path: "linux-dmabuf", "wl_shm", "x11_shm".
     [[nodiscard]] virtual const char* name() const = 0;
     // The "import path: ..." log line.
     [[nodiscard]] virtual const char* summary() const = 0;
     // The window system cannot scale the frame (X11): it is shown 1:1,
     // centred, the view painting the bars; a smaller target takes the GL path.
     [[nodiscard]] virtual bool one_to_one() const { return false; }
+    // The window system could take dma-bufs itself (Wayland: the compositor
+    // offers zwp_linux_dmabuf_v1); it does only once allow_dmabuf(true).
+    [[nodiscard]] virtual bool offers_dmabuf() const { return false; }
+    virtual void allow_dmabuf(bool /*allowed*/, const std::string& /*why*/) {}
     // The window system maps the guest-memory fds read-write (wl_shm pools):
     // imports ask vdmabufd for writable fds.
     [[nodiscard]] virtual bool needs_writable_fds() const { return false; }

@@ -10,6 +10,7 @@
 #include <wayland-client.h>
 #include <wayland-egl.h>
 
+#include "linux-dmabuf-unstable-v1-client-protocol.h"
 #include "presentation-time-client-protocol.h"
 #include "viewporter-client-protocol.h"
 #include "xdg-decoration-unstable-v1-client-protocol.h"
@@ -49,6 +50,8 @@ struct ProxyDeleter {
     VDM_WL_DESTROY(zxdg_toplevel_decoration_v1, zxdg_toplevel_decoration_v1_destroy)
     VDM_WL_DESTROY(wp_presentation, wp_presentation_destroy)
     VDM_WL_DESTROY(wp_presentation_feedback, wp_presentation_feedback_destroy)
+    VDM_WL_DESTROY(zwp_linux_dmabuf_v1, zwp_linux_dmabuf_v1_destroy)
+    VDM_WL_DESTROY(zwp_linux_buffer_params_v1, zwp_linux_buffer_params_v1_destroy)
 #undef VDM_WL_DESTROY
 };
 
@@ -79,5 +82,7 @@ using DecorationManager = Proxy<zxdg_decoration_manager_v1>;
 using Decoration = Proxy<zxdg_toplevel_decoration_v1>;
 using Presentation = Proxy<wp_presentation>;
 using Feedback = Proxy<struct wp_presentation_feedback>;
+using LinuxDmabuf = Proxy<zwp_linux_dmabuf_v1>;
+using BufferParams = Proxy<zwp_linux_buffer_params_v1>;
 
 } // namespace vdmabuf::viewer::wl

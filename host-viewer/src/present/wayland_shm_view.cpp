@@ -3,6 +3,7 @@
 
 #include <vdmabuf/shared/format.hpp>
 #include <vdmabuf/shared/log.hpp>
+#include <vdmabuf/shared/time.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -51,6 +52,7 @@ std::unique_ptr<WaylandShmView> WaylandShmView::create(const Globals& g, std::st
 
 WaylandShmView::~WaylandShmView() {
     syncs_.clear(); // before the proxies their data points into
+    feedback_.clear();
     buffers_.clear();
 }
 
@@ -88,8 +90,10 @@ WaylandShmView::Entry* WaylandShmView::entry_for(const consumer::BufferInfo& inf
     if (auto it = buffers_.find(BufferKey(info.id)); it != buffers_.end())
         return it->second.get();
     const FormatInfo* fmt = format_info(info.fourcc);
+    if (import.mode() == VDMABUF_IMPORT_DMABUF)
+        return dmabuf_entry(info, import, why);
     if (import.mode() != VDMABUF_IMPORT_MEMFD) {
-        *why = "the import is a dma-buf, not guest memory";
+        *why = "the import is neither guest memory nor a dma-buf";
         return nullptr;
     }
     if (!import.writable()) {
@@ -146,18 +150,70 @@ WaylandShmView::Entry* WaylandShmView::entry_for(const consumer::BufferInfo& inf
     return raw;
 }
 
+WaylandShmView::Entry* WaylandShmView::dmabuf_entry(const consumer::BufferInfo& info,
+                                                    const consumer::Import& import,
+                                                    std::string* why) {
+    // Not wl_shm over its pages either: the dma-buf is the guest's buffer,
+    // and the compositor would need it as the whole pool.
+    const std::string no_shm = "; wl_shm over guest memory: the import is a dma-buf, not guest memory";
+    if (auto it = refused_.find(BufferKey(info.id)); it != refused_.end()) {
+        *why = it->second;
+        return nullptr;
+    }
+    if (!g_.dmabuf || !g_.dmabuf->bound()) {
+        *why = "linux-dmabuf: the compositor does not offer zwp_linux_dmabuf_v1 version 3+" + no_shm;
+        return nullptr;
+    }
+    if (!dmabuf_allowed_) {
+        *why = "linux-dmabuf: not allowed (" + dmabuf_denied_ + ")" + no_shm;
+        return nullptr;
+    }
+    wl_buffer* buffer = g_.dmabuf->create_buffer(g_.display, info, import.fd(0), why);
+    if (!buffer) {
+        *why = "linux-dmabuf: " + *why + no_shm;
+        refused_[BufferKey(info.id)] = *why;
+        return nullptr;
+    }
+    static const wl_buffer_listener listener = {.release = on_release};
+    const FormatInfo* fmt = format_info(info.fourcc);
+    auto entry = std::make_unique<Entry>();
+    entry->view = this;
+    entry->proxy.reset(buffer);
+    entry->dmabuf = true;
+    wl_buffer_add_listener(buffer, &listener, entry.get());
+    entry->width = info.width;
+    entry->height = info.height;
+    entry->opaque = !fmt || !fmt->has_alpha;
+    Entry* raw = entry.get();
+    buffers_.emplace(BufferKey(info.id), std::move(entry));
+    return raw;
+}
+
 std::string WaylandShmView::show(const consumer::BufferInfo& info, const consumer::Import& import,
                                  std::span<const vdmabuf_rect> damage, uint64_t* serial) {
     std::string why;
     Entry* entry = entry_for(info, import, &why);
     if (!entry)
         return why;
+    entry->attached = *serial = next_commit();
     commit(entry->proxy.get(), entry->width, entry->height, entry->opaque, damage);
     shown_ = entry;
+    dmabuf_shown_ = entry->dmabuf;
+    if (entry->dmabuf)
+        summary_ = "import path: linux-dmabuf (the compositor imports the guest's dma-buf "
+                   "itself: nothing copied, nothing drawn by the viewer; released after "
+                   "wl_buffer.release" +
+                   std::string(g_.presentation ? " and a later commit presented)" : ")");
+    else
+        summary_ = "import path: wl_shm over guest memory (the compositor reads the guest's "
+                   "pages; nothing copied)" +
+                   std::string(g_.dmabuf && g_.dmabuf->bound()
+                                   ? "; not linux-dmabuf: vdmabufd hands out guest memory, not "
+                                     "dma-bufs"
+                                   : "");
     // Frames shown from guest memory are not in the copies' damage history.
     copy_shown_ = false;
     copy_.invalidate();
-    entry->attached = *serial = ++serial_;
     static const wl_callback_listener sync_listener = {.done = on_sync};
     Sync& sync = syncs_.emplace_back(Sync{this, serial_, {}});
     sync.proxy.reset(wl_display_sync(g_.display));
@@ -174,6 +230,7 @@ std::string WaylandShmView::show_copy(const consumer::BufferInfo& info, consumer
     if (!buffer)
         return why;
     const FormatInfo* fmt = format_info(info.fourcc); // checked by copy()
+    (void)next_commit();
     commit(buffer, info.width, info.height, !fmt->has_alpha, damage);
     shown_ = nullptr;
     copy_shown_ = true;
@@ -222,6 +279,35 @@ void WaylandShmView::commit(wl_buffer* buffer, uint32_t width, uint32_t height, 
     wl_surface_commit(s);
 }
 
+uint64_t WaylandShmView::next_commit() {
+    ++serial_;
+    if (!g_.presentation)
+        return serial_;
+    static const wp_presentation_feedback_listener listener = {
+        .sync_output = [](void*, struct wp_presentation_feedback*, wl_output*) {},
+        .presented = [](void* data, struct wp_presentation_feedback* f, uint32_t, uint32_t,
+                        uint32_t, uint32_t, uint32_t, uint32_t,
+                        uint32_t) { on_feedback_done(data, f); },
+        .discarded = on_feedback_done,
+    };
+    // A compositor that never answers (hidden window) must not grow this list.
+    if (feedback_.size() >= 64) {
+        presented_ = std::max(presented_, feedback_.front().serial);
+        feedback_.pop_front();
+    }
+    Feedback& f = feedback_.emplace_back(Feedback{this, serial_, {}});
+    f.proxy.reset(wp_presentation_feedback(g_.presentation, surface_.get()));
+    wp_presentation_feedback_add_listener(f.proxy.get(), &listener, &f);
+    return serial_;
+}
+
+void WaylandShmView::on_feedback_done(void* data, struct wp_presentation_feedback*) {
+    auto* f = static_cast<Feedback*>(data);
+    WaylandShmView* self = f->view;
+    self->presented_ = std::max(self->presented_, f->serial);
+    self->feedback_.remove_if([f](const Feedback& x) { return &x == f; });
+}
+
 void WaylandShmView::on_sync(void* data, wl_callback*, uint32_t) {
     auto* sync = static_cast<Sync*>(data);
     WaylandShmView* self = sync->view;
@@ -234,11 +320,29 @@ void WaylandShmView::on_release(void* data, wl_buffer*) {
     // processed; a later one (its sync not back yet) still counts as held.
     auto* e = static_cast<Entry*>(data);
     e->released = std::max(e->released, std::min(e->attached, e->view->processed_));
+    e->released_ns = now_ns();
+}
+
+bool WaylandShmView::flipped_away(const Entry& e, uint64_t serial) const {
+    if (!e.dmabuf || !g_.presentation || presented_ > serial)
+        return true;
+    // A later commit not reported after a second (a hidden window, a
+    // detached surface the compositor never repaints): the release decides;
+    // vdmabufd's release timeout must not take it instead.
+    if (now_ns() - e.released_ns <= 1'000'000'000u)
+        return false;
+    if (serial > unreported_logged_) {
+        unreported_logged_ = serial;
+        VDM_DEBUG("dma-buf attach %llu: released 1 s ago, no later commit reported presented: "
+                  "going back on the release alone", static_cast<unsigned long long>(serial));
+    }
+    return true;
 }
 
 bool WaylandShmView::released(const vdmabuf_id& id, uint64_t serial) const {
     auto it = buffers_.find(BufferKey(id));
-    return it == buffers_.end() || it->second->released >= serial;
+    return it == buffers_.end() ||
+           (it->second->released >= serial && flipped_away(*it->second, serial));
 }
 
 bool WaylandShmView::place(int x, int y, int w, int h) {
@@ -281,6 +385,7 @@ void WaylandShmView::apply_geometry() {
 void WaylandShmView::hide() {
     if (!visible_)
         return;
+    (void)next_commit();
     wl_surface_attach(surface_.get(), nullptr, 0, 0);
     wl_surface_commit(surface_.get());
     visible_ = false;
@@ -293,18 +398,26 @@ void WaylandShmView::hide() {
 void WaylandShmView::wait_released() {
     auto pending = [this] {
         for (const auto& [key, e] : buffers_)
-            if (e->released < e->attached)
+            if (e->released < e->attached || !flipped_away(*e, e->attached))
                 return true;
         return false;
     };
     // The detach's commit is processed in order; a weston releases there,
     // others at their next repaint: a few round trips, not a wait on a clock.
+    // A dma-buf also waits for the detach's presentation feedback (bounded
+    // by flipped_away()'s second).
     for (int i = 0; i < 5 && pending(); ++i)
         if (wl_display_roundtrip(g_.display) < 0)
             return;
+    for (int i = 0; i < 60 && pending(); ++i) {
+        ::usleep(20'000);
+        if (wl_display_roundtrip(g_.display) < 0)
+            return;
+    }
 }
 
 void WaylandShmView::forget(const vdmabuf_id& id) {
+    refused_.erase(BufferKey(id));
     auto it = buffers_.find(BufferKey(id));
     if (it == buffers_.end())
         return;
@@ -316,6 +429,8 @@ void WaylandShmView::forget(const vdmabuf_id& id) {
 void WaylandShmView::forget_all() {
     hide();
     buffers_.clear();
+    refused_.clear();
+    dmabuf_shown_ = false;
     pools_.clear(); // new guest memory comes with new fds (and inodes)
 }
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <drm_fourcc.h>
 
 namespace vdmabuf::viewer {
 namespace {
@@ -89,6 +90,8 @@ void WaylandWindow::on_global(void* data, wl_registry* r, uint32_t name, const c
         };
         self->shm_.reset(bind<wl_shm>(r, name, &wl_shm_interface, 1));
         wl_shm_add_listener(self->shm_.get(), &shm_listener, self);
+    } else if (i == zwp_linux_dmabuf_v1_interface.name) {
+        self->dmabuf_.bind(r, name, v);
     } else if (i == wl_seat_interface.name) {
         self->keyboard_.bind_seat(r, name, v);
     }
@@ -159,10 +162,15 @@ bool WaylandWindow::create_toplevel(const std::string& title, bool fullscreen,
         std::string why;
         shm_view_ = WaylandShmView::create({display(), compositor_.get(), compositor_version_,
                                             subcompositor_.get(), viewporter_.get(), shm_.get(),
-                                            surface_.get(), &scale_, &shm_formats_},
+                                            surface_.get(), &scale_, &shm_formats_, &dmabuf_,
+                                            presentation_.get()},
                                            &why);
         if (!shm_view_)
             VDM_INFO("no wl_shm pass-through: %s; every frame is drawn with GL", why.c_str());
+        else if (dmabuf_.bound())
+            VDM_INFO("zwp_linux_dmabuf_v1: %s", dmabuf_.describe(DRM_FORMAT_XRGB8888).c_str());
+        else
+            VDM_INFO("no zwp_linux_dmabuf_v1 version 3+: dma-bufs cannot go to the compositor");
     } else {
         VDM_INFO("no wl_shm pass-through nor wl_shm copy (--no-pass-through): every frame is "
                  "drawn with GL");

@@ -4,6 +4,7 @@
 // feedback per swapped frame. EGL itself lives in the presenter.
 #pragma once
 
+#include "present/wayland_dmabuf.hpp"
 #include "present/wayland_handles.hpp"
 #include "present/wayland_keyboard.hpp"
 #include "present/wayland_shm_view.hpp"
@@ -106,6 +107,7 @@ private:
     wl::Shm shm_;
     wl::Subcompositor subcompositor_;
     wl::Viewporter viewporter_;
+    WaylandDmabuf dmabuf_; // zwp_linux_dmabuf_v1, where offered
     std::set<uint32_t> shm_formats_;
     uint32_t compositor_version_ = 0;
     std::list<Output> outputs_;
