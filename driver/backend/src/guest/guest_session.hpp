@@ -7,7 +7,8 @@
 //
 // The implementation is split by concern: guest_session.cpp (life cycle, public
 // API), vhost_user_handler.cpp (the vhost-user message switch), ctrl_handler.cpp
-// (ctrlq requests), event_sender.cpp (eventq delivery), vring_handler.cpp (rings).
+// (ctrlq requests), event_sender.cpp (eventq delivery), vring_handler.cpp (rings),
+// mem_slots_handler.cpp (ADD/REM_MEM_REG).
 #pragma once
 
 #include "guest/buffer_table.hpp"
@@ -104,6 +105,14 @@ private:
     [[nodiscard]] bool set_mem_table();
     [[nodiscard]] bool get_config(bool& replied);
     void reset_device(const char* why);
+
+    // mem_slots_handler.cpp: ADD_MEM_REG / REM_MEM_REG
+    [[nodiscard]] bool read_mem_reg(virtio::vhost_user::MemoryRegion& out);
+    [[nodiscard]] bool add_mem_reg();
+    [[nodiscard]] bool rem_mem_reg();
+    void remap_vrings(); // after a region change
+    // Retires the buffers with an extent in [gpa, gpa + size); returns how many.
+    size_t retire_buffers_in(uint64_t gpa, uint64_t size);
 
     // vring_handler.cpp
     [[nodiscard]] bool set_vring_addr();
