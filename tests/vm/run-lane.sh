@@ -187,10 +187,15 @@ daemon=$!
 pids+=("$daemon")
 wait_file "$work/consumer.sock" 20 "$daemon" || { fail "vdmabufd did not start"; cat "$work/vdmabufd.log"; exit 1; }
 
-qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M \
-  -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+# The first boot also has a cold-plugged DIMM, the only memory of NUMA node 1
+# (onlined at boot by memhp_default_state): QEMU gives vdmabufd its memory with
+# ADD_MEM_REG (CONFIGURE_MEM_SLOTS), and guest_test ALLOCs a buffer there.
+qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M,slots=2,maxmem=2G \
+  -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,nodeid=0,memdev=mem \
+  -object memory-backend-memfd,id=dimm1,size=256M,share=on -numa node,nodeid=1 \
+  -device pc-dimm,id=d1,memdev=dimm1,node=1 \
   -kernel "/boot/vmlinuz-$abi" -initrd "$work/initrd.gz" \
-  -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
+  -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check memhp_default_state=online_kernel" \
   -chardev socket,id=vdm,path="$work/guest.sock" -device vhost-user-vsock-pci,chardev=vdm \
   -virtfs local,path="$share",mount_tag=results,security_model=none,id=results \
   -display none -monitor none -serial file:"$work/console.log" -no-reboot &
@@ -251,6 +256,35 @@ else
   fail "screenshot does not match frame '${seed}'"
 fi
 grep -q '^done=5 ' "$share/phase1" 2>/dev/null && pass "5 RELEASE DONE in the guest" || fail "release count: $(cat "$share/phase1" 2>/dev/null)"
+
+# The DIMM frame: a viewer for one frame; the guest draws it into the buffer it
+# ALLOC'd on NUMA node 1 (the DIMM) and the screenshot must be that pattern.
+dimm_t=$SECONDS
+"$viewer" --connect "$work/consumer.sock" --guest vmguest --presenter headless --frames 1 \
+  --screenshot "$work/dimm.png" >"$work/viewer-dimm.log" 2>&1 &
+viewer_dimm=$!
+pids+=("$viewer_dimm")
+if wait_file "$share/dimm" 60 "$qemu"; then
+  end=$((SECONDS + 20)); ((end < deadline)) || end=$deadline
+  while kill -0 "$viewer_dimm" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
+  kill -0 "$viewer_dimm" 2>/dev/null && { fail "DIMM viewer still running"; kill -KILL "$viewer_dimm"; }
+  wait "$viewer_dimm" 2>/dev/null
+  dseq=$(sed -n 's/^seq=\([0-9]*\).*/\1/p' "$share/dimm")
+  if [[ -n $dseq && $dseq != 0 ]] && "$check_png" "$work/dimm.png" "$dseq"; then
+    pass "screenshot == guest pattern of frame $dseq, drawn into the buffer in the DIMM ($((SECONDS - dimm_t)) s)"
+  else
+    fail "DIMM frame: screenshot does not match frame '${dseq}'"
+  fi
+else
+  fail "guest never presented the DIMM frame"
+  kill -KILL "$viewer_dimm" 2>/dev/null
+fi
+# What QEMU sent for its memory (vdmabufd logs each region message).
+memlog=$(grep -oE '(ADD_MEM_REG gpa 0x[0-9a-f]+ size 0x[0-9a-f]+|REM_MEM_REG gpa 0x[0-9a-f]+ size 0x[0-9a-f]+|SET_MEM_TABLE with [0-9]+ regions)' "$work/vdmabufd.log")
+log "vhost-user memory messages from QEMU: $(grep -c ADD_MEM_REG <<<"$memlog") ADD_MEM_REG, $(grep -c REM_MEM_REG <<<"$memlog") REM_MEM_REG, $(grep -c SET_MEM_TABLE <<<"$memlog") SET_MEM_TABLE"
+sort <<<"$memlog" | uniq -c | while read -r l; do log "  $l"; done
+grep -q 'ADD_MEM_REG gpa 0x[0-9a-f]* size 0x10000000 ' "$work/vdmabufd.log" &&
+  pass "QEMU added the 256 MiB DIMM with ADD_MEM_REG" || fail "no ADD_MEM_REG of the 256 MiB DIMM"
 
 # Phase 2: a second viewer, stopped, then killed: the guest gets its releases.
 "$viewer" --connect "$work/consumer.sock" --guest vmguest --presenter headless \
