@@ -77,10 +77,10 @@ TEST_F(MemSlots, BadAddMessages) {
     ASSERT_TRUE(fd);
     const vu::MemoryRegion good{kDimmGpa, kDimmSize, kDimmUva, 0};
     const auto add = vu::Request::add_mem_reg;
-    expect_ack(mem_reg(*g, add, good, {fd.get()}, 32), 1);        // payload short
-    expect_ack(mem_reg(*g, add, good, {fd.get()}, 48), 1);        // payload long
-    expect_ack(mem_reg(*g, add, good, {}), 1);                    // no fd
-    expect_ack(mem_reg(*g, add, good, {fd.get(), fd.get()}), 1);  // two fds
+    expect_ack(mem_reg(*g, add, good, {fd.get()}, 32), 1);                   // payload short
+    expect_ack(mem_reg(*g, add, good, {fd.get()}, 48), 1);                   // payload long
+    expect_ack(mem_reg(*g, add, good, {}), 1);                               // no fd
+    expect_ack(mem_reg(*g, add, good, {fd.get(), fd.get()}), 1);             // two fds
     expect_ack(mem_reg(*g, add, {kDimmGpa, 0, kDimmUva, 0}, {fd.get()}), 1); // empty
     expect_ack(mem_reg(*g, add, {~0ull - 4095, kDimmSize, kDimmUva, 0}, {fd.get()}), 1);
     expect_ack(mem_reg(*g, add, {kDimmGpa, kDimmSize, ~0ull - 4095, 0}, {fd.get()}), 1);
@@ -100,8 +100,7 @@ TEST_F(MemSlots, BadAddMessages) {
             mem_reg(*g, add, {kDimmGpa + i * 0x8000, 0x8000, kDimmUva + i * 0x8000, i * 0x8000},
                     {fd.get()}),
             0));
-    expect_ack(mem_reg(*g, add, {kDimmGpa + kDimmSize, 4096, kDimmUva + kDimmSize, 0},
-                       {fd.get()}),
+    expect_ack(mem_reg(*g, add, {kDimmGpa + kDimmSize, 4096, kDimmUva + kDimmSize, 0}, {fd.get()}),
                1);
     EXPECT_EQ(dimm_maps(), vu::kMaxMemSlots - 1);
     // Still served.
@@ -139,7 +138,7 @@ TEST_F(MemSlots, BadRemoveMessages) {
     char c;
     EXPECT_EQ(::read(p[0], &c, 1), 0);
     ::close(p[0]);
-    EXPECT_EQ(dimm_maps(), 0u); // unmapped at once, not at disconnect
+    EXPECT_EQ(dimm_maps(), 0u);                // unmapped at once, not at disconnect
     expect_ack(mem_reg(*g, rem, good, {}), 1); // twice
     EXPECT_TRUE(g->export_ok(1));
     expect_log("REM_MEM_REG: no region gpa 0x200000000 size 0x80000");

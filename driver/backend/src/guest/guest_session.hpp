@@ -178,6 +178,7 @@ private:
     uint64_t acked_protocol_features_ = 0;
     uint64_t status_ = 0;
     bool owner_ = false;
+    uint64_t region_messages_ = 0; // ADD/REM_MEM_REG log lines are rate-limited by it
 
     // vdmabuf session state
     bool ready_ = false;

@@ -47,10 +47,11 @@ bool GuestSession::add_mem_reg() {
                   desc.guest_phys_addr, desc.memory_size, memory_.region_count());
         return false;
     }
-    VDM_INFO("vhost-user connection %u: ADD_MEM_REG gpa 0x%" PRIx64 " size 0x%" PRIx64
-             " uva 0x%" PRIx64 " offset 0x%" PRIx64 " (%d regions)",
-             connection_, desc.guest_phys_addr, desc.memory_size, desc.userspace_addr,
-             desc.mmap_offset, memory_.region_count());
+    if (should_log(++region_messages_))
+        VDM_INFO("vhost-user connection %u: ADD_MEM_REG gpa 0x%" PRIx64 " size 0x%" PRIx64
+                 " uva 0x%" PRIx64 " offset 0x%" PRIx64 " (%d regions)",
+                 connection_, desc.guest_phys_addr, desc.memory_size, desc.userspace_addr,
+                 desc.mmap_offset, memory_.region_count());
     remap_vrings(); // a ring may have been waiting for this memory
     return true;
 }
@@ -77,9 +78,11 @@ bool GuestSession::rem_mem_reg() {
                  ids_.guest, name_.c_str(), desc.guest_phys_addr, desc.memory_size, retired);
     if (!memory_.remove_region(desc))
         return false; // cannot happen: matched above
-    VDM_INFO("vhost-user connection %u: REM_MEM_REG gpa 0x%" PRIx64 " size 0x%" PRIx64
-             " (%d regions left)",
-             connection_, desc.guest_phys_addr, desc.memory_size, memory_.region_count());
+    if (should_log(++region_messages_))
+        VDM_INFO("vhost-user connection %u: REM_MEM_REG gpa 0x%" PRIx64 " size 0x%" PRIx64
+                 " (%d regions left; %u fds sent)",
+                 connection_, desc.guest_phys_addr, desc.memory_size, memory_.region_count(),
+                 msg_.nfds);
     remap_vrings(); // the ring pointers into the removed mapping are dropped here
     return true;
 }
@@ -94,7 +97,7 @@ void GuestSession::remap_vrings() {
         // for a ring that was never translated.
         if (vr.queue.remap())
             continue;
-        if (was_configured)
+        if (was_configured && should_log(++region_messages_))
             VDM_WARN("vhost-user connection %u: vring %u is no longer inside guest memory; "
                      "stopped until its memory returns",
                      connection_, i);

@@ -134,8 +134,7 @@ TEST_F(MemSlotsTest, BufferInAnAddedRegionThenRemoved) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->hdr.type, VDMABUF_RESP_OK);
     ASSERT_EQ(export_at(2, fe_->alloc(16384))->hdr.type, VDMABUF_RESP_OK); // main memory
-    ASSERT_EQ(fe_->ctrl_resp(testwire::present_cmd({ids_.guest, 1, ids_.key}, 7, 0, 1))
-                  ->hdr.type,
+    ASSERT_EQ(fe_->ctrl_resp(testwire::present_cmd({ids_.guest, 1, ids_.key}, 7, 0, 1))->hdr.type,
               VDMABUF_RESP_OK);
     EXPECT_EQ(session_->presentations_in_flight(), 1u);
     fe_->post_event_buffers(2);
