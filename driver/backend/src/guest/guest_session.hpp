@@ -113,6 +113,7 @@ private:
     void remap_vrings(); // after a region change
     // Retires the buffers with an extent in [gpa, gpa + size); returns how many.
     size_t retire_buffers_in(uint64_t gpa, uint64_t size);
+    void drop_queued_releases(const std::vector<uint32_t>& counters);
 
     // vring_handler.cpp
     [[nodiscard]] bool set_vring_addr();

@@ -14,7 +14,9 @@
 
 #include <vdmabuf/shared/log.hpp>
 
+#include <algorithm>
 #include <cinttypes>
+#include <cstring>
 #include <vector>
 
 namespace vdmabuf::backend {
@@ -127,7 +129,26 @@ size_t GuestSession::retire_buffers_in(uint64_t gpa, uint64_t size) {
         table_.erase(counter);
         ++counters_.retired;
     }
+    if (!victims.empty())
+        drop_queued_releases(victims);
     return victims.size();
+}
+
+void GuestSession::drop_queued_releases(const std::vector<uint32_t>& counters) {
+    // A retired buffer's presentations are forgotten without RELEASE (§9), also the
+    // RELEASEs still waiting for an eventq buffer. The FIFO only shrinks here.
+    for (size_t n = events_.size(); n > 0; --n) {
+        const EventFifo::Event ev = events_.at(0);
+        events_.pop();
+        vdmabuf_evt_release rel{};
+        if (ev.len == sizeof rel) {
+            std::memcpy(&rel, ev.bytes.data(), sizeof rel);
+            if (rel.hdr.type == VDMABUF_EVT_RELEASE && rel.id.guest == ids_.guest &&
+                std::find(counters.begin(), counters.end(), rel.id.counter) != counters.end())
+                continue;
+        }
+        (void)events_.push(ev.bytes.data(), ev.len);
+    }
 }
 
 } // namespace vdmabuf::backend

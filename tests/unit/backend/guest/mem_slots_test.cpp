@@ -160,6 +160,32 @@ TEST_F(MemSlotsTest, BufferInAnAddedRegionThenRemoved) {
     EXPECT_EQ(closed_, 0);
 }
 
+// A RELEASE still waiting for an eventq buffer when its buffer's region goes is
+// dropped with the buffer; the other buffers' RELEASEs stay queued.
+TEST_F(MemSlotsTest, QueuedReleaseOfARetiredBufferIsDropped) {
+    ASSERT_NO_FATAL_FAILURE(ready());
+    ASSERT_EQ(add(dimm_desc(), dimm_.fd.get()), 0u);
+    ASSERT_EQ(export_at(1, kDimmGpa)->hdr.type, VDMABUF_RESP_OK);
+    ASSERT_EQ(export_at(2, fe_->alloc(16384))->hdr.type, VDMABUF_RESP_OK);
+    for (uint32_t c : {1u, 2u})
+        ASSERT_EQ(
+            fe_->ctrl_resp(testwire::present_cmd({ids_.guest, c, ids_.key}, c, 0, c))->hdr.type,
+            VDMABUF_RESP_OK);
+    // No eventq buffers yet: both RELEASEs wait.
+    session_->release({ids_.guest, 1, ids_.key}, 1, 0, VDMABUF_RELEASE_DONE);
+    session_->release({ids_.guest, 2, ids_.key}, 2, 0, VDMABUF_RELEASE_DONE);
+    EXPECT_EQ(rem(dimm_desc()), 0u);
+    fe_->post_event_buffers(4);
+    auto ev = fe_->next_event();
+    ASSERT_TRUE(ev);
+    vdmabuf_evt_release rel{};
+    ASSERT_EQ(ev->size(), sizeof rel);
+    std::memcpy(&rel, ev->data(), sizeof rel);
+    EXPECT_EQ(rel.hdr.type, uint32_t{VDMABUF_EVT_RELEASE});
+    EXPECT_EQ(rel.id.counter, 2u);
+    EXPECT_FALSE(fe_->next_event());
+}
+
 TEST_F(MemSlotsTest, BadAddMessagesFailAndChangeNothing) {
     ASSERT_NO_FATAL_FAILURE(ready());
     const int fd = dimm_.fd.get();
