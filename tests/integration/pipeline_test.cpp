@@ -4,6 +4,9 @@
 
 #include <cstring>
 #include <drm_fourcc.h>
+#include <fstream>
+#include <regex>
+#include <sstream>
 
 #include "actors.hpp"
 #include "daemon_process.hpp"
@@ -21,13 +24,14 @@ protected:
 };
 
 // Sends one frame and checks every byte the viewer maps against the guest's.
-void round_trip(DaemonProcess& daemon, bool scattered) {
+void round_trip(DaemonProcess& daemon, bool scattered, bool add_mem_reg = false) {
     auto viewer = ViewerActor::connect(daemon.consumer_socket());
     ASSERT_TRUE(viewer);
     frontend::DeviceOptions opts;
     opts.name = "pipeline";
     opts.scattered = scattered;
     opts.memory_size = 64 << 20;
+    opts.add_mem_reg = add_mem_reg;
     auto guest = GuestActor::open(daemon.guest_socket(), opts);
     ASSERT_TRUE(guest);
 
@@ -85,6 +89,32 @@ void round_trip(DaemonProcess& daemon, bool scattered) {
 TEST_F(Pipeline, ContiguousBufferPixelsArriveExactly) { round_trip(*daemon_, false); }
 
 TEST_F(Pipeline, ScatteredBufferPixelsArriveExactly) { round_trip(*daemon_, true); }
+
+// CONFIGURE_MEM_SLOTS end to end: the guest registers its memory with two ADD_MEM_REGs
+// (rings and slots; buffer pages) instead of SET_MEM_TABLE, so the buffer lies in a
+// region of its own; its pixels still arrive exactly.
+TEST(PipelineMemSlots, BufferInARegionAddedByAddMemRegArrivesExactly) {
+    auto daemon = DaemonProcess::start({}, true);
+    ASSERT_TRUE(daemon);
+    round_trip(*daemon, true, true);
+    std::ifstream f(daemon->log_path());
+    std::stringstream log;
+    log << f.rdbuf();
+    // Two regions, the second at the buffer pages' file offset.
+    const std::regex added("ADD_MEM_REG gpa 0x([0-9a-f]+) size 0x[0-9a-f]+ uva 0x[0-9a-f]+ "
+                           "offset 0x([0-9a-f]+) \\((\\d) regions\\)");
+    std::vector<std::smatch> found;
+    const std::string text = log.str();
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), added);
+         it != std::sregex_iterator(); ++it)
+        found.push_back(*it);
+    ASSERT_EQ(found.size(), 2u) << text;
+    EXPECT_EQ(found[0][2].str(), "0");
+    EXPECT_NE(found[1][2].str(), "0");
+    EXPECT_EQ(std::stoull(found[1][1].str(), nullptr, 16),
+              0x1'0000'0000ull + std::stoull(found[1][2].str(), nullptr, 16));
+    EXPECT_EQ(found[1][3].str(), "2");
+}
 
 TEST_F(Pipeline, NoConsumerReleasesAtOnce) {
     auto guest = GuestActor::open(daemon_->guest_socket());

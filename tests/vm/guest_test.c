@@ -46,6 +46,7 @@
 #include <linux/dma-buf.h>
 #include <linux/udmabuf.h>
 
+#include "guest_dimm.h"
 #include "vdmabuf_uapi.h"
 #include "vdmabuf_wire.h"
 #include "vm_pattern.h"
@@ -53,6 +54,7 @@
 #define FOURCC_XRGB8888 0x34325258u /* 'XR24' */
 #define NBUF 3
 #define VGEM_BUF 2 /* bufs[VGEM_BUF] is a vgem dumb buffer */
+#define DIMM_BUF 1 /* bufs[DIMM_BUF] is ALLOC'd in the DIMM (NUMA node 1) */
 
 /* vgem's fence ioctls (include/uapi/drm/vgem_drm.h; libdrm ships no header). */
 struct vgem_fence_attach {
@@ -158,6 +160,41 @@ static int alloc_buf(int dev, struct gbuf *b)
 	b->stride = VM_PATTERN_STRIDE;
 	b->px = mmap(NULL, a.size, PROT_READ | PROT_WRITE, MAP_SHARED, a.fd, 0);
 	return b->px == MAP_FAILED ? -1 : 0;
+}
+
+/*
+ * bufs[DIMM_BUF] is ALLOC'd with the task bound to NUMA node 1, whose only memory
+ * is the lane's cold-plugged DIMM: its pages are DIMM pages, which vdmabufd knows
+ * through an ADD_MEM_REG region (the host checks the frame drawn into it).
+ */
+static void alloc_in_dimm(int dev, struct gbuf *b)
+{
+	long total = dimm_node_kb(DIMM_NODE, "MemTotal");
+	long free_before = dimm_node_kb(DIMM_NODE, "MemFree"), free_after, on;
+	int bound;
+
+	check("dimm_node", total > 0, "no NUMA node %d (no DIMM, or its memory is offline)",
+	      DIMM_NODE);
+	bound = total > 0 && dimm_bind(DIMM_NODE) == 0;
+	check("dimm_bind", total <= 0 || bound, "set_mempolicy: %s", strerror(errno));
+	check("alloc_mmap", alloc_buf(dev, b) == 0, "buffer in the DIMM");
+	if (bound)
+		dimm_bind(-1);
+	if (total <= 0 || !b->px || b->px == MAP_FAILED)
+		return;
+	free_after = dimm_node_kb(DIMM_NODE, "MemFree");
+	on = dimm_pages_on(b->px, b->size / 4096, DIMM_NODE);
+	fprintf(out, "INFO dimm: node %d MemTotal %ld kB, MemFree %ld -> %ld kB; "
+		     "%ld of %llu buffer pages on node %d (move_pages)\n",
+		DIMM_NODE, total, free_before, free_after, on,
+		(unsigned long long)(b->size / 4096), DIMM_NODE);
+	if (on >= 0)
+		check("dimm_buffer_pages_on_node", on == (long)(b->size / 4096),
+		      "%ld of %llu pages", on, (unsigned long long)(b->size / 4096));
+	else
+		check("dimm_buffer_pages_on_node",
+		      free_before - free_after >= (long)(b->size / 1024),
+		      "move_pages cannot say; MemFree fell %ld kB only", free_before - free_after);
 }
 
 /* A vgem dumb buffer of the pattern's size: its PRIME fd and a dumb mapping. */
@@ -747,6 +784,8 @@ static void check_contract(int dev, int card, struct gbuf *bufs)
 	for (int i = 0; i < NBUF; i++) {
 		if (i == VGEM_BUF)
 			check("vgem_buffer", vgem_buf(card, &bufs[i]) == 0, "buffer %d", i);
+		else if (i == DIMM_BUF)
+			alloc_in_dimm(dev, &bufs[i]);
 		else
 			check("alloc_mmap", alloc_buf(dev, &bufs[i]) == 0, "buffer %d", i);
 		fill(&bufs[i], 0);
@@ -935,6 +974,43 @@ static int unplug_main(void)
 	return failures ? 1 : 0;
 }
 
+/*
+ * The DIMM frame: once a new viewer asks for a frame (REFRESH), present the
+ * buffer whose pages are in the DIMM until one frame comes back DONE; the host
+ * compares that viewer's screenshot with the pattern of marker "dimm"'s seq.
+ */
+static void dimm_frame(int dev, struct gbuf *bufs, uint64_t *seq)
+{
+	struct gbuf *b = &bufs[DIMM_BUF];
+	struct vdmabuf_uapi_event ev;
+	int reasons[4] = { 0 }, refreshes = 0;
+	uint64_t end = now_ms() + 60000, done_seq = 0;
+	uint32_t status;
+	char text[64];
+
+	while (!refreshes && now_ms() < end)
+		if (next_event(dev, 500, &ev) == 1)
+			handle(bufs, &ev, reasons, &refreshes, NULL);
+	check("dimm_refresh", refreshes > 0, "no REFRESH from the DIMM viewer");
+	while (!reasons[VDMABUF_RELEASE_DONE] && now_ms() < end) {
+		++*seq;
+		fill(b, (uint32_t)*seq);
+		if (present(dev, b->id, *seq, &status) || status != VDMABUF_RESP_OK) {
+			check("dimm_present", 0, "seq %llu status 0x%x", (unsigned long long)*seq,
+			      status);
+			break;
+		}
+		b->busy = 1;
+		while (b->busy && now_ms() < end)
+			if (next_event(dev, 1000, &ev) == 1)
+				handle(bufs, &ev, reasons, &refreshes, &done_seq);
+	}
+	check("dimm_frame_done", reasons[VDMABUF_RELEASE_DONE] == 1, "DONE %d NO_CONSUMER %d",
+	      reasons[VDMABUF_RELEASE_DONE], reasons[VDMABUF_RELEASE_NO_CONSUMER]);
+	snprintf(text, sizeof text, "seq=%llu\n", (unsigned long long)done_seq);
+	marker("dimm", text);
+}
+
 int main(int argc, char **argv)
 {
 	struct gbuf bufs[NBUF];
@@ -1006,6 +1082,8 @@ int main(int argc, char **argv)
 		 last_vgem ? "vgem" : "alloc");
 	refreshes = 0;
 	marker("phase1", text);
+	dimm_frame(dev, bufs, &seq);
+	refreshes = 0;
 
 	/* Phase 2: a new viewer arrives (REFRESH); the host stops it, we present two
 	 * frames it cannot release, the host kills it: both come back. */

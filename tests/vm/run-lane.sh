@@ -187,10 +187,15 @@ daemon=$!
 pids+=("$daemon")
 wait_file "$work/consumer.sock" 20 "$daemon" || { fail "vdmabufd did not start"; cat "$work/vdmabufd.log"; exit 1; }
 
-qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M \
-  -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
+# The first boot also has a cold-plugged DIMM, the only memory of NUMA node 1
+# (onlined at boot by memhp_default_state): QEMU gives vdmabufd its memory with
+# ADD_MEM_REG (CONFIGURE_MEM_SLOTS), and guest_test ALLOCs a buffer there.
+qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M,slots=2,maxmem=2G \
+  -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,nodeid=0,memdev=mem \
+  -object memory-backend-memfd,id=dimm1,size=256M,share=on -numa node,nodeid=1 \
+  -device pc-dimm,id=d1,memdev=dimm1,node=1 \
   -kernel "/boot/vmlinuz-$abi" -initrd "$work/initrd.gz" \
-  -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check" \
+  -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check memhp_default_state=online_kernel" \
   -chardev socket,id=vdm,path="$work/guest.sock" -device vhost-user-vsock-pci,chardev=vdm \
   -virtfs local,path="$share",mount_tag=results,security_model=none,id=results \
   -display none -monitor none -serial file:"$work/console.log" -no-reboot &
@@ -251,6 +256,35 @@ else
   fail "screenshot does not match frame '${seed}'"
 fi
 grep -q '^done=5 ' "$share/phase1" 2>/dev/null && pass "5 RELEASE DONE in the guest" || fail "release count: $(cat "$share/phase1" 2>/dev/null)"
+
+# The DIMM frame: a viewer for one frame; the guest draws it into the buffer it
+# ALLOC'd on NUMA node 1 (the DIMM) and the screenshot must be that pattern.
+dimm_t=$SECONDS
+"$viewer" --connect "$work/consumer.sock" --guest vmguest --presenter headless --frames 1 \
+  --screenshot "$work/dimm.png" >"$work/viewer-dimm.log" 2>&1 &
+viewer_dimm=$!
+pids+=("$viewer_dimm")
+if wait_file "$share/dimm" 60 "$qemu"; then
+  end=$((SECONDS + 20)); ((end < deadline)) || end=$deadline
+  while kill -0 "$viewer_dimm" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
+  kill -0 "$viewer_dimm" 2>/dev/null && { fail "DIMM viewer still running"; kill -KILL "$viewer_dimm"; }
+  wait "$viewer_dimm" 2>/dev/null
+  dseq=$(sed -n 's/^seq=\([0-9]*\).*/\1/p' "$share/dimm")
+  if [[ -n $dseq && $dseq != 0 ]] && "$check_png" "$work/dimm.png" "$dseq"; then
+    pass "screenshot == guest pattern of frame $dseq, drawn into the buffer in the DIMM ($((SECONDS - dimm_t)) s)"
+  else
+    fail "DIMM frame: screenshot does not match frame '${dseq}'"
+  fi
+else
+  fail "guest never presented the DIMM frame"
+  kill -KILL "$viewer_dimm" 2>/dev/null
+fi
+# What QEMU sent for its memory so far (vdmabufd logs each region message).
+memlog=$(grep -oE '(ADD_MEM_REG gpa 0x[0-9a-f]+ size 0x[0-9a-f]+|REM_MEM_REG gpa 0x[0-9a-f]+ size 0x[0-9a-f]+|SET_MEM_TABLE with [0-9]+ regions)' "$work/vdmabufd.log")
+log "vhost-user memory messages from QEMU: $(grep -c ADD_MEM_REG <<<"$memlog") ADD_MEM_REG, $(grep -c REM_MEM_REG <<<"$memlog") REM_MEM_REG, $(grep -c SET_MEM_TABLE <<<"$memlog") SET_MEM_TABLE"
+sort <<<"$memlog" | uniq -c | while read -r l; do log "  $l"; done
+grep -q 'ADD_MEM_REG gpa 0x[0-9a-f]* size 0x10000000 ' "$work/vdmabufd.log" &&
+  pass "QEMU added the 256 MiB DIMM with ADD_MEM_REG" || fail "no ADD_MEM_REG of the 256 MiB DIMM"
 
 # Phase 2: a second viewer, stopped, then killed: the guest gets its releases.
 "$viewer" --connect "$work/consumer.sock" --guest vmguest --presenter headless \
@@ -320,10 +354,10 @@ for cmd in ({"execute": "qmp_capabilities"}, json.loads(sys.argv[2])):
 PY
 }
 unplug_t=$SECONDS
-qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M \
+qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M,slots=2,maxmem=2G \
   -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \
   -kernel "/boot/vmlinuz-$abi" -initrd "$work/initrd.gz" \
-  -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check rdinit=/init-unplug" \
+  -append "console=ttyS0 panic=-1 loglevel=4 no_timer_check rdinit=/init-unplug memhp_default_state=online_movable" \
   -chardev socket,id=vdm,path="$work/guest.sock" -device vhost-user-vsock-pci,chardev=vdm,id=vdm0 \
   -virtfs local,path="$share",mount_tag=results,security_model=none,id=results \
   -qmp unix:"$work/qmp.sock",server=on,wait=off \
@@ -334,6 +368,27 @@ if wait_file "$share/unplug-ready" 120 "$qemu2"; then
   "$ctl" --connect "$work/consumer.sock" list >"$work/list-unplug.txt" 2>&1
   grep -q '"vmunplug": 3 buffers' "$work/list-unplug.txt" && pass "second boot: vdmabufd holds 3 buffers" ||
     { fail "second boot: vdmabufctl list:"; cat "$work/list-unplug.txt"; }
+  # A DIMM hot-plugged into the running device, then unplugged (the guest onlines
+  # it movable, so it can give it back): QEMU sends ADD_MEM_REG, then REM_MEM_REG.
+  hp_t=$SECONDS
+  if qmp '{"execute": "object-add", "arguments": {"qom-type": "memory-backend-memfd", "id": "hp1", "size": 134217728, "share": true}}' &&
+     qmp '{"execute": "device_add", "arguments": {"driver": "pc-dimm", "id": "hpd1", "memdev": "hp1"}}'; then
+    wait_log() { # pattern timeout_s
+      local end=$((SECONDS + $2)); ((end < deadline)) || end=$deadline
+      until grep -q "$1" "$work/vdmabufd.log"; do ((SECONDS < end)) || return 1; sleep 0.1; done
+    }
+    if wait_log "connection [0-9]*: ADD_MEM_REG gpa 0x[0-9a-f]* size 0x8000000 " 20; then
+      pass "hot-plugged DIMM: ADD_MEM_REG ($((SECONDS - hp_t)) s)"
+      qmp '{"execute": "device_del", "arguments": {"id": "hpd1"}}' || fail "QMP device_del of the DIMM"
+      wait_log "REM_MEM_REG gpa 0x[0-9a-f]* size 0x8000000 " 20 &&
+        pass "hot-unplugged DIMM: REM_MEM_REG ($((SECONDS - hp_t)) s)" ||
+        fail "no REM_MEM_REG after the DIMM's device_del"
+    else
+      fail "no ADD_MEM_REG for the hot-plugged DIMM"
+    fi
+  else
+    fail "QMP: cannot hot-plug a DIMM"
+  fi
   qmp '{"execute": "device_del", "arguments": {"id": "vdm0"}}' && pass "QMP device_del" || fail "QMP device_del"
 else
   fail "second boot never became ready for the unplug"
@@ -385,6 +440,9 @@ if grep -qE 'BUG:|WARNING:|Oops|kmemleak|general protection' "$share"/dmesg*.txt
   fail "kernel warnings:"; grep -E -A5 'BUG:|WARNING:|Oops|general protection' "$work"/console*.log | head -40
 fi
 
+log "vhost-user memory messages QEMU sent over both boots, in order:"
+grep -oE 'connection [0-9]+: (ADD_MEM_REG gpa 0x[0-9a-f]+ size 0x[0-9a-f]+|REM_MEM_REG gpa .*|SET_MEM_TABLE with [0-9]+ regions)' \
+  "$work/vdmabufd.log" | while read -r l; do log "  $l"; done
 log "wall time $((SECONDS - t0)) s, failures $failures"
 if ((failures)); then
   echo "--- console (tail)"; tail -30 "$work/console.log"

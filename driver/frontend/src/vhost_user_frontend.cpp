@@ -86,7 +86,7 @@ bool VhostUserFrontend::get_config(vdmabuf_config& out) {
     return true;
 }
 
-bool VhostUserFrontend::negotiate(uint64_t device_features, Negotiated& out) {
+bool VhostUserFrontend::negotiate(uint64_t device_features, bool mem_slots, Negotiated& out) {
     using vu::bit;
     uint64_t offered = 0;
     if (!get_u64(Request::get_features, offered))
@@ -101,13 +101,18 @@ bool VhostUserFrontend::negotiate(uint64_t device_features, Negotiated& out) {
         uint64_t proto_offered = 0;
         if (!get_u64(Request::get_protocol_features, proto_offered))
             return false;
-        protocol = proto_offered &
-                   (bit(vu::protocol_feature::kReplyAck) | bit(vu::protocol_feature::kConfig));
+        const uint64_t want = bit(vu::protocol_feature::kReplyAck) |
+                              bit(vu::protocol_feature::kConfig) |
+                              (mem_slots ? bit(vu::protocol_feature::kConfigureMemSlots) : 0);
+        protocol = proto_offered & want;
         if (!send_u64(Request::set_protocol_features, protocol))
             return false;
         reply_ack_ = protocol & bit(vu::protocol_feature::kReplyAck);
     }
     if (!send(Request::set_owner, nullptr, 0))
+        return false;
+    if ((protocol & bit(vu::protocol_feature::kConfigureMemSlots)) &&
+        !get_u64(Request::get_max_mem_slots, out.mem_slots))
         return false;
     if (protocol & bit(vu::protocol_feature::kConfig)) {
         vdmabuf_config config{};
@@ -135,6 +140,12 @@ bool VhostUserFrontend::set_mem_table(const vu::MemoryRegion& region, int fd) {
     const int fds[1] = {fd};
     return send(Request::set_mem_table, &table,
                 static_cast<uint32_t>(vu::kMemoryTableHeaderSize + sizeof(vu::MemoryRegion)), fds);
+}
+
+bool VhostUserFrontend::add_mem_reg(const vu::MemoryRegion& region, int fd) {
+    const vu::SingleMemoryRegion msg{0, region};
+    const int fds[1] = {fd};
+    return send(Request::add_mem_reg, &msg, sizeof msg, fds);
 }
 
 bool VhostUserFrontend::setup_ring(const RingSetup& r) {

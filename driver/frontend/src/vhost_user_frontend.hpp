@@ -19,6 +19,7 @@ struct Negotiated {
     uint64_t device_features = 0;   // acked device-specific bits (0..23)
     bool event_idx = false;
     std::optional<vdmabuf_config> config; // when the back-end offers CONFIG
+    uint64_t mem_slots = 0; // GET_MAX_MEM_SLOTS when CONFIGURE_MEM_SLOTS was negotiated
 };
 
 struct RingSetup {
@@ -37,9 +38,12 @@ public:
 
     // GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES, SET_OWNER,
     // GET_CONFIG, SET_FEATURES. Requires VERSION_1; EVENT_IDX is used when offered,
-    // and the device-specific bits of `device_features` that are offered.
-    [[nodiscard]] bool negotiate(uint64_t device_features, Negotiated& out);
+    // and the device-specific bits of `device_features` that are offered. With
+    // `mem_slots`, also CONFIGURE_MEM_SLOTS when offered (then GET_MAX_MEM_SLOTS).
+    [[nodiscard]] bool negotiate(uint64_t device_features, bool mem_slots, Negotiated& out);
     [[nodiscard]] bool set_mem_table(const virtio::vhost_user::MemoryRegion& region, int fd);
+    // ADD_MEM_REG (CONFIGURE_MEM_SLOTS negotiated): one region, one fd.
+    [[nodiscard]] bool add_mem_reg(const virtio::vhost_user::MemoryRegion& region, int fd);
     // SET_VRING_NUM, _BASE 0, _ADDR, _KICK, _CALL, _ENABLE 1.
     [[nodiscard]] bool setup_ring(const RingSetup& ring);
 

@@ -131,7 +131,7 @@ bool VirtioUserDevice::configure_device() {
 
     VhostUserFrontend fe(sock_.get());
     Negotiated neg;
-    if (!fe.negotiate(options_.features, neg))
+    if (!fe.negotiate(options_.features, options_.add_mem_reg, neg))
         return false;
     features_ = neg.device_features;
     if (neg.config && (neg.config->magic != VDMABUF_MAGIC || neg.config->version != VDMABUF_VERSION))
@@ -153,8 +153,7 @@ bool VirtioUserDevice::configure_device() {
         return false;
     }
 
-    const virtio::vhost_user::MemoryRegion region{mem.base_gpa(), mem.size(), mem.base_uva(), 0};
-    if (!fe.set_mem_table(region, mem.fd()))
+    if (!register_memory(fe, neg))
         return false;
     auto uva = [](const uint8_t* p) { return reinterpret_cast<uint64_t>(p); };
     const virtio::DriverQueue* rings[VDMABUF_NUM_QUEUES] = {&eventq_.ring(), &ctrlq_.ring()};
@@ -172,6 +171,33 @@ bool VirtioUserDevice::configure_device() {
               static_cast<unsigned long long>(neg.features),
               static_cast<unsigned long long>(features_),
               static_cast<unsigned long long>(neg.protocol_features), neg.event_idx);
+    return true;
+}
+
+bool VirtioUserDevice::register_memory(VhostUserFrontend& fe, const Negotiated& neg) {
+    namespace vu = virtio::vhost_user;
+    GuestMemoryFile& mem = pool_->memory();
+    const bool slots = neg.protocol_features & vu::bit(vu::protocol_feature::kConfigureMemSlots);
+    if (!options_.add_mem_reg || !slots || neg.mem_slots < 2) {
+        if (options_.add_mem_reg)
+            VDM_INFO("back-end %s; using SET_MEM_TABLE",
+                     slots ? "offers fewer than 2 memory slots"
+                           : "does not offer CONFIGURE_MEM_SLOTS");
+        added_regions_ = 0;
+        const vu::MemoryRegion region{mem.base_gpa(), mem.size(), mem.base_uva(), 0};
+        return fe.set_mem_table(region, mem.fd());
+    }
+    // Rings, slots and event buffers; then the buffer pages, at their file offset.
+    const uint64_t split = layout_.pool_offset;
+    const vu::MemoryRegion regions[2] = {
+        {mem.gpa(0), split, mem.uva(0), 0},
+        {mem.gpa(split), mem.size() - split, mem.uva(split), split},
+    };
+    for (const vu::MemoryRegion& r : regions) {
+        if (!fe.add_mem_reg(r, mem.fd()))
+            return false;
+    }
+    added_regions_ = 2;
     return true;
 }
 
@@ -224,13 +250,14 @@ bool VirtioUserDevice::hello(const std::string& name, int timeout_ms) {
     ++counters_.responses_ok;
     ids_.reset(hello_.guest, hello_.key);
     name_ = name.empty() ? "guest" + std::to_string(hello_.guest) : name;
-    VDM_INFO("connected: guest %u '%s', memory %llu MiB at 0x%llx (%llu buffer pages, %s), "
-             "queues %u, max_buffers %u, max_extents %u",
+    VDM_INFO("connected: guest %u '%s', memory %llu MiB at 0x%llx (%llu buffer pages, %s, "
+             "%s), queues %u, max_buffers %u, max_extents %u",
              hello_.guest, name_.c_str(),
              static_cast<unsigned long long>(layout_.memory_size >> 20),
              static_cast<unsigned long long>(kGuestBase),
              static_cast<unsigned long long>(layout_.pool_pages),
-             options_.scattered ? "scattered" : "contiguous", layout_.queue_size,
+             options_.scattered ? "scattered" : "contiguous",
+             added_regions_ ? "2 regions by ADD_MEM_REG" : "SET_MEM_TABLE", layout_.queue_size,
              hello_.max_buffers, hello_.max_extents);
     // Events that arrived while we waited only for the ctrlq are still in the used
     // ring; make the first epoll wait return so dispatch() picks them up.

@@ -20,6 +20,9 @@
 
 namespace vdmabuf::frontend {
 
+class VhostUserFrontend;
+struct Negotiated;
+
 class VirtioUserDevice final : public Device {
 public:
     // Connects to a vdmabufd guest socket, sets the device up and says HELLO.
@@ -64,6 +67,8 @@ private:
     [[nodiscard]] bool connect_socket(const std::string& path, int timeout_ms);
     [[nodiscard]] bool create_memory(const DeviceOptions& options);
     [[nodiscard]] bool configure_device();
+    // SET_MEM_TABLE, or ADD_MEM_REG per region (DeviceOptions::add_mem_reg).
+    [[nodiscard]] bool register_memory(VhostUserFrontend& fe, const Negotiated& neg);
     [[nodiscard]] bool hello(const std::string& name, int timeout_ms);
 
     // Whether `bit` (VDMABUF_F_*) was negotiated; else errno ENOTSUP.
@@ -101,6 +106,7 @@ private:
     uint64_t next_tag_ = 1;
     uint64_t features_ = 0; // negotiated VDMABUF_F_* bits
     bool connected_ = false;
+    int added_regions_ = 0; // memory registered with ADD_MEM_REG (0: SET_MEM_TABLE)
     bool dmabuf_refusal_logged_ = false; // export_dmabuf() says why once
     DeviceCounters counters_;
 };

@@ -107,21 +107,31 @@ bool GuestMemory::add_region(const vhost_user::MemoryRegion& desc, UniqueFd&& fd
     return true;
 }
 
-bool GuestMemory::remove_region(const vhost_user::MemoryRegion& desc) {
+int GuestMemory::match(const vhost_user::MemoryRegion& desc) const {
     for (int i = 0; i < count_; ++i) {
-        Region& r = regions_[i];
-        if (r.gpa != desc.guest_phys_addr || r.size != desc.memory_size ||
-            r.uva != desc.userspace_addr)
-            continue;
-        // Keep the array dense.
-        for (int j = i; j + 1 < count_; ++j)
-            regions_[j] = std::move(regions_[j + 1]);
-        regions_[--count_] = Region{};
-        return true;
+        const Region& r = regions_[i];
+        if (r.gpa == desc.guest_phys_addr && r.size == desc.memory_size &&
+            r.uva == desc.userspace_addr)
+            return i;
     }
-    VDM_WARN("REM_MEM_REG: no region gpa 0x%" PRIx64 " size 0x%" PRIx64, desc.guest_phys_addr,
-             desc.memory_size);
-    return false;
+    return -1;
+}
+
+bool GuestMemory::remove_region(const vhost_user::MemoryRegion& desc) {
+    const int i = match(desc);
+    if (i < 0) {
+        VDM_WARN("memory region gpa 0x%" PRIx64 " size 0x%" PRIx64 " uva 0x%" PRIx64
+                 ": no such region to remove",
+                 desc.guest_phys_addr, desc.memory_size, desc.userspace_addr);
+        return false;
+    }
+    VDM_DEBUG("memory region %d removed: gpa 0x%" PRIx64 " size 0x%" PRIx64, i,
+              regions_[i].gpa, regions_[i].size);
+    // Keep the array dense; moving a Region keeps its mapping and fd number.
+    for (int j = i; j + 1 < count_; ++j)
+        regions_[j] = std::move(regions_[j + 1]);
+    regions_[--count_] = Region{}; // unmaps and closes the removed one
+    return true;
 }
 
 void GuestMemory::clear() {

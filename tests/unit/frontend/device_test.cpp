@@ -247,6 +247,18 @@ TEST(DeviceOpen, HelloTimeout) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
+// DeviceOptions::add_mem_reg with a back-end that does not offer CONFIGURE_MEM_SLOTS
+// (this fake one): the memory goes in one SET_MEM_TABLE as usual.
+TEST(DeviceOpen, AddMemRegFallsBackToSetMemTable) {
+    FakeBackend backend;
+    DeviceOptions opts = small_options();
+    opts.add_mem_reg = true;
+    auto dev = Device::open(backend.path(), opts);
+    ASSERT_TRUE(dev);
+    EXPECT_TRUE(dev->connected());
+    EXPECT_EQ(dev->guest_id(), test::kFakeGuest);
+}
+
 TEST(DeviceOpen, BackendRefusal) {
     FakeBackendOptions o;
     o.refuse_mem_table = true;

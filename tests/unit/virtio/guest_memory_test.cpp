@@ -127,18 +127,74 @@ TEST_F(GuestMemoryTest, RangeSpanningTwoAdjacentRegionsIsRejected) {
     EXPECT_EQ(mem_.uva_to_ptr(0x100fff8, 16), nullptr);
 }
 
-TEST_F(GuestMemoryTest, AtMostEightRegionsAndRemove) {
-    for (uint64_t i = 0; i < 8; ++i)
-        ASSERT_TRUE(mem_.add_region({i * 0x10000, 0x1000, 0x100000 + i * 0x10000, 0}, dup()));
-    EXPECT_FALSE(mem_.add_region({0x100000, 0x1000, 0x900000, 0}, dup()));
-    EXPECT_TRUE(mem_.remove_region({0x30000, 0x1000, 0x130000, 0}));
-    EXPECT_FALSE(mem_.remove_region({0x30000, 0x1000, 0x130000, 0}));
-    EXPECT_EQ(mem_.region_count(), 7);
+TEST_F(GuestMemoryTest, AtMostMaxSlotsRegionsAndRemove) {
+    constexpr uint64_t n = GuestMemory::kMaxRegions;
+    static_assert(n == vhost_user::kMaxMemSlots && n >= 32);
+    for (uint64_t i = 0; i < n; ++i)
+        ASSERT_TRUE(mem_.add_region({i * 0x10000, 0x1000, 0x1000000 + i * 0x10000, 0}, dup()));
+    EXPECT_FALSE(mem_.add_region({n * 0x10000, 0x1000, 0x9000000, 0}, dup()));
+    EXPECT_EQ(mem_.region_count(), static_cast<int>(n));
+    EXPECT_TRUE(mem_.remove_region({0x30000, 0x1000, 0x1030000, 0}));
+    EXPECT_FALSE(mem_.remove_region({0x30000, 0x1000, 0x1030000, 0}));
+    EXPECT_EQ(mem_.region_count(), static_cast<int>(n - 1));
     EXPECT_EQ(mem_.gpa_to_ptr(0x30000, 1), nullptr);
     EXPECT_NE(mem_.gpa_to_ptr(0x70000, 1), nullptr);
+    // A slot is free again.
+    EXPECT_TRUE(mem_.add_region({n * 0x10000, 0x1000, 0x9000000, 0}, dup()));
     mem_.clear();
     EXPECT_EQ(mem_.region_count(), 0);
     EXPECT_EQ(mem_.gpa_to_ptr(0x70000, 1), nullptr);
+}
+
+// REM_MEM_REG identifies a region by gpa, size and uva; mmap_offset is ignored.
+TEST_F(GuestMemoryTest, RemoveMatchesGpaSizeAndUvaOnly) {
+    ASSERT_TRUE(mem_.add_region({0x100000, 0x2000, 0x7000000, 0x1000}, dup()));
+    EXPECT_FALSE(mem_.remove_region({0x100000, 0x1000, 0x7000000, 0x1000})); // size
+    EXPECT_FALSE(mem_.remove_region({0x101000, 0x1000, 0x7001000, 0x1000})); // inside
+    EXPECT_FALSE(mem_.remove_region({0x100000, 0x2000, 0x7001000, 0x1000})); // uva
+    EXPECT_FALSE(mem_.remove_region({0, 0, 0, 0}));
+    EXPECT_FALSE(mem_.remove_region({kMax, kMax, kMax, kMax}));
+    EXPECT_EQ(mem_.match({0x100000, 0x2000, 0x7000000, 0}), 0);
+    EXPECT_EQ(mem_.region_count(), 1);
+    EXPECT_TRUE(mem_.remove_region({0x100000, 0x2000, 0x7000000, 0xdead000})); // offset ignored
+    EXPECT_EQ(mem_.region_count(), 0);
+}
+
+// Removing a region unmaps it and closes its fd; the other regions keep their
+// mappings and fds (the array is compacted by moving, not remapping).
+TEST_F(GuestMemoryTest, RemoveUnmapsAndClosesOnlyThatRegion) {
+    ASSERT_TRUE(mem_.add_region({0x100000, 0x1000, 0x7000000, 0}, dup()));
+    ASSERT_TRUE(mem_.add_region({0x200000, 0x1000, 0x8000000, 0x1000}, dup()));
+    ASSERT_TRUE(mem_.add_region({0x300000, 0x1000, 0x9000000, 0x2000}, dup()));
+    const int gone_fd = mem_.region_fd(0);
+    const int kept_fd = mem_.region_fd(2);
+    uint8_t* kept = mem_.gpa_to_ptr(0x300000, 0x1000);
+    ASSERT_NE(kept, nullptr);
+    std::memcpy(view_.data() + 0x2000, "kept", 4);
+    EXPECT_TRUE(mem_.remove_region({0x100000, 0x1000, 0x7000000, 0}));
+    EXPECT_EQ(::fcntl(gone_fd, F_GETFD), -1); // closed
+    EXPECT_EQ(mem_.gpa_to_ptr(0x300000, 0x1000), kept);
+    EXPECT_EQ(std::memcmp(kept, "kept", 4), 0);
+    auto f = mem_.gpa_to_file(0x300000, 1);
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->fd, kept_fd);
+    EXPECT_GE(::fcntl(kept_fd, F_GETFD), 0);
+    EXPECT_EQ(mem_.uva_to_ptr(0x7000000, 1), nullptr);
+}
+
+// ADD_MEM_REG after SET_MEM_TABLE-style adds: overlaps in guest-physical space with
+// any held region are refused and leave the memory unchanged.
+TEST_F(GuestMemoryTest, AddedRegionMustNotOverlapAnyHeldOne) {
+    ASSERT_TRUE(mem_.add_region({0x100000, 0x10000, 0x7000000, 0}, dup()));
+    EXPECT_FALSE(mem_.add_region({0x10f000, 0x2000, 0x8000000, 0}, dup()));  // tail
+    EXPECT_FALSE(mem_.add_region({0x0ff000, 0x2000, 0x8000000, 0}, dup()));  // head
+    EXPECT_FALSE(mem_.add_region({0x0f0000, 0x30000, 0x8000000, 0}, dup())); // around
+    EXPECT_FALSE(mem_.add_region({0x104000, 0x1000, 0x8000000, 0}, dup()));  // inside
+    EXPECT_FALSE(mem_.add_region({0x100000, 0x10000, 0x7000000, 0}, dup())); // twice
+    EXPECT_TRUE(mem_.add_region({0x110000, 0x1000, 0x8000000, 0}, dup()));   // adjacent
+    EXPECT_EQ(mem_.region_count(), 2);
+    EXPECT_FALSE(mem_.add_region({0x200000, 0x1000, 0x9000000, 0}, UniqueFd{})); // no fd
+    EXPECT_EQ(mem_.region_count(), 2);
 }
 
 } // namespace

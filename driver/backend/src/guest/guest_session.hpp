@@ -7,7 +7,8 @@
 //
 // The implementation is split by concern: guest_session.cpp (life cycle, public
 // API), vhost_user_handler.cpp (the vhost-user message switch), ctrl_handler.cpp
-// (ctrlq requests), event_sender.cpp (eventq delivery), vring_handler.cpp (rings).
+// (ctrlq requests), event_sender.cpp (eventq delivery), vring_handler.cpp (rings),
+// mem_slots_handler.cpp (ADD/REM_MEM_REG).
 #pragma once
 
 #include "guest/buffer_table.hpp"
@@ -105,6 +106,15 @@ private:
     [[nodiscard]] bool get_config(bool& replied);
     void reset_device(const char* why);
 
+    // mem_slots_handler.cpp: ADD_MEM_REG / REM_MEM_REG
+    [[nodiscard]] bool read_mem_reg(virtio::vhost_user::MemoryRegion& out);
+    [[nodiscard]] bool add_mem_reg();
+    [[nodiscard]] bool rem_mem_reg();
+    void remap_vrings(); // after a region change
+    // Retires the buffers with an extent in [gpa, gpa + size); returns how many.
+    size_t retire_buffers_in(uint64_t gpa, uint64_t size);
+    void drop_queued_releases(const std::vector<uint32_t>& counters);
+
     // vring_handler.cpp
     [[nodiscard]] bool set_vring_addr();
     [[nodiscard]] bool set_vring_fd(virtio::vhost_user::Request which);
@@ -169,6 +179,7 @@ private:
     uint64_t acked_protocol_features_ = 0;
     uint64_t status_ = 0;
     bool owner_ = false;
+    uint64_t region_messages_ = 0; // ADD/REM_MEM_REG log lines are rate-limited by it
 
     // vdmabuf session state
     bool ready_ = false;

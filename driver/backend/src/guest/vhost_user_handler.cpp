@@ -31,7 +31,8 @@ constexpr uint64_t kOfferedFeatures = vu::bit(vu::feature::kVersion1) |
 // and waiting would stall every other guest.
 constexpr bool kNoWait = false;
 constexpr uint64_t kOfferedProtocolFeatures =
-    vu::bit(vu::protocol_feature::kReplyAck) | vu::bit(vu::protocol_feature::kConfig);
+    vu::bit(vu::protocol_feature::kReplyAck) | vu::bit(vu::protocol_feature::kConfig) |
+    vu::bit(vu::protocol_feature::kConfigureMemSlots);
 
 } // namespace
 
@@ -166,7 +167,9 @@ bool GuestSession::dispatch(bool& replied) {
     case vu::Request::get_queue_num: return reply_u64(VDMABUF_NUM_QUEUES, replied);
     case vu::Request::get_config: return get_config(replied);
     case vu::Request::set_config: return true; // read-only config space: ignored (§3.3)
-    case vu::Request::get_max_mem_slots: return reply_u64(vu::kMaxMemRegions, replied);
+    case vu::Request::get_max_mem_slots: return reply_u64(vu::kMaxMemSlots, replied);
+    case vu::Request::add_mem_reg: return add_mem_reg();
+    case vu::Request::rem_mem_reg: return rem_mem_reg();
     case vu::Request::set_status:
         if (!read_payload(u64))
             return false;
@@ -194,6 +197,8 @@ bool GuestSession::set_mem_table() {
         events_.clear();
     }
     memory_.clear();
+    VDM_INFO("vhost-user connection %u: SET_MEM_TABLE with %u regions", connection_,
+             table.nregions);
     bool ok = true;
     for (uint32_t i = 0; i < table.nregions && ok; ++i)
         ok = memory_.add_region(table.regions[i], msg_.take_fd(i));

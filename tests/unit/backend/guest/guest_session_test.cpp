@@ -149,8 +149,9 @@ TEST_F(GuestSessionTest, VhostUserQueries) {
     EXPECT_EQ(*f, vu::bit(32) | vu::bit(29) | vu::bit(28) | vu::bit(30) | 0xfu);
     auto p = fe_->get_u64(vu::Request::get_protocol_features);
     ASSERT_TRUE(p);
-    EXPECT_EQ(*p, vu::bit(vu::protocol_feature::kReplyAck) | vu::bit(vu::protocol_feature::kConfig));
-    EXPECT_EQ(fe_->get_u64(vu::Request::get_max_mem_slots), 8u);
+    EXPECT_EQ(*p, vu::bit(vu::protocol_feature::kReplyAck) | vu::bit(vu::protocol_feature::kConfig) |
+                      vu::bit(vu::protocol_feature::kConfigureMemSlots));
+    EXPECT_EQ(fe_->get_u64(vu::Request::get_max_mem_slots), vu::kMaxMemSlots);
     EXPECT_EQ(fe_->get_u64(vu::Request::get_queue_num), 2u);
 
     // GET_CONFIG of 32 bytes: the 16-byte config, then zeros.

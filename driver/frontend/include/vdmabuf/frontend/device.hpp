@@ -35,6 +35,12 @@ struct DeviceOptions {
     // Device features to request (bits 1 << VDMABUF_F_*); the device enables those it
     // also offers (Device::features()). Unknown bits are not requested.
     uint64_t features = kAllFeatures;
+    // virtio-user: when the back-end offers CONFIGURE_MEM_SLOTS (and at least 2 slots),
+    // register the memory as QEMU does then: ADD_MEM_REG per region instead of one
+    // SET_MEM_TABLE. The memfd goes in two regions: the rings, request slots and event
+    // buffers, then the buffer pages (so every buffer lies in a region of its own).
+    // Falls back to SET_MEM_TABLE when the back-end does not offer it.
+    bool add_mem_reg = false;
 };
 
 // INPUT event (§8.3), host byte order, validated. kind: enum vdmabuf_input_kind; a..d

@@ -1,5 +1,5 @@
-// Device-side view of the front-end's memory (SET_MEM_TABLE / ADD_MEM_REG): up to 8
-// regions, each an fd mapped MAP_SHARED, translating guest-physical addresses (used in
+// Device-side view of the front-end's memory (SET_MEM_TABLE / ADD_MEM_REG): up to
+// kMaxMemSlots (32) regions, each an fd mapped MAP_SHARED, translating guest-physical addresses (used in
 // descriptors) and front-end user virtual addresses (used for the ring addresses) to
 // host pointers. Every translation is bounds- and overflow-checked: addresses come from
 // the guest. Not thread-safe.
@@ -17,7 +17,7 @@ namespace vdmabuf::virtio {
 
 class GuestMemory {
 public:
-    static constexpr int kMaxRegions = static_cast<int>(vhost_user::kMaxMemRegions);
+    static constexpr int kMaxRegions = static_cast<int>(vhost_user::kMaxMemSlots);
 
     // Where a guest range lives in a region's file: offset = mmap_offset + (gpa - region gpa).
     struct FileRange {
@@ -34,8 +34,13 @@ public:
     // gpa overlap with existing regions, fd valid, region within the file) and maps it.
     // Logs and returns false on failure; the memory is unchanged then.
     [[nodiscard]] bool add_region(const vhost_user::MemoryRegion& desc, UniqueFd&& fd);
-    // REM_MEM_REG: removes the region with the same gpa, size and uva. False if none.
+    // REM_MEM_REG: unmaps and closes the region with the same gpa, size and uva
+    // (mmap_offset is ignored, as the spec says). False (logged) if there is none.
+    // Pointers and fds obtained from that region are dangling afterwards: the caller
+    // drops what uses them first (region_index() says which region a range is in).
     bool remove_region(const vhost_user::MemoryRegion& desc);
+    // Index of the region remove_region(desc) would remove, or -1.
+    [[nodiscard]] int match(const vhost_user::MemoryRegion& desc) const;
     void clear();
 
     // Host pointer for [gpa, gpa + len) when it lies entirely inside one region, else

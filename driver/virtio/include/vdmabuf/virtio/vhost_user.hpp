@@ -102,7 +102,12 @@ inline constexpr uint64_t kVringIndexMask = 0xff;
 inline constexpr uint64_t kVringNoFdFlag = 0x100;
 
 inline constexpr uint32_t kMaxFds = 8;
+// Regions in one SET_MEM_TABLE message (the wire format's fixed array).
 inline constexpr uint32_t kMaxMemRegions = 8;
+// Regions a back-end holds with CONFIGURE_MEM_SLOTS (ADD_MEM_REG one at a time);
+// answered to GET_MAX_MEM_SLOTS. QEMU accepts any value >= its used slots (x86: it
+// needs ~ 2 for RAM plus one per DIMM).
+inline constexpr uint32_t kMaxMemSlots = 32;
 inline constexpr uint32_t kMaxConfigSize = 256;
 // Largest payload accepted. The largest message QEMU sends today is GET/SET_CONFIG
 // (12 + 256 bytes); anything above a page is treated as malformed.
@@ -154,7 +159,9 @@ struct MemoryTable {
 static_assert(sizeof(MemoryTable) == 8 + 8 * 32);
 static_assert(offsetof(MemoryTable, regions) == 8);
 
-// ADD_MEM_REG / REM_MEM_REG.
+// ADD_MEM_REG (one fd) / REM_MEM_REG (no fd; one is tolerated and closed unused).
+// REM_MEM_REG identifies the region by guest address, size and user address; its
+// mmap_offset is ignored.
 struct SingleMemoryRegion {
     uint64_t padding;
     MemoryRegion region;
