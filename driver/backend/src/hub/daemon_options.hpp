@@ -7,12 +7,16 @@
 
 namespace vdmabuf::backend {
 
+inline constexpr uint32_t kDefaultBusyPollUs = 50;
+
 struct DaemonOptions {
     std::string guest_socket;    // default <runtime dir>/guest.sock
     std::string consumer_socket; // default <runtime dir>/consumer.sock
     uint32_t release_timeout_ms = 2000;
     uint32_t max_buffers_per_guest = 64;
     uint32_t max_guests = 64; // guest connections at once; more are refused
+    // Busy-poll budget of the event loop in µs (0 = off); see docs/busy-poll.md.
+    uint32_t busy_poll_us = kDefaultBusyPollUs;
 
     bool try_udmabuf = true;
     bool writable_imports = true; // --no-writable-imports
