@@ -27,9 +27,9 @@ void json_run(const char* key, const RoundTripResult& r, const Percentiles* floo
     if (floor)
         printf("\"ratio_p50\":%.3f,", ratio(r, *floor));
     printf("\"vdmabufd_cpu_us_per_rt\":%.3f,\"bench_cpu_us_per_rt\":%.3f,\"bench_spins\":%llu,"
-           "\"bench_spins_found\":%llu,\"bench_backoffs\":%llu}",
+           "\"bench_spins_found\":%llu,\"bench_crowded\":%llu}",
            daemon_us_per(r), bench_us_per(r), (unsigned long long)r.bench_spins,
-           (unsigned long long)r.bench_spins_found, (unsigned long long)r.bench_backoffs);
+           (unsigned long long)r.bench_spins_found, (unsigned long long)r.bench_crowded);
 }
 
 } // namespace
@@ -50,9 +50,9 @@ void print_text(const Comparison& cmp, const GuestTable& table) {
                us(c.on.rtt_ns.median()), us(c.on.rtt_ns.percentile(99)), ratio(c.on, c.floor_ns));
     printf("(busy: a nice-19 spinner on every CPU; pinned: bench and vdmabufd on one CPU)\n");
     for (const auto& c : cmp.conditions)
-        printf("  %-7s bench waits, on: %llu spun, %llu answered by the spin, %llu back-offs\n",
+        printf("  %-7s bench waits, on: %llu spun, %llu answered by the spin, %llu not spun (crowded)\n",
                c.name.c_str(), (unsigned long long)c.on.bench_spins,
-               (unsigned long long)c.on.bench_spins_found, (unsigned long long)c.on.bench_backoffs);
+               (unsigned long long)c.on.bench_spins_found, (unsigned long long)c.on.bench_crowded);
     printf("\n");
 
     printf("CPU per round trip, back to back (idle):   vdmabufd %.1f -> %.1f us, bench %.1f -> "

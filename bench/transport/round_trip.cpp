@@ -162,7 +162,7 @@ RoundTripResult run_round_trip(const RoundTripOptions& opt) {
     result.daemon_cpu_ns = cpu_time_ns(daemon->pid()) - cpu_daemon0;
     result.bench_spins = busy.counters().spins;
     result.bench_spins_found = busy.counters().found;
-    result.bench_backoffs = busy.counters().backoffs;
+    result.bench_crowded = busy.counters().crowded;
     uint64_t d2 = daemon_allocations(*control);
     result.allocs_per_frame_daemon =
         double(d2 - d1 - stats_cost) / double(result.presents);

@@ -21,7 +21,7 @@ struct RoundTripResult {
     uint64_t setup_allocs_bench = 0; // before measuring: proves the counter counts
     uint64_t daemon_cpu_ns = 0; // vdmabufd's CPU time over the measured rounds
     uint64_t bench_cpu_ns = 0;  // this process's (guests and consumer)
-    uint64_t bench_spins = 0, bench_spins_found = 0, bench_backoffs = 0; // BusyPoll::Counters
+    uint64_t bench_spins = 0, bench_spins_found = 0, bench_crowded = 0; // BusyPoll::Counters
 };
 
 struct RoundTripOptions {

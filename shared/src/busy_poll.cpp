@@ -3,14 +3,18 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
+#include <fcntl.h>
 #include <sched.h>
-#include <sys/resource.h>
+#include <unistd.h>
 
 namespace vdmabuf {
 namespace {
 
 // The CPU set can change under us (taskset, cgroups); look again this often.
-constexpr uint64_t kCpuRecheckNs = 1'000'000'000;
+constexpr uint64_t kAffinityRecheckNs = 1'000'000'000;
+// How crowded the machine is changes quickly, but reading it costs ~1 µs.
+constexpr uint64_t kLoadRecheckNs = 1'000'000;
 
 } // namespace
 
@@ -28,42 +32,44 @@ uint32_t BusyPoll::budget_from_env(uint32_t fallback) noexcept {
 
 void BusyPoll::set_budget_us(uint32_t us) noexcept {
     budget_us_ = std::min(us, kMaxBudgetUs);
-}
-
-bool BusyPoll::several_cpus(uint64_t now) noexcept {
-    if (cpus_checked_ns_ && now - cpus_checked_ns_ < kCpuRecheckNs)
-        return several_cpus_;
-    cpus_checked_ns_ = now;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    // On failure (a filter refusing the call) keep the last answer.
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-        several_cpus_ = CPU_COUNT(&set) > 1;
-    return several_cpus_;
-}
-
-bool BusyPoll::contended(uint64_t now) noexcept {
-    if (now < quiet_until_ns_)
-        return true;
-    rusage ru{};
-    if (getrusage(RUSAGE_THREAD, &ru) != 0)
-        return false;
-    const bool preempted = involuntary_switches_ >= 0 && ru.ru_nivcsw != involuntary_switches_;
-    involuntary_switches_ = ru.ru_nivcsw;
-    if (!preempted) {
-        backoff_ns_ = 0;
-        return false;
+    if (budget_us_ && !loadavg_) {
+        loadavg_.reset(open("/proc/loadavg", O_RDONLY | O_CLOEXEC));
+        online_cpus_ = unsigned(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
     }
-    ++counters_.backoffs;
-    backoff_ns_ = std::clamp(backoff_ns_ * 2, kMinBackoffNs, kMaxBackoffNs);
-    quiet_until_ns_ = now + backoff_ns_;
-    return true;
+}
+
+bool BusyPoll::cpu_to_spare(uint64_t now) noexcept {
+    if (now - affinity_checked_ns_ >= kAffinityRecheckNs) {
+        affinity_checked_ns_ = now;
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        // On failure (a filter refusing the call) keep the last answer.
+        if (sched_getaffinity(0, sizeof set, &set) == 0)
+            several_cpus_ = CPU_COUNT(&set) > 1;
+    }
+    if (loadavg_ && now - load_checked_ns_ >= kLoadRecheckNs) {
+        load_checked_ns_ = now;
+        // "0.52 0.58 0.59 3/250 1234": the fourth field's first number is how many
+        // tasks are runnable right now, machine-wide, this one included.
+        char buf[128];
+        const ssize_t n = pread(loadavg_.get(), buf, sizeof buf - 1, 0);
+        if (n > 0) {
+            buf[n] = 0;
+            unsigned running = 0;
+            if (std::sscanf(buf, "%*s %*s %*s %u/", &running) == 1)
+                uncrowded_ = running <= online_cpus_;
+        }
+    }
+    return several_cpus_ && uncrowded_;
 }
 
 uint64_t BusyPoll::spin_until(uint64_t now, uint64_t limit_ns) noexcept {
-    if (budget_us_ == 0 || now - last_activity_ns_ > kActiveWindowNs || !several_cpus(now) ||
-        contended(now))
+    if (budget_us_ == 0 || now - last_activity_ns_ > kActiveWindowNs)
         return 0;
+    if (!cpu_to_spare(now)) {
+        ++counters_.crowded;
+        return 0;
+    }
     const uint64_t until = std::min(now + uint64_t{budget_us_} * 1000u, limit_ns);
     return until > now ? until : 0;
 }

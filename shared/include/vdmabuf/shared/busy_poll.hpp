@@ -6,6 +6,7 @@
 #pragma once
 
 #include <vdmabuf/shared/time.hpp>
+#include <vdmabuf/shared/unique_fd.hpp>
 
 #include <cstdint>
 #include <poll.h>
@@ -21,18 +22,13 @@ public:
     static constexpr uint32_t kMaxBudgetUs = 10'000;
     // An iteration this long means the spinner was preempted: give the CPU back.
     static constexpr uint64_t kPreemptedNs = 20'000;
-    // After an involuntary context switch (another task wanted this CPU), no spin
-    // for a while: spinning on a contended CPU burns the slice the peer needs.
-    // The pause doubles while the contention lasts, up to the max.
-    static constexpr uint64_t kMinBackoffNs = 10'000'000;
-    static constexpr uint64_t kMaxBackoffNs = 1'000'000'000;
 
     explicit BusyPoll(uint32_t budget_us = 0) noexcept { set_budget_us(budget_us); }
 
     struct Counters {
         uint64_t spins = 0;    // waits that spun
         uint64_t found = 0;    // of those, the ones the spin answered
-        uint64_t backoffs = 0; // pauses begun because the CPU was contended
+        uint64_t crowded = 0;  // waits that did not spin: more runnable tasks than CPUs
     };
     [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
 
@@ -46,9 +42,11 @@ public:
     void note_activity(uint64_t now) noexcept { last_activity_ns_ = now; }
 
     // Until when the next wait may spin (CLOCK_MONOTONIC ns), 0 for not at all: off,
-    // idle, backing off (the CPU is contended), or this process may run on one CPU
-    // only (spinning there only delays the peer it waits for). Never past limit_ns
-    // (the caller's timeout or next timer).
+    // idle, or no CPU to spare: this process may run on one CPU only, or more tasks
+    // are runnable than there are CPUs. A spinner holding a CPU that a woken peer
+    // (the very one it waits for) or anyone else needs only adds delay: the
+    // scheduler queues the peer behind it. Never past limit_ns (the caller's
+    // timeout or next timer).
     [[nodiscard]] uint64_t spin_until(uint64_t now, uint64_t limit_ns) noexcept;
 
     // Spins until ready() is true or spin_until's deadline passes; stops early when
@@ -66,17 +64,15 @@ public:
     }
 
 private:
-    [[nodiscard]] bool several_cpus(uint64_t now) noexcept;
-    // True (and a pause begins) if this thread was preempted since the last call.
-    [[nodiscard]] bool contended(uint64_t now) noexcept;
+    [[nodiscard]] bool cpu_to_spare(uint64_t now) noexcept;
 
     uint32_t budget_us_ = 0;
     uint64_t last_activity_ns_ = 0;
-    uint64_t cpus_checked_ns_ = 0;
+    UniqueFd loadavg_; // /proc/loadavg, opened with the first budget (before a sandbox)
+    uint64_t affinity_checked_ns_ = 0, load_checked_ns_ = 0;
+    unsigned online_cpus_ = 1;
     bool several_cpus_ = true;
-    long involuntary_switches_ = -1; // -1: not read yet
-    uint64_t backoff_ns_ = 0;
-    uint64_t quiet_until_ns_ = 0;
+    bool uncrowded_ = true;
     Counters counters_;
 };
 
