@@ -28,7 +28,7 @@ public:
     struct Counters {
         uint64_t spins = 0;    // waits that spun
         uint64_t found = 0;    // of those, the ones the spin answered
-        uint64_t crowded = 0;  // waits that did not spin: more runnable tasks than CPUs
+        uint64_t crowded = 0;  // waits that did not spin: no CPU to spare
     };
     [[nodiscard]] const Counters& counters() const noexcept { return counters_; }
 
