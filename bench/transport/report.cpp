@@ -27,9 +27,12 @@ void json_run(const char* key, const RoundTripResult& r, const Percentiles* floo
     if (floor)
         printf("\"ratio_p50\":%.3f,", ratio(r, *floor));
     printf("\"vdmabufd_cpu_us_per_rt\":%.3f,\"bench_cpu_us_per_rt\":%.3f,\"bench_spins\":%llu,"
-           "\"bench_spins_found\":%llu,\"bench_crowded\":%llu}",
+           "\"bench_spins_found\":%llu,\"bench_crowded\":%llu,\"vdmabufd_spins\":%llu,"
+           "\"vdmabufd_spins_found\":%llu,\"vdmabufd_crowded\":%llu}",
            daemon_us_per(r), bench_us_per(r), (unsigned long long)r.bench_spins,
-           (unsigned long long)r.bench_spins_found, (unsigned long long)r.bench_crowded);
+           (unsigned long long)r.bench_spins_found, (unsigned long long)r.bench_crowded,
+           (unsigned long long)r.daemon_spins, (unsigned long long)r.daemon_spins_found,
+           (unsigned long long)r.daemon_crowded);
 }
 
 } // namespace
@@ -49,10 +52,12 @@ void print_text(const Comparison& cmp, const GuestTable& table) {
                us(c.off.rtt_ns.percentile(99)), ratio(c.off, c.floor_ns),
                us(c.on.rtt_ns.median()), us(c.on.rtt_ns.percentile(99)), ratio(c.on, c.floor_ns));
     printf("(busy: a nice-19 spinner on every CPU; pinned: bench and vdmabufd on one CPU)\n");
+    printf("waits with busy-poll on: spun / answered by the spin / not spun (no CPU to spare)\n");
     for (const auto& c : cmp.conditions)
-        printf("  %-7s bench waits, on: %llu spun, %llu answered by the spin, %llu not spun (crowded)\n",
-               c.name.c_str(), (unsigned long long)c.on.bench_spins,
-               (unsigned long long)c.on.bench_spins_found, (unsigned long long)c.on.bench_crowded);
+        printf("  %-7s bench %llu / %llu / %llu   vdmabufd %llu / %llu / %llu\n", c.name.c_str(),
+               (unsigned long long)c.on.bench_spins, (unsigned long long)c.on.bench_spins_found,
+               (unsigned long long)c.on.bench_crowded, (unsigned long long)c.on.daemon_spins,
+               (unsigned long long)c.on.daemon_spins_found, (unsigned long long)c.on.daemon_crowded);
     printf("\n");
 
     printf("CPU per round trip, back to back (idle):   vdmabufd %.1f -> %.1f us, bench %.1f -> "

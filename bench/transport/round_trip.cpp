@@ -164,6 +164,11 @@ RoundTripResult run_round_trip(const RoundTripOptions& opt) {
     result.bench_spins_found = busy.counters().found;
     result.bench_crowded = busy.counters().crowded;
     uint64_t d2 = daemon_allocations(*control);
+    if (auto json = control->stats(VDMABUF_C_STATS_JSON, VDMABUF_C_WHAT_STATS)) {
+        result.daemon_spins = json_number(*json, "spins");
+        result.daemon_spins_found = json_number(*json, "found");
+        result.daemon_crowded = json_number(*json, "crowded");
+    }
     result.allocs_per_frame_daemon =
         double(d2 - d1 - stats_cost) / double(result.presents);
     result.daemon_rss_kib = rss_kib(daemon->pid());

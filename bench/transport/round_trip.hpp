@@ -22,6 +22,7 @@ struct RoundTripResult {
     uint64_t daemon_cpu_ns = 0; // vdmabufd's CPU time over the measured rounds
     uint64_t bench_cpu_ns = 0;  // this process's (guests and consumer)
     uint64_t bench_spins = 0, bench_spins_found = 0, bench_crowded = 0; // BusyPoll::Counters
+    uint64_t daemon_spins = 0, daemon_spins_found = 0, daemon_crowded = 0; // whole run, from STATS
 };
 
 struct RoundTripOptions {

@@ -48,6 +48,7 @@ public:
     int dispatch(int timeout_ms);
     // Busy-poll budget in µs; 0 (the default) turns it off.
     void set_busy_poll_us(uint32_t us) noexcept { busy_.set_budget_us(us); }
+    [[nodiscard]] const BusyPoll& busy_poll() const noexcept { return busy_; }
     // Makes run() return after the current dispatch. Call from a callback.
     void stop() noexcept { running_ = false; }
     // Dispatches until stop(); 0 then, -1 on error.
