@@ -1,13 +1,16 @@
 // vdmabufd's command line.
 #pragma once
 
+#include <vdmabuf/shared/busy_poll.hpp>
+
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
 namespace vdmabuf::backend {
 
-inline constexpr uint32_t kDefaultBusyPollUs = 50;
+// The same default as the client libraries' waits.
+inline constexpr uint32_t kDefaultBusyPollUs = BusyPoll::kDefaultBudgetUs;
 
 struct DaemonOptions {
     std::string guest_socket;    // default <runtime dir>/guest.sock
