@@ -18,7 +18,9 @@ public:
     // Work older than this makes the loop idle again: no spin.
     static constexpr uint64_t kActiveWindowNs = 5'000'000;
     // The default budget of the client libraries and vdmabufd (see docs/busy-poll.md).
-    static constexpr uint32_t kDefaultBudgetUs = 50;
+    // Off: at a paced 60 fps it cost ~100 µs of CPU per frame in each process and
+    // made the round trip slower, not faster (docs/busy-poll.md).
+    static constexpr uint32_t kDefaultBudgetUs = 0;
     static constexpr uint32_t kMaxBudgetUs = 10'000;
     // An iteration this long means the spinner was preempted: give the CPU back.
     static constexpr uint64_t kPreemptedNs = 20'000;
