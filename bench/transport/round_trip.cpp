@@ -3,12 +3,16 @@
 
 #include "../alloc_counter.hpp"
 #include "actors.hpp"
+#include "conditions.hpp"
 #include "daemon_process.hpp"
 
+#include <vdmabuf/shared/busy_poll.hpp>
 #include <vdmabuf/shared/log.hpp>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <poll.h>
 #include <vector>
@@ -44,11 +48,18 @@ uint64_t rss_kib(pid_t pid) {
     return 0;
 }
 
+void sleep_until(uint64_t deadline_ns) {
+    timespec ts{time_t(deadline_ns / 1'000'000'000u), long(deadline_ns % 1'000'000'000u)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    }
+}
+
 } // namespace
 
 RoundTripResult run_round_trip(const RoundTripOptions& opt) {
     RoundTripResult result;
-    auto daemon = harness::DaemonProcess::start({"--max-buffers-per-guest", "8"});
+    auto daemon = harness::DaemonProcess::start(
+        {"--max-buffers-per-guest", "8", "--busy-poll-us", std::to_string(opt.busy_poll_us)});
     if (!daemon)
         return result;
     auto viewer = consumer::Client::connect(daemon->consumer_socket(), VDMABUF_ROLE_VIEWER);
@@ -104,13 +115,23 @@ RoundTripResult run_round_trip(const RoundTripOptions& opt) {
     uint64_t d1 = daemon_allocations(*control);
     const uint64_t stats_cost = d1 - d0;
 
-    uint64_t b0 = 0, t0 = 0;
+    // The waits below spin as the libraries' waits do (Client::wait,
+    // Device::wait), over both fds at once: this one thread plays both sides.
+    BusyPoll busy(opt.busy_poll_us);
+    uint64_t b0 = 0, t0 = 0, cpu_daemon0 = 0, cpu_bench0 = 0;
+    uint64_t next_round = now_ns();
     for (unsigned round = 0; round < opt.warmup + opt.rounds; ++round) {
         if (round == opt.warmup) {
             measuring = true;
+            cpu_daemon0 = cpu_time_ns(daemon->pid());
+            cpu_bench0 = cpu_time_ns(0);
             b0 = heap_allocations();
             result.setup_allocs_bench = b0;
             t0 = now_ns();
+        }
+        if (opt.interval_ns) {
+            next_round += opt.interval_ns;
+            sleep_until(next_round);
         }
         for (auto& g : guests) {
             g.sent_at = now_ns();
@@ -121,13 +142,14 @@ RoundTripResult run_round_trip(const RoundTripOptions& opt) {
                 return result;
             }
         }
+        busy.note_activity(now_ns()); // as Device::wait() counts a request sent
         const uint64_t deadline = now_ns() + 5000000000ull;
         while (outstanding > 0) {
             if (now_ns() > deadline) {
                 VDM_ERROR("round %u: %u releases missing after 5 s", round, outstanding);
                 return result;
             }
-            poll(fds.data(), fds.size(), 100);
+            busy_poll(busy, fds.data(), fds.size(), 100);
             viewer->dispatch();
             for (auto& g : guests)
                 g.actor->device->dispatch();
@@ -136,7 +158,17 @@ RoundTripResult run_round_trip(const RoundTripOptions& opt) {
     result.seconds = double(now_ns() - t0) / 1e9;
     result.presents = uint64_t(opt.rounds) * opt.guests;
     result.allocs_per_frame_bench = double(heap_allocations() - b0) / double(result.presents);
+    result.bench_cpu_ns = cpu_time_ns(0) - cpu_bench0;
+    result.daemon_cpu_ns = cpu_time_ns(daemon->pid()) - cpu_daemon0;
+    result.bench_spins = busy.counters().spins;
+    result.bench_spins_found = busy.counters().found;
+    result.bench_crowded = busy.counters().crowded;
     uint64_t d2 = daemon_allocations(*control);
+    if (auto json = control->stats(VDMABUF_C_STATS_JSON, VDMABUF_C_WHAT_STATS)) {
+        result.daemon_spins = json_number(*json, "spins");
+        result.daemon_spins_found = json_number(*json, "found");
+        result.daemon_crowded = json_number(*json, "crowded");
+    }
     result.allocs_per_frame_daemon =
         double(d2 - d1 - stats_cost) / double(result.presents);
     result.daemon_rss_kib = rss_kib(daemon->pid());

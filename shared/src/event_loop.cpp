@@ -87,9 +87,29 @@ void EventLoop::remove(int fd) {
     keys_.erase(it);
 }
 
+int EventLoop::wait(epoll_event* events, int max, int timeout_ms) {
+    if (timeout_ms == 0)
+        return epoll_wait(epoll_.get(), events, max, 0);
+    const uint64_t now = now_ns();
+    uint64_t limit = timeout_ms < 0 ? UINT64_MAX : now + uint64_t(timeout_ms) * 1'000'000u;
+    // A due timer is work already: spin_until() gives 0 for a limit in the past.
+    if (!timers_.empty())
+        limit = std::min(limit, timers_.begin()->first.first);
+    if (const uint64_t until = busy_.spin_until(now, limit)) {
+        int n = 0;
+        if (busy_.spin(until, [&] { return (n = epoll_wait(epoll_.get(), events, max, 0)) != 0; }))
+            return n;
+        if (timeout_ms > 0) {
+            const uint64_t after = now_ns(), end = now + uint64_t(timeout_ms) * 1'000'000u;
+            timeout_ms = after >= end ? 0 : int((end - after + 999'999u) / 1'000'000u);
+        }
+    }
+    return epoll_wait(epoll_.get(), events, max, timeout_ms);
+}
+
 int EventLoop::dispatch(int timeout_ms) {
     epoll_event events[32];
-    int n = epoll_wait(epoll_.get(), events, 32, timeout_ms);
+    int n = wait(events, 32, timeout_ms);
     if (n < 0) {
         if (errno == EINTR)
             return 0;
@@ -109,6 +129,8 @@ int EventLoop::dispatch(int timeout_ms) {
         (*cb)(events[i].events);
         ++handled;
     }
+    if (handled > 0)
+        busy_.note_activity(now_ns());
     return handled;
 }
 

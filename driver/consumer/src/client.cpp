@@ -8,6 +8,7 @@
 #include <vdmabuf/shared/log.hpp>
 #include <vdmabuf/shared/time.hpp>
 
+#include <cerrno>
 #include <cinttypes>
 #include <cstdlib>
 #include <cstring>
@@ -193,7 +194,16 @@ int Client::fd() const noexcept {
 bool Client::wait(int timeout_ms) {
     if (!queue_->empty() || disconnected_)
         return true;
-    return sock_->wait_readable(timeout_ms);
+    pollfd pfd{sock_->fd(), POLLIN, 0};
+    for (;;) {
+        const int r = busy_poll(busy_, &pfd, 1, timeout_ms);
+        if (r >= 0)
+            return r > 0;
+        if (errno != EINTR) {
+            VDM_ERRNO("poll(consumer socket) failed");
+            return false;
+        }
+    }
 }
 
 int Client::dispatch() {

@@ -18,9 +18,34 @@ bool Device::export_dmabuf(int /*dmabuf_fd*/, const BufferDesc& /*desc*/, vdmabu
 }
 
 std::unique_ptr<Device> Device::open(const std::string& path, const DeviceOptions& options) {
+    std::unique_ptr<Device> device;
     if (is_kernel_path(path))
-        return KernelDevice::open(path, options);
-    return VirtioUserDevice::connect(path, options);
+        device = KernelDevice::open(path, options);
+    else
+        device = VirtioUserDevice::connect(path, options);
+    if (device)
+        device->set_busy_poll_us(options.busy_poll_us >= 0
+                                     ? static_cast<uint32_t>(options.busy_poll_us)
+                                     : BusyPoll::budget_from_env());
+    return device;
+}
+
+bool Device::wait(int timeout_ms) {
+    if (!connected())
+        return true; // dispatch() reports the loss
+    // A request just sent is activity: its answer is probably µs away.
+    if (const uint64_t sent = counters().requests_sent; sent != requests_seen_) {
+        requests_seen_ = sent;
+        busy_.note_activity(now_ns());
+    }
+    pollfd pfd{fd(), POLLIN, 0};
+    for (;;) {
+        const int r = busy_poll(busy_, &pfd, 1, timeout_ms);
+        if (r >= 0)
+            return r > 0;
+        if (errno != EINTR)
+            return false;
+    }
 }
 
 bool Device::is_kernel_path(const std::string& path) {

@@ -118,6 +118,42 @@ TEST_F(DeviceTest, ExportPresentReleaseUnexport) {
     EXPECT_EQ(c.ring_errors, 0u);
 }
 
+TEST_F(DeviceTest, WaitReturnsForTheAnswerAndTimesOutWhenThereIsNone) {
+    // Busy-polling on (the budget comes from DeviceOptions, else the environment).
+    EXPECT_EQ(dev_->busy_poll_us(), BusyPoll::budget_from_env());
+    dev_->set_busy_poll_us(200);
+    auto a = dev_->allocate(64 * 64 * 4);
+    ASSERT_TRUE(a);
+    BufferDesc desc;
+    desc.fourcc = 0x34325258; // XR24
+    desc.width = desc.height = 64;
+    desc.planes[0] = {0, 256};
+    vdmabuf_id id{};
+    ASSERT_TRUE(dev_->export_buffer(*a, desc, id));
+    ASSERT_TRUE(dev_->present(id, 0, 1, 0, {}));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (rec_.releases.empty() && std::chrono::steady_clock::now() < deadline) {
+        if (dev_->wait(1000)) {
+            ASSERT_GE(dev_->dispatch(), 0);
+        }
+    }
+    ASSERT_EQ(rec_.releases.size(), 1u);
+    // Nothing more to come: the wait spins at most its budget, then times out.
+    while (dev_->wait(0)) {
+        ASSERT_GE(dev_->dispatch(), 0);
+    }
+    EXPECT_FALSE(dev_->wait(20));
+}
+
+TEST(DeviceOpen, BusyPollBudgetFromOptions) {
+    FakeBackend backend;
+    DeviceOptions o = small_options();
+    o.busy_poll_us = 0;
+    auto dev = Device::open(backend.path(), o);
+    ASSERT_TRUE(dev);
+    EXPECT_EQ(dev->busy_poll_us(), 0u);
+}
+
 TEST(DeviceScattered, ExportSendsManyExtents) {
     FakeBackend backend;
     auto dev = Device::open(backend.path(), small_options(true));

@@ -44,6 +44,8 @@ void print_usage(FILE* to) {
                  "  --release-timeout MS         drop a consumer's hold after MS (default 2000)\n"
                  "  --max-buffers-per-guest N    export quota per guest (default 64)\n"
                  "  --max-guests N               guest connections at once (default 64)\n"
+                 "  --busy-poll-us N             spin up to N us for the next event while\n"
+                 "                               frames flow (0 = off; default %u, max 10000)\n"
                  "  --udmabuf auto|off           dma-buf imports via /dev/udmabuf (default auto)\n"
                  "  --no-writable-imports        never hand a consumer read-write guest-memory\n"
                  "                               fds (pass-through; see docs/security.md)\n"
@@ -52,7 +54,8 @@ void print_usage(FILE* to) {
                  "                               docs/security.md)\n"
                  "  --help                       this text\n"
                  "Without XDG_RUNTIME_DIR the default directory is /tmp/vdmabuf-$UID.\n"
-                 "A socket's directory must not be writable by group or others.\n");
+                 "A socket's directory must not be writable by group or others.\n",
+                 kDefaultBusyPollUs);
 }
 
 std::string default_runtime_dir() {
@@ -74,7 +77,7 @@ std::string default_runtime_dir() {
 
 ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
     enum { kGuest = 1, kConsumer, kTimeout, kMaxBuffers, kMaxGuests, kUdmabuf, kLog, kNoSeccomp,
-           kNoWritable,
+           kNoWritable, kBusyPoll,
            kHelp };
     static const option longopts[] = {
         {"guest-socket", required_argument, nullptr, kGuest},
@@ -83,6 +86,7 @@ ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
         {"max-buffers-per-guest", required_argument, nullptr, kMaxBuffers},
         {"max-guests", required_argument, nullptr, kMaxGuests},
         {"udmabuf", required_argument, nullptr, kUdmabuf},
+        {"busy-poll-us", required_argument, nullptr, kBusyPoll},
         {"log", required_argument, nullptr, kLog},
         {"no-seccomp", no_argument, nullptr, kNoSeccomp},
         {"no-writable-imports", no_argument, nullptr, kNoWritable},
@@ -117,6 +121,12 @@ ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
         case kMaxGuests:
             if (!parse_u32(optarg, 1, 4096, out.max_guests)) {
                 std::fprintf(stderr, "vdmabufd: --max-guests wants 1..4096\n");
+                return ParseStatus::error;
+            }
+            break;
+        case kBusyPoll:
+            if (!parse_u32(optarg, 0, 10'000, out.busy_poll_us)) {
+                std::fprintf(stderr, "vdmabufd: --busy-poll-us wants 0..10000\n");
                 return ParseStatus::error;
             }
             break;

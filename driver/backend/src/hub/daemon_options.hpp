@@ -1,11 +1,16 @@
 // vdmabufd's command line.
 #pragma once
 
+#include <vdmabuf/shared/busy_poll.hpp>
+
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
 namespace vdmabuf::backend {
+
+// The same default as the client libraries' waits.
+inline constexpr uint32_t kDefaultBusyPollUs = BusyPoll::kDefaultBudgetUs;
 
 struct DaemonOptions {
     std::string guest_socket;    // default <runtime dir>/guest.sock
@@ -13,6 +18,8 @@ struct DaemonOptions {
     uint32_t release_timeout_ms = 2000;
     uint32_t max_buffers_per_guest = 64;
     uint32_t max_guests = 64; // guest connections at once; more are refused
+    // Busy-poll budget of the event loop in µs (0 = off); see docs/busy-poll.md.
+    uint32_t busy_poll_us = kDefaultBusyPollUs;
 
     bool try_udmabuf = true;
     bool writable_imports = true; // --no-writable-imports

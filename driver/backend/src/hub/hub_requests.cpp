@@ -173,6 +173,8 @@ StatsSnapshot HubCore::snapshot() const {
     s.import_mode = importer_->mode();
     s.heap_allocations = heap_allocations();
     s.rss_bytes = read_rss_bytes();
+    s.busy_poll_us = loop_.busy_poll().budget_us();
+    s.busy_poll = loop_.busy_poll().counters();
     const LatencyRing* rings[3] = {&accepted_to_sent_, &sent_to_release_, &accepted_to_device_release_};
     const char* names[3] = {"accepted_to_sent", "sent_to_release", "accepted_to_device_release"};
     for (int i = 0; i < 3; ++i) {

@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
     auto loop = EventLoop::create();
     if (!loop)
         return 1;
+    loop->set_busy_poll_us(opts.busy_poll_us);
     HubOptions hub_opts;
     hub_opts.release_timeout_ms = opts.release_timeout_ms;
     hub_opts.try_udmabuf = opts.try_udmabuf;

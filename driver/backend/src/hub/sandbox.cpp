@@ -45,6 +45,8 @@ constexpr int kCalls[] = {
     SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(fcntl),
     SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(restart_syscall),
     SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday),
+    // busy-poll: is there a CPU to spare (affinity, /proc/loadavg opened before)?
+    SCMP_SYS(sched_getaffinity), SCMP_SYS(pread64),
     // sockets: accept guests and consumers, messages with fds
     SCMP_SYS(accept4), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
     SCMP_SYS(shutdown), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(dup), SCMP_SYS(dup3),

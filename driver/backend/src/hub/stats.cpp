@@ -254,6 +254,9 @@ std::string stats_json(const StatsSnapshot& s) {
            s.guest_totals.motion_coalesced, s.guest_totals.events_overflow);
     append(o, ",\"import_mode\":\"%s\",\"heap_allocations\":%" PRIu64 ",\"rss_bytes\":%" PRIu64,
            s.import_mode == VDMABUF_IMPORT_DMABUF ? "dmabuf" : "memfd", s.heap_allocations, s.rss_bytes);
+    append(o, ",\"busy_poll\":{\"budget_us\":%u,\"spins\":%" PRIu64 ",\"found\":%" PRIu64
+              ",\"crowded\":%" PRIu64 "}",
+           s.busy_poll_us, s.busy_poll.spins, s.busy_poll.found, s.busy_poll.crowded);
     o += ",\"latency_us\":{";
     for (int i = 0; i < 3; ++i)
         append(o, "%s\"%s\":{\"samples\":%zu,\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 "}", i ? "," : "",

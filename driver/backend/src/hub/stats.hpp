@@ -3,6 +3,8 @@
 // per-frame path (allocates freely).
 #pragma once
 
+#include <vdmabuf/shared/busy_poll.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -76,6 +78,8 @@ struct StatsSnapshot {
     uint32_t import_mode = 0;
     uint64_t heap_allocations = 0;
     uint64_t rss_bytes = 0;
+    uint32_t busy_poll_us = 0;      // the event loop's budget (--busy-poll-us)
+    BusyPoll::Counters busy_poll{}; // and what its waits did
     Stage stages[3];
 };
 

@@ -2,6 +2,7 @@
 // one-shot timers (one timerfd, deadline-ordered) and signals (one signalfd).
 #pragma once
 
+#include <vdmabuf/shared/busy_poll.hpp>
 #include <vdmabuf/shared/unique_fd.hpp>
 
 #include <csignal>
@@ -11,6 +12,8 @@
 #include <memory>
 #include <unordered_map>
 #include <utility>
+
+struct epoll_event;
 
 namespace vdmabuf {
 
@@ -40,7 +43,12 @@ public:
 
     // Waits up to timeout_ms (-1 forever, 0 poll) and runs ready callbacks.
     // Returns the number of callbacks run, or -1 on error (EINTR counts as 0).
+    // With busy-polling on and a callback run within BusyPoll::kActiveWindowNs,
+    // the wait first spins for up to the budget, never past the next timer.
     int dispatch(int timeout_ms);
+    // Busy-poll budget in µs; 0 (the default) turns it off.
+    void set_busy_poll_us(uint32_t us) noexcept { busy_.set_budget_us(us); }
+    [[nodiscard]] const BusyPoll& busy_poll() const noexcept { return busy_; }
     // Makes run() return after the current dispatch. Call from a callback.
     void stop() noexcept { running_ = false; }
     // Dispatches until stop(); 0 then, -1 on error.
@@ -65,6 +73,8 @@ private:
         int fd;
         std::shared_ptr<FdCallback> cb; // shared: survives remove() during its own call
     };
+    // epoll_wait, after the busy-poll spin if the loop is active.
+    int wait(epoll_event* events, int max, int timeout_ms);
     void handle_timerfd();
     void handle_signalfd();
     void arm_timerfd();
@@ -87,6 +97,7 @@ private:
     sigset_t signal_mask_{};   // signals routed to signal_fd_
     sigset_t blocked_by_us_{}; // of those, the ones that were not blocked before
 
+    BusyPoll busy_;
     bool running_ = false;
 };
 

@@ -12,6 +12,7 @@
 
 #include <vdmabuf/consumer/events.hpp>
 #include <vdmabuf/consumer/import.hpp>
+#include <vdmabuf/shared/busy_poll.hpp>
 #include <vdmabuf/shared/unique_fd.hpp>
 
 #include <vdmabuf_consumer.h>
@@ -56,8 +57,13 @@ public:
     // (on_disconnect is called once, after the events that preceded it).
     int dispatch();
     // True when dispatch() has something to do: queued events, a readable
-    // socket or a disconnect. Waits up to timeout_ms (-1: forever).
+    // socket or a disconnect. Waits up to timeout_ms (-1: forever). Right after
+    // an event it first busy-polls (BusyPoll) for up to busy_poll_us().
     bool wait(int timeout_ms);
+    // Busy-poll budget of wait() in µs, 0 = off. Starts as VDMABUF_BUSY_POLL_US,
+    // else BusyPoll::kDefaultBudgetUs.
+    void set_busy_poll_us(uint32_t us) noexcept { busy_.set_budget_us(us); }
+    [[nodiscard]] uint32_t busy_poll_us() const noexcept { return busy_.budget_us(); }
 
     // Sends IMPORT and waits for its IMPORT_REPLY. nullopt (logged) on ERROR,
     // timeout, malformed reply or disconnect; last_error() then tells which ERROR.
@@ -122,6 +128,7 @@ private:
     // Pixels of queued CURSOR_IMAGE events, in queue order (rare; may allocate).
     std::deque<std::vector<uint8_t>> cursor_pixels_;
     Callbacks callbacks_;
+    BusyPoll busy_{BusyPoll::budget_from_env()};
     uint32_t role_;
     uint32_t consumer_id_ = 0;
     uint32_t import_mode_ = 0;

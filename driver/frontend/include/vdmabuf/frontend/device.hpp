@@ -10,6 +10,7 @@
 #pragma once
 
 #include <vdmabuf/frontend/allocation.hpp>
+#include <vdmabuf/shared/busy_poll.hpp>
 
 #include "vdmabuf_wire.h"
 
@@ -41,6 +42,9 @@ struct DeviceOptions {
     // buffers, then the buffer pages (so every buffer lies in a region of its own).
     // Falls back to SET_MEM_TABLE when the back-end does not offer it.
     bool add_mem_reg = false;
+    // Device::wait()'s busy-poll budget in µs (0 = off); -1: VDMABUF_BUSY_POLL_US,
+    // else BusyPoll::kDefaultBudgetUs.
+    int busy_poll_us = -1;
 };
 
 // INPUT event (§8.3), host byte order, validated. kind: enum vdmabuf_input_kind; a..d
@@ -125,6 +129,12 @@ public:
     // Non-blocking. Handles responses and events and invokes the callbacks. Returns the
     // number handled, or -1 (errno ENOTCONN) once the device is lost.
     virtual int dispatch() = 0;
+    // True when dispatch() has something to do (or the device is lost); waits up
+    // to timeout_ms (-1: forever). After a request or an event it first busy-polls
+    // for up to busy_poll_us(), so a quick answer wakes no sleeping CPU.
+    bool wait(int timeout_ms);
+    void set_busy_poll_us(uint32_t us) noexcept { busy_.set_budget_us(us); }
+    [[nodiscard]] uint32_t busy_poll_us() const noexcept { return busy_.budget_us(); }
 
     // Page-rounded, not zeroed. nullptr (errno ENOMEM/EINVAL) when it does not fit.
     [[nodiscard]] virtual std::unique_ptr<Allocation> allocate(uint64_t size) = 0;
@@ -182,6 +192,10 @@ public:
 
 protected:
     Device() = default;
+
+private:
+    BusyPoll busy_;
+    uint64_t requests_seen_ = 0; // counters().requests_sent at the last wait()
 };
 
 } // namespace vdmabuf::frontend
