@@ -99,12 +99,14 @@ void GuestSession::remap_vrings() {
         // for a ring that was never translated.
         if (vr.queue.remap())
             continue;
-        if (was_configured && should_log(++region_messages_))
+        if (!was_configured) {
+            configure_vring(i);
+            continue;
+        }
+        if (should_log(++region_messages_))
             VDM_WARN("vhost-user connection %u: vring %u is no longer inside guest memory; "
                      "stopped until its memory returns",
                      connection_, i);
-        else
-            configure_vring(i);
     }
 }
 
