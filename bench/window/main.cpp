@@ -18,6 +18,8 @@
 #include "actors.hpp"
 #include "daemon_process.hpp"
 #include "weston.hpp"
+
+#include "../peers/proc_cpu.hpp"
 #ifdef VDMABUF_BENCH_X11
 #include "xvfb.hpp"
 #endif
@@ -37,27 +39,9 @@
 
 using namespace vdmabuf;
 using vdmabuf::viewer_test::Weston;
+using vdmabuf::bench_peers::cpu_ms;
 
 namespace {
-
-// utime + stime of a process, in ms.
-double cpu_ms(pid_t pid) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    auto close = s.rfind(')');
-    if (close == std::string::npos)
-        return 0;
-    std::istringstream rest(s.substr(close + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-        if (i == 14)
-            utime = std::strtoull(field.c_str(), nullptr, 10);
-        if (i == 15)
-            stime = std::strtoull(field.c_str(), nullptr, 10);
-    }
-    return double(utime + stime) * 1000.0 / double(::sysconf(_SC_CLK_TCK));
-}
 
 struct Sample {
     double viewer_ms = 0, server_ms = 0; // per frame
