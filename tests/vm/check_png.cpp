@@ -8,14 +8,25 @@
 // vm-check-png --find PNG SEED WxH: exit 0 when the screenshot (a whole
 // compositor screen) holds the pattern for SEED at WxH somewhere, exactly
 // (colour bytes; prints where), 1 else.
+// For the interactive lane (interactive-lane.sh), where bash needs numbers:
+// vm-check-png --size PNG: prints WxH.
+// vm-check-png --content PNG: prints how many pixels differ from the desktop
+// colour (the bottom-right pixel, which no window covers).
+// vm-check-png --colour PNG RRGGBB: prints "N X0 Y0 X1 Y1", the pixels of that
+// colour and their bounding box (X1, Y1 exclusive); exit 1 when there are none.
+// vm-check-png --point PNG RRGGBB [AVOID]: prints "X Y", a point of that colour
+// with 8 pixels of it all around, outside the box of colour AVOID (to click
+// a window where the one over it is not); exit 1 when there is none.
 #include <vdmabuf/shared/png.hpp>
 
 #include "pattern.hpp"
 #include "vm_pattern.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 namespace {
 
@@ -95,6 +106,70 @@ int find(const char* path, uint32_t seed, uint32_t w, uint32_t h) {
     return best ? 1 : 0;
 }
 
+uint32_t rgb_at(const vdmabuf::Image& img, uint32_t x, uint32_t y) {
+    uint32_t p;
+    std::memcpy(&p, img.pixels.data() + size_t(y) * img.stride + size_t(x) * 4, 4);
+    return p & 0x00ffffffu;
+}
+
+struct Box {
+    uint32_t x0 = ~0u, y0 = ~0u, x1 = 0, y1 = 0;
+    uint64_t n = 0;
+};
+
+Box box_of(const vdmabuf::Image& img, uint32_t rgb) {
+    Box b;
+    for (uint32_t y = 0; y < img.height; ++y)
+        for (uint32_t x = 0; x < img.width; ++x)
+            if (rgb_at(img, x, y) == rgb) {
+                b.x0 = std::min(b.x0, x), b.y0 = std::min(b.y0, y);
+                b.x1 = std::max(b.x1, x + 1), b.y1 = std::max(b.y1, y + 1);
+                ++b.n;
+            }
+    return b;
+}
+
+// --size, --content, --colour, --point (see the top).
+int measure(const std::string& what, const char* path, uint32_t rgb, const uint32_t* avoid) {
+    auto img = vdmabuf::read_png(path);
+    if (!img || !img->width || !img->height)
+        return 1;
+    if (what == "--size") {
+        std::printf("%ux%u\n", img->width, img->height);
+        return 0;
+    }
+    if (what == "--content") {
+        const uint32_t desk = rgb_at(*img, img->width - 1, img->height - 1);
+        uint64_t n = 0;
+        for (uint32_t y = 0; y < img->height; ++y)
+            for (uint32_t x = 0; x < img->width; ++x)
+                n += rgb_at(*img, x, y) != desk;
+        std::printf("%llu\n", static_cast<unsigned long long>(n));
+        return 0;
+    }
+    if (what == "--colour") {
+        const Box b = box_of(*img, rgb);
+        std::printf("%llu %u %u %u %u\n", static_cast<unsigned long long>(b.n), b.n ? b.x0 : 0,
+                    b.n ? b.y0 : 0, b.x1, b.y1);
+        return b.n ? 0 : 1;
+    }
+    const Box a = avoid ? box_of(*img, *avoid) : Box{};
+    constexpr uint32_t m = 8;
+    for (uint32_t y = m; y + m < img->height; y += 4)
+        for (uint32_t x = m; x + m < img->width; x += 4) {
+            if (a.n && x >= a.x0 && x < a.x1 && y >= a.y0 && y < a.y1)
+                continue;
+            if (rgb_at(*img, x, y) == rgb && rgb_at(*img, x - m, y - m) == rgb &&
+                rgb_at(*img, x + m, y + m) == rgb && rgb_at(*img, x - m, y + m) == rgb &&
+                rgb_at(*img, x + m, y - m) == rgb) {
+                std::printf("%u %u\n", x, y);
+                return 0;
+            }
+        }
+    std::printf("vm-check-png: %s: no point of colour %06x\n", path, rgb);
+    return 1;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -103,6 +178,18 @@ int main(int argc, char** argv) {
         std::sscanf(argv[4], "%ux%u", &find_w, &find_h) == 2 && find_w && find_h)
         return find(argv[2], static_cast<uint32_t>(std::strtoul(argv[3], nullptr, 10)), find_w,
                     find_h);
+    if (argc >= 3 && argc <= 5) {
+        const std::string what = argv[1];
+        uint32_t rgb = 0, avoid = 0;
+        const bool colour = argc >= 4 && std::sscanf(argv[3], "%6x", &rgb) == 1;
+        const bool has_avoid = argc == 5 && std::sscanf(argv[4], "%6x", &avoid) == 1;
+        if ((what == "--size" || what == "--content") && argc == 3)
+            return measure(what, argv[2], 0, nullptr);
+        if (what == "--colour" && argc == 4 && colour)
+            return measure(what, argv[2], rgb, nullptr);
+        if (what == "--point" && colour && (argc == 4 || has_avoid))
+            return measure(what, argv[2], rgb, has_avoid ? &avoid : nullptr);
+    }
     if (argc == 3 && !std::strcmp(argv[1], "--locate"))
         return locate(argv[2]);
     if (argc == 4 && !std::strcmp(argv[1], "--same"))
