@@ -54,8 +54,9 @@ wait_for() {
 mkdir -p "$W/kbuild/driver" "$W/kbuild/protocols"
 cp -r "$src/driver/kernel" "$src/driver/uapi" "$W/kbuild/driver/"
 cp "$src/protocols/vdmabuf_wire.h" "$W/kbuild/protocols/"
-make -s -C "$W/kbuild/driver/kernel" KVER="$vm_abi" >"$W/kbuild.log" 2>&1 ||
-  { cat "$W/kbuild.log"; fail "module build"; exit 1; }
+# Built while the guest boots (it waits for kbuild.exit before insmod).
+(make -s -j2 -C "$W/kbuild/driver/kernel" KVER="$vm_abi" >"$W/kbuild.log" 2>&1; echo $? >"$W/kbuild.exit") &
+pids+=($!)
 
 # --- The guest: the compositor, its session script, the phases ------------
 cat >"$W/guest.sh" <<EOF
@@ -65,6 +66,7 @@ EOF
 vm_sanitizer_env >>"$W/guest.sh"
 cat >>"$W/guest.sh" <<EOF
 export XDG_RUNTIME_DIR=/tmp/xdg; mkdir -p -m 700 \$XDG_RUNTIME_DIR
+while [ ! -s \$W/kbuild.exit ]; do sleep 0.1; done
 insmod \$W/kbuild/driver/kernel/virtio_vdmabuf.ko borrow_id=19 guest_name=vmi || exit 1
 $compositor --device /dev/virtio-vdmabuf --output 800x600 -- /bin/sh \$W/session.sh \\
   >\$W/compositor.out 2>\$W/compositor.log &
@@ -106,7 +108,8 @@ vm_boot "$W" "$W/console.log" \
 
 # --- Phases -------------------------------------------------------------------
 wait_for 90 'grep -q "vdmabuf-compositor: ready" "$W/compositor.out" 2>/dev/null' ||
-  { fail "the guest compositor never became ready"; tail -20 "$W/console.log" "$W/compositor.log"; exit 1; }
+  { [[ $(cat "$W/kbuild.exit" 2>/dev/null) == 0 ]] || { cat "$W/kbuild.log"; fail "module build"; exit 1; }
+    fail "the guest compositor never became ready"; tail -20 "$W/console.log" "$W/compositor.log"; exit 1; }
 log "compositor ready in the guest ($((SECONDS - boot_t)) s after boot)"
 step_foot
 : >"$W/foot-done"
