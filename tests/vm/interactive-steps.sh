@@ -103,7 +103,7 @@ wait-ms 60000" --keymap us
     fail "keymap: B after the click '${b#"$typed"}', want 'b y z'"
   local axes
   axes=$(awk '$1 == "axis" { v[$2] += $3; d[$2] += $4 }
-              END { printf "%d %d %d %d", d["vertical"], v["vertical"] > 0, d["horizontal"], v["horizontal"] < 0 }' "$W/b.log")
+              END { printf "%d %d %d %d", d["vertical"], (v["vertical"] > 0), d["horizontal"], (v["horizontal"] < 0) }' "$W/b.log")
   [[ $axes == "2 1 -1 1" ]] && grep -qx 'axis-source wheel' "$W/b.log" &&
     pass "scroll: B got 2 wheel steps down and 1 left" || fail "scroll: B's axes (steps, sign) '$axes'"
 }
