@@ -112,7 +112,7 @@ wait-ms 60000" --keymap us
 # --screenshot-cursor only, and where the pointer is.
 step_cursor() {
   local pb x y
-  pb=$("$check_png" --point "$W/windows.png" 22cc22 cc2222) || return
+  pb=$("$check_png" --point "$W/windows.png" 22cc22 cc2222) || { fail "cursor: no point of B"; return; }
   read -r x y <<<"$pb"
   local s=$'move '"$pb"$'\nwait-ms 1000\nscreenshot '
   view cursor-with "${s}$W/cursor-with.png"$'\nquit' --screenshot-cursor &&
