@@ -3,8 +3,9 @@
 // with a count of wrong pixels else.
 // vm-check-png --locate PNG: exit 0 when the screenshot shows a window of
 // vdmabuf-pattern-client, drawn exactly (tests/clients/pattern.hpp).
-// vm-check-png --same A.png B.png: exit 0 when both have the same size and
-// pixels (the alpha byte aside: one may be XRGB, the other ARGB).
+// vm-check-png --same A.png B.png [DIFF.png]: exit 0 when both have the same
+// size and pixels (the alpha byte aside: one may be XRGB, the other ARGB); on
+// a difference DIFF.png is A dimmed to a quarter with the differing pixels red.
 // vm-check-png --find PNG SEED WxH: exit 0 when the screenshot (a whole
 // compositor screen) holds the pattern for SEED at WxH somewhere, exactly
 // (colour bytes; prints where), 1 else.
@@ -47,7 +48,7 @@ int locate(const char* path) {
     return bad == 0 ? 0 : 1;
 }
 
-int same(const char* a_path, const char* b_path) {
+int same(const char* a_path, const char* b_path, const char* diff_path) {
     auto a = vdmabuf::read_png(a_path);
     auto b = vdmabuf::read_png(b_path);
     if (!a || !b)
@@ -58,16 +59,21 @@ int same(const char* a_path, const char* b_path) {
         return 1;
     }
     size_t bad = 0;
+    vdmabuf::Image diff = *a;
     for (uint32_t y = 0; y < a->height; ++y)
         for (uint32_t x = 0; x < a->width; ++x) {
             uint32_t pa, pb;
             std::memcpy(&pa, a->pixels.data() + size_t(y) * a->stride + x * 4, 4);
             std::memcpy(&pb, b->pixels.data() + size_t(y) * b->stride + x * 4, 4);
-            if ((pa ^ pb) & 0x00ffffffu)
-                ++bad;
+            const bool differs = (pa ^ pb) & 0x00ffffffu;
+            bad += differs;
+            const uint32_t d = differs ? 0xffff0000u : 0xff000000u | ((pa >> 2) & 0x003f3f3fu);
+            std::memcpy(diff.pixels.data() + size_t(y) * diff.stride + x * 4, &d, 4);
         }
     std::printf("vm-check-png: %s vs %s (%ux%u): %zu pixels differ\n", a_path, b_path, a->width,
                 a->height, bad);
+    if (bad && diff_path && vdmabuf::write_png(diff_path, diff))
+        std::printf("vm-check-png: diff in %s\n", diff_path);
     return bad ? 1 : 0;
 }
 
@@ -192,8 +198,8 @@ int main(int argc, char** argv) {
     }
     if (argc == 3 && !std::strcmp(argv[1], "--locate"))
         return locate(argv[2]);
-    if (argc == 4 && !std::strcmp(argv[1], "--same"))
-        return same(argv[2], argv[3]);
+    if ((argc == 4 || argc == 5) && !std::strcmp(argv[1], "--same"))
+        return same(argv[2], argv[3], argc == 5 ? argv[4] : nullptr);
     uint32_t want_w = VM_PATTERN_WIDTH, want_h = VM_PATTERN_HEIGHT;
     if (argc == 4 && std::sscanf(argv[3], "%ux%u", &want_w, &want_h) != 2)
         argc = 0;

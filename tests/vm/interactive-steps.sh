@@ -51,7 +51,7 @@ step_foot() {
     { fail "foot: the typing viewer failed: $(tail -3 "$W/foot-typing.log")"; return; }
   local ref=$src/tests/reference/interactive-foot-typed.png
   t=$SECONDS
-  until shot foot-typed && "$check_png" --same "$W/foot-typed.png" "$ref" >"$W/foot-same.txt"; do
+  until shot foot-typed && "$check_png" --same "$W/foot-typed.png" "$ref" "$W/foot-diff.png" >"$W/foot-same.txt"; do
     ((SECONDS < t + 20 && SECONDS < deadline)) ||
       { fail "foot: the typed text never matched the reference: $(cat "$W/foot-same.txt" 2>/dev/null)"; return; }
     sleep 0.3
