@@ -135,6 +135,10 @@ wait "$vm_pid" 2>/dev/null
 vm_pid=
 grep -qx 'compositor exit 143' "$W/compositor.exit" 2>/dev/null && pass "compositor stopped on SIGTERM" ||
   fail "compositor stopped badly: $(cat "$W/compositor.exit" 2>/dev/null)"
+# A sanitizer build (scripts/test-sanitizers): a report in a guest program fails the lane.
+if grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$W"/{compositor.log,a.err,b.err} 2>/dev/null; then
+  fail "sanitizer reports in the guest's programs (files above)"
+fi
 if grep -qE 'BUG:|WARNING:|Oops|general protection' "$W/dmesg.txt" "$W/console.log" 2>/dev/null; then
   fail "kernel warnings:"; grep -E -A5 'BUG:|WARNING:|Oops|general protection' "$W/dmesg.txt" | head -30
 fi
