@@ -65,10 +65,14 @@ step_foot() {
 step_input() {
   wait_for 30 'grep -qx keyboard-enter "$W/b.log" 2>/dev/null' ||
     { fail "input client B never got the keyboard"; return; }
-  local pa pb
-  shot windows && pa=$("$check_png" --point "$W/windows.png" cc2222) &&
-    pb=$("$check_png" --point "$W/windows.png" 22cc22 cc2222) ||
-    { fail "no visible part of both input clients in windows.png"; return; }
+  local pa pb t=$SECONDS
+  # (B may be mapped a frame before the compositor shows it.)
+  until shot windows && pa=$("$check_png" --point "$W/windows.png" cc2222) &&
+        pb=$("$check_png" --point "$W/windows.png" 22cc22 cc2222); do
+    ((SECONDS < t + 15 && SECONDS < deadline)) ||
+      { fail "no visible part of both input clients in windows.png"; return; }
+    sleep 0.3
+  done
   log "input clients: A at $pa, B at $pb"
   view_bg input "type Hello, vdmabuf!
 key KEY_ENTER
