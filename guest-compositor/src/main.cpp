@@ -79,5 +79,8 @@ int main(int argc, char** argv) {
         return 1;
 
     server.run();
+    // Before ~StartupCommand waits for the command: foot, told to stop, waits
+    // for this compositor, which would wait for foot.
+    server.close_clients();
     return exit_status;
 }

@@ -176,13 +176,15 @@ bool Server::start() {
             VDM_WARN("Xwayland unavailable; continuing without it");
     }
 
-    for (const OutputMode& mode : options_.outputs)
-        wlr_headless_add_output(backend_.get(), static_cast<unsigned>(mode.width),
-                                static_cast<unsigned>(mode.height));
     if (!wlr_backend_start(backend_.get())) {
         VDM_ERROR("wlr_backend_start failed");
         return false;
     }
+    // After the start, so each is announced as it is made, in --output order
+    // (outputs made before it come out newest first: HEADLESS-2 got index 0).
+    for (const OutputMode& mode : options_.outputs)
+        wlr_headless_add_output(backend_.get(), static_cast<unsigned>(mode.width),
+                                static_cast<unsigned>(mode.height));
     listening_ = true;
     VDM_INFO("Wayland display %s", socket_.c_str());
     link_.start();

@@ -42,6 +42,9 @@ public:
     [[nodiscard]] bool start();
     void run() { wl_display_run(display_.get()); }
     void terminate() { wl_display_terminate(display_.get()); }
+    // Hangs up on every client (run() has returned): a client that waits for
+    // the compositor in its own shutdown (foot) then exits instead of waiting.
+    void close_clients() { wl_display_destroy_clients(display_.get()); }
 
     [[nodiscard]] const std::string& socket_name() const { return socket_; }
     [[nodiscard]] std::string x_display_name() const;

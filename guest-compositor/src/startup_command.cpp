@@ -19,10 +19,19 @@ StartupCommand::StartupCommand(wl_event_loop* loop, std::function<void(int statu
 }
 
 StartupCommand::~StartupCommand() {
-    if (pid_ > 0) {
-        ::kill(pid_, SIGTERM);
-        ::waitpid(pid_, nullptr, 0);
+    if (pid_ <= 0)
+        return;
+    ::kill(pid_, SIGTERM);
+    // A command that ignores SIGTERM does not keep the compositor: 3 s, then SIGKILL.
+    for (int waited_ms = 0; waited_ms < 3000; waited_ms += 10) {
+        if (::waitpid(pid_, nullptr, WNOHANG) == pid_)
+            return;
+        ::usleep(10 * 1000);
     }
+    VDM_WARN("startup command (pid %d) ignored SIGTERM for 3 s: killed",
+             static_cast<int>(pid_));
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
 }
 
 bool StartupCommand::spawn(const std::vector<std::string>& argv,

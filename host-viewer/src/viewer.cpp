@@ -116,6 +116,11 @@ bool Viewer::connect() {
     cb.on_error = [this](uint32_t request, uint32_t code, uint64_t) {
         if (code == VDMABUF_C_ERR_UNSUPPORTED)
             log_once("the guest does not take input/mode/hotplug events (no feature bit)");
+        else if (code == VDMABUF_C_ERR_NOT_HELD && request == VDMABUF_C_RELEASE)
+            // Taken back before we released it: its guest went, or we were slower
+            // than the release timeout (vdmabufd counts that one).
+            log_once("vdmabufd had taken back a frame before its RELEASE (guest gone or "
+                     "release timeout)");
         else
             VDM_WARN("vdmabufd: error %u for request 0x%x", code, request);
     };

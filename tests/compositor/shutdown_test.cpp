@@ -10,6 +10,10 @@
 #include <iterator>
 #include <sys/wait.h>
 
+#include <cstdio>
+
+#include <vdmabuf/shared/time.hpp>
+
 #include "fixture.hpp"
 
 namespace vdmabuf::compositor_test {
@@ -49,6 +53,43 @@ TEST(Shutdown, HeldFramesAtExitCauseNoDeviceError) {
     EXPECT_EQ(log.find("ERR_"), std::string::npos)
         << "vdmabufd answered an error at shutdown (" << held << " frames held):\n" << log;
     EXPECT_TRUE(viewer.errors.empty());
+}
+
+// SIGTERM ends the session within a few seconds, with 128 + 15, whatever the
+// startup command is (foot, waiting for the compositor in its own shutdown,
+// kept it waiting for foot forever).
+void expect_sigterm_ends_session(const std::vector<std::string>& command) {
+    CompositorOptions opts;
+    opts.command = command;
+    std::string error;
+    auto f = CompositorFixture::start(opts, error);
+    ASSERT_TRUE(f) << error;
+    // Mapped and drawing: frames come.
+    ASSERT_TRUE(f->pump_until([&] { return f->viewer().presents >= 2; }, 30000));
+    f->pump_for(500);
+    const uint64_t t0 = now_ns();
+    const int status = f->compositor().stop(SIGTERM, 8000);
+    const double ms = double(now_ns() - t0) / 1e6;
+    std::printf("%s: SIGTERM to exit %.0f ms, wait status 0x%x\n", command[0].c_str(), ms, status);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM)
+        << "wait status 0x" << std::hex << status << " (0x9: killed after 8 s)";
+}
+
+TEST(Shutdown, SigtermWithPatternClient) {
+    expect_sigterm_ends_session({pattern_client_path(), "--mode", "square", "--fps", "60"});
+}
+
+TEST(Shutdown, SigtermWithFoot) {
+    expect_sigterm_ends_session(
+        {require_program("foot", "foot"), "--config", "/dev/null", "--", "/bin/cat"});
+}
+
+TEST(Shutdown, SigtermWithGtk3Demo) {
+    expect_sigterm_ends_session({require_program("gtk3-demo", "gtk-3-examples")});
+}
+
+TEST(Shutdown, SigtermWithWestonSimpleShm) {
+    expect_sigterm_ends_session({require_program("weston-simple-shm", "weston")});
 }
 
 } // namespace

@@ -59,4 +59,20 @@ static void check_send(int dev, const struct vdmabuf_uapi_info *info)
 	      "NULL data");
 }
 
+/* The second boot loads the driver with features=0: the 56-byte HELLO of
+ * drivers before features, which a new device must still serve. */
+static void check_old_hello(int dev)
+{
+	struct vdmabuf_cmd_cursor_move move = { .hdr.type = VDMABUF_CMD_CURSOR_MOVE };
+	struct vdmabuf_uapi_info info = { 0 };
+	struct vdmabuf_uapi_send s;
+
+	check("old_hello_no_features",
+	      ioctl(dev, VDMABUF_IOCTL_INFO, &info) == 0 && info.features == 0,
+	      "INFO features 0x%llx", (unsigned long long)info.features);
+	check("old_hello_send_refused",
+	      send_req(dev, &move, sizeof(move), 0, &s) == -1 && errno == EOPNOTSUPP,
+	      "CURSOR_MOVE without the feature");
+}
+
 #endif /* VDMABUF_GUEST_SEND_H */

@@ -908,6 +908,7 @@ static int unplug_main(void)
 	check("open", dev >= 0 && card >= 0, VDMABUF_UAPI_DEVICE " and vgem");
 	if (dev < 0 || card < 0)
 		return 1;
+	check_old_hello(dev);
 	/* Buffer 0 (presented) and 2 (held by a fence) are vgem's: foreign. */
 	for (int i = 0; i < 3; i++) {
 		if (i == 1)

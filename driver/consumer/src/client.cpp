@@ -296,8 +296,13 @@ int Client::receive_one(Pending* pending, int& delivered) {
             const auto& e = std::get<ErrorEvent>(event);
             last_error_ = e.code;
             pending->done = true;
-            VDM_WARN("the daemon refused %s: %s (%u)", type_name(e.request), error_name(e.code),
-                     e.code);
+            // A buffer that went away since its BUFFER_NEW (its BUFFER_GONE or
+            // GUEST_GONE is on the way) is a race, not a mistake.
+            if (e.code == VDMABUF_C_ERR_UNKNOWN_BUFFER)
+                VDM_DEBUG("the daemon refused %s: the buffer is gone", type_name(e.request));
+            else
+                VDM_WARN("the daemon refused %s: %s (%u)", type_name(e.request),
+                         error_name(e.code), e.code);
             return 1;
         }
         if (pending) {

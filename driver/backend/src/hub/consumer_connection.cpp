@@ -103,10 +103,10 @@ void ConsumerConnection::on_events(uint32_t events) {
     if (events & EPOLLOUT)
         flush();
     if (!broken_ && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-        read_packets();
+        read_packets(events);
 }
 
-void ConsumerConnection::read_packets() {
+void ConsumerConnection::read_packets(uint32_t events) {
     for (int budget = kReadBudget; budget > 0 && !broken_; --budget) {
         alignas(8) uint8_t buf[kRecvBuffer];
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * VDMABUF_CONSUMER_MAX_FDS)];
@@ -125,7 +125,10 @@ void ConsumerConnection::read_packets() {
             mark_broken(errno == ECONNRESET ? "connection reset" : "recvmsg failed");
             return;
         }
-        if (n == 0) {
+        // 0 is end-of-file (the peer's close raised EPOLLHUP), or an empty packet
+        // from a peer still there: an error reply, as for any malformed packet
+        // (a peer that closed meanwhile breaks the connection at that reply).
+        if (n == 0 && (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR))) {
             mark_broken("closed by peer");
             return;
         }

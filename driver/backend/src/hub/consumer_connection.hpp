@@ -111,7 +111,8 @@ private:
     int send_cursor_move(CursorState& st);
 
     void on_events(uint32_t events);
-    void read_packets();
+    // `events`: the epoll events that woke it (tell end-of-file from an empty packet).
+    void read_packets(uint32_t events);
     void handle_packet(const uint8_t* data, size_t len, bool truncated);
     void flush();
     void want_writable(bool on);
