@@ -45,6 +45,7 @@ pass "virtio_vdmabuf.ko built"
 cat >"$work/guest.sh" <<EOF
 W=$work C=$compositor P=$client
 EOF
+vm_sanitizer_env >>"$work/guest.sh" # a sanitizer build's options hold in the guest too
 cat >>"$work/guest.sh" <<'EOF'
 export XDG_RUNTIME_DIR=/tmp/xdg; mkdir -p -m 700 $XDG_RUNTIME_DIR
 insmod $W/kbuild/driver/kernel/virtio_vdmabuf.ko borrow_id=19 guest_name=vmrestart || exit 1
@@ -59,6 +60,10 @@ echo "compositor exit $?" >$W/compositor.exit
 dmesg >$W/dmesg.txt
 EOF
 vm_root_initrd "$work/initrd.gz"
+vm_keep= # a build tree under /tmp stays visible in the guest (vm-lib.sh)
+for p in "$compositor" "$client"; do
+  case $p in /tmp/?*) vm_keep=${vm_keep:+$vm_keep,}$(dirname "$p") ;; esac
+done
 
 start_daemon() { # log file
   rm -f "$work/guest.sock" "$work/consumer.sock"
