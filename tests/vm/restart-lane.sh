@@ -151,8 +151,9 @@ down=${VM_RESTART_DOWN_S:-4}
 log "vdmabufd killed (-9); restarting it on the same sockets in $down s"
 sleep "$down"
 start_daemon "$work/vdmabufd-2.log"
+restart_t=$SECONDS
 wait_log "$work/vdmabufd-2.log" 'connection 1: connected' 15 &&
-  pass "QEMU reconnected to the new vdmabufd ($((SECONDS - kill_t)) s)" || fail "QEMU did not reconnect"
+  pass "QEMU reconnected to the new vdmabufd ($((SECONDS - restart_t)) s after its start)" || fail "QEMU did not reconnect"
 if find_window "$work/after.png" 60; then
   pass "frames resumed: $(cat "$work/after.png.txt") ($((SECONDS - kill_t)) s after the kill)"
 else
