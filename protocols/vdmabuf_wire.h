@@ -127,6 +127,14 @@ struct vdmabuf_cmd_hello {
 	vdm_u8 name[VDMABUF_NAME_LEN]; /* NUL-padded UTF-8, e.g. "guest0" */
 };
 
+/* §6.1 HELLO with features: the 56-byte HELLO and the feature bits the driver
+ * wants (1 << VDMABUF_F_*). Negotiates them without virtio feature bits, which a
+ * borrowed transport (vsock's id on QEMU 7.2) cannot carry. */
+struct vdmabuf_cmd_hello_features {
+	struct vdmabuf_cmd_hello hello;
+	vdm_le64 features;
+};
+
 struct vdmabuf_resp_hello {
 	struct vdmabuf_hdr hdr; /* type VDMABUF_RESP_OK_HELLO */
 	vdm_le32 magic;
@@ -138,7 +146,7 @@ struct vdmabuf_resp_hello {
 	vdm_le32 max_damage;
 	vdm_le32 max_outputs;
 	vdm_le32 padding;
-	vdm_le64 reserved;
+	vdm_le64 features; /* the session's features (§2); 0 from an older device */
 };
 
 /* §6.2 EXPORT: register a buffer once. Followed by n_extents vdmabuf_extent. */
@@ -359,7 +367,9 @@ VDMABUF_CHECK_OFF(vdmabuf_resp_hello, max_extents, 40);
 VDMABUF_CHECK_OFF(vdmabuf_resp_hello, max_damage, 44);
 VDMABUF_CHECK_OFF(vdmabuf_resp_hello, max_outputs, 48);
 VDMABUF_CHECK_OFF(vdmabuf_resp_hello, padding, 52);
-VDMABUF_CHECK_OFF(vdmabuf_resp_hello, reserved, 56);
+VDMABUF_CHECK_OFF(vdmabuf_resp_hello, features, 56);
+VDMABUF_CHECK_SIZE(vdmabuf_cmd_hello_features, 64);
+VDMABUF_CHECK_OFF(vdmabuf_cmd_hello_features, features, 56);
 
 VDMABUF_CHECK_SIZE(vdmabuf_plane, 8);
 VDMABUF_CHECK_OFF(vdmabuf_plane, offset, 0);

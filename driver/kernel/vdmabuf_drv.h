@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * virtio_vdmabuf: shared state of the driver's parts: the virtio device
- * (vdmabuf_virtio.c), the buffers it allocates and exports as dma-bufs
- * (vdmabuf_buffer.c), other exporters' dma-bufs it maps for EXPORT
- * (vdmabuf_foreign.c), the fence waits before PRESENT (vdmabuf_fence.c) and
- * the /dev/virtio-vdmabuf files (vdmabuf_file.c, EXPORT in vdmabuf_export.c)
- * and the recovery of a device that stopped answering (vdmabuf_reset.c).
+ * (vdmabuf_virtio.c), HELLO and SEND (vdmabuf_session.c), the buffers it
+ * allocates and exports as dma-bufs (vdmabuf_buffer.c), other exporters'
+ * dma-bufs it maps for EXPORT (vdmabuf_foreign.c), the fence waits before
+ * PRESENT (vdmabuf_fence.c), the /dev/virtio-vdmabuf files (vdmabuf_file.c,
+ * EXPORT in vdmabuf_export.c) and the recovery of a device that stopped
+ * answering (vdmabuf_reset.c).
  *
  * Locking: dev->req_mutex serialises ctrlq requests (one in flight); dev->ctrl_lock
  * guards the ctrlq itself, dev->event_lock the eventq; dev->lock guards the
@@ -164,6 +165,10 @@ int vdm_fence_wait(struct dma_buf *dmabuf, struct dma_fence *fence, unsigned int
 /* vdmabuf_file.c */
 extern const struct file_operations vdm_fops;
 void vdm_file_push_event(struct vdm_file *file, const void *data, u32 size);
+
+/* vdmabuf_session.c */
+int vdm_hello(struct vdm_dev *dev, const char *name);
+long vdm_ioctl_send(struct vdm_file *file, void __user *arg);
 
 /* vdmabuf_export.c */
 long vdm_ioctl_export(struct vdm_file *file, void __user *arg);

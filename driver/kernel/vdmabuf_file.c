@@ -323,6 +323,8 @@ static long vdm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return vdm_ioctl_unexport(file, uarg);
 	case VDMABUF_IOCTL_PRESENT_SYNC:
 		return vdm_ioctl_present_sync(file, uarg);
+	case VDMABUF_IOCTL_SEND:
+		return vdm_ioctl_send(file, uarg);
 	default:
 		return -ENOTTY;
 	}

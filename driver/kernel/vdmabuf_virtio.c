@@ -3,8 +3,9 @@
  * virtio_vdmabuf: the guest driver of the vdmabuf virtio device
  * (protocols/vdmabuf-device.md). Binds virtio id 37; `borrow_id=N` also binds id
  * N (a test VM on QEMU 7.2 borrows vsock's 19 through vhost-user-vsock-pci; the
- * config-space magic keeps it off a real vsock device). HELLO at probe, then
- * /dev/virtio-vdmabuf (vdmabuf_file.c) carries ALLOC/EXPORT/PRESENT/UNEXPORT.
+ * config-space magic keeps it off a real vsock device). HELLO at probe
+ * (vdmabuf_session.c), then /dev/virtio-vdmabuf (vdmabuf_file.c) carries
+ * ALLOC/EXPORT/PRESENT/UNEXPORT and SEND.
  */
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
@@ -266,46 +267,6 @@ static void vdm_event_done(struct virtqueue *vq)
 	schedule_work(&dev->event_work);
 }
 
-static int vdm_hello(struct vdm_dev *dev)
-{
-	struct vdmabuf_cmd_hello *cmd;
-	struct vdmabuf_resp_hello *rs;
-	struct vdm_reply reply;
-	int ret;
-
-	cmd = kzalloc(sizeof(*cmd), GFP_KERNEL);
-	if (!cmd)
-		return -ENOMEM;
-	cmd->hdr.type = cpu_to_le32(VDMABUF_CMD_HELLO);
-	cmd->magic = cpu_to_le32(VDMABUF_MAGIC);
-	cmd->version = cpu_to_le32(VDMABUF_VERSION);
-	strscpy_pad((char *)cmd->name, guest_name, sizeof(cmd->name));
-	ret = vdm_request(dev, cmd, sizeof(*cmd), &reply);
-	if (ret)
-		return ret;
-	if (reply.status != VDMABUF_RESP_OK_HELLO) {
-		dev_err(&dev->vdev->dev, "HELLO refused: 0x%x detail %u\n", reply.status,
-			reply.detail);
-		return -EPROTO;
-	}
-	rs = (void *)reply.raw;
-	if (le32_to_cpu(rs->magic) != VDMABUF_MAGIC || le32_to_cpu(rs->version) != VDMABUF_VERSION ||
-	    !le32_to_cpu(rs->max_buffers)) {
-		dev_err(&dev->vdev->dev, "HELLO response malformed\n");
-		return -EPROTO;
-	}
-	dev->info.version = VDMABUF_UAPI_VERSION;
-	dev->info.guest = le32_to_cpu(rs->guest);
-	dev->info.max_buffers = le32_to_cpu(rs->max_buffers);
-	dev->info.max_extents = min_t(u32, le32_to_cpu(rs->max_extents), VDMABUF_MAX_EXTENTS);
-	dev->info.max_damage = min_t(u32, le32_to_cpu(rs->max_damage), VDMABUF_MAX_DAMAGE);
-	dev->info.max_outputs = min_t(u32, le32_to_cpu(rs->max_outputs), VDMABUF_MAX_OUTPUTS);
-	dev->key = le64_to_cpu(rs->key);
-	dev_info(&dev->vdev->dev, "HELLO: guest %u, max_buffers %u\n", dev->info.guest,
-		 dev->info.max_buffers);
-	return 0;
-}
-
 static int vdm_init_vqs(struct vdm_dev *dev)
 {
 	vq_callback_t *callbacks[] = { vdm_event_done, vdm_ctrl_done };
@@ -388,10 +349,9 @@ int vdm_probe(struct virtio_device *vdev)
 		goto err_free;
 	virtio_device_ready(vdev);
 	virtqueue_kick(dev->eventq);
-	ret = vdm_hello(dev);
+	ret = vdm_hello(dev, guest_name);
 	if (ret)
 		goto err_reset;
-	dev->info.features = vdev->features & GENMASK_ULL(23, 0);
 
 	dev->misc.minor = MISC_DYNAMIC_MINOR;
 	dev->misc.name = "virtio-vdmabuf";

@@ -14,9 +14,10 @@
 
 #define VDMABUF_UAPI_DEVICE "/dev/virtio-vdmabuf"
 /* Version 2 added foreign dma-bufs at EXPORT, the implicit fence wait before
- * PRESENT and PRESENT_SYNC. A driver serves every request of an older version
+ * PRESENT and PRESENT_SYNC; version 3 the device features (negotiated in HELLO)
+ * in INFO and SEND. A driver serves every request of an older version
  * unchanged: user space checks version >= the one it needs. */
-#define VDMABUF_UAPI_VERSION 2u
+#define VDMABUF_UAPI_VERSION 3u
 
 struct vdmabuf_uapi_id {
 	__u32 guest;
@@ -114,6 +115,18 @@ struct vdmabuf_uapi_event {
 	__u8 data[64];
 };
 
+/* SEND (version 3): one guest->host request of a negotiated feature, as the
+ * wire has it (little-endian): OUTPUT (VDMABUF_F_HOTPLUG), CURSOR_SET or
+ * CURSOR_MOVE (VDMABUF_F_CURSOR). The driver sets the header's tag. */
+struct vdmabuf_uapi_send {
+	__u64 data;      /* in: user address of the request */
+	__u32 size;      /* in: its size: 16..VDMABUF_UAPI_SEND_MAX */
+	__u32 flags;     /* in: 0 */
+	__u32 status;    /* out */
+	__u32 detail;    /* out */
+};
+#define VDMABUF_UAPI_SEND_MAX (40u + 128u * 128u * 4u) /* the largest CURSOR_SET */
+
 #define VDMABUF_IOCTL_BASE 0xDB
 #define VDMABUF_IOCTL_INFO _IOR(VDMABUF_IOCTL_BASE, 0x00, struct vdmabuf_uapi_info)
 #define VDMABUF_IOCTL_ALLOC _IOWR(VDMABUF_IOCTL_BASE, 0x01, struct vdmabuf_uapi_alloc)
@@ -122,5 +135,6 @@ struct vdmabuf_uapi_event {
 #define VDMABUF_IOCTL_UNEXPORT _IOWR(VDMABUF_IOCTL_BASE, 0x04, struct vdmabuf_uapi_unexport)
 #define VDMABUF_IOCTL_PRESENT_SYNC \
 	_IOWR(VDMABUF_IOCTL_BASE, 0x05, struct vdmabuf_uapi_present_sync)
+#define VDMABUF_IOCTL_SEND _IOWR(VDMABUF_IOCTL_BASE, 0x06, struct vdmabuf_uapi_send)
 
 #endif /* VDMABUF_UAPI_H */

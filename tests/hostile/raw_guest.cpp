@@ -48,6 +48,7 @@ std::unique_ptr<RawGuest> RawGuest::connect(const std::string& socket, Options o
     g->name_ = options.name;
     g->post_events_ = options.post_event_buffers;
     g->device_features_ = options.device_features;
+    g->hello_features_ = options.hello_features;
     g->size_ = options.memory_size;
     g->sock_ = UniqueFd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
     sockaddr_un addr{};
@@ -198,11 +199,14 @@ void RawGuest::post_event_buffer(uint16_t head) {
 }
 
 bool RawGuest::hello() {
-    auto r = request(testwire::hello_cmd(name_, tag_++));
+    const vdmabuf_cmd_hello_features h{testwire::hello_cmd(name_, tag_++),
+                                       hello_features_.value_or(0)};
+    auto r = hello_features_ ? request(h) : request(h.hello);
     if (!r || r->used_len < sizeof(vdmabuf_resp_hello) || r->hello.hdr.type != VDMABUF_RESP_OK_HELLO)
         return false;
     guest_ = r->hello.guest;
     key_ = r->hello.key;
+    session_features_ = r->hello.features;
     return true;
 }
 

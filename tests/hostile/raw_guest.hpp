@@ -60,6 +60,8 @@ public:
         std::string name = "mallory";
         bool post_event_buffers = true; // false: a driver that never services the eventq
         uint64_t device_features = 0;   // VDMABUF_F_* bits to negotiate (must be offered)
+        // Set: hello() sends the 64-byte HELLO asking for these (§6.1), else 56 bytes.
+        std::optional<uint64_t> hello_features;
     };
 
     // Connects and creates the memory; sends nothing. nullptr on failure.
@@ -99,6 +101,8 @@ public:
     [[nodiscard]] bool hello();
     [[nodiscard]] uint32_t guest_id() const { return guest_; }
     [[nodiscard]] uint64_t key() const { return key_; }
+    // The session's features from the HELLO response.
+    [[nodiscard]] uint64_t session_features() const { return session_features_; }
     [[nodiscard]] vdmabuf_id id(uint32_t counter) const { return {guest_, counter, key_}; }
     // One request in a two-descriptor chain (readable request, writable response).
     [[nodiscard]] std::optional<CtrlReply> request(const void* req, size_t len,
@@ -167,6 +171,8 @@ private:
     std::string name_;
     bool post_events_ = true;
     uint64_t device_features_ = 0;
+    std::optional<uint64_t> hello_features_;
+    uint64_t session_features_ = 0;
     UniqueFd kick_[2], call_[2];
     uint64_t ring_gpa_[2] = {};
     uint16_t avail_idx_[2] = {};

@@ -58,5 +58,36 @@ TEST_F(Session, CursorAbuse) {
     expect_counter({"daemon", "errors", "MALFORMED"}, 3);
 }
 
+// Features asked for in HELLO (§2, §6.1) decide the session, whatever the
+// virtio bits say; bits the device does not know are ignored; other sizes are
+// malformed.
+TEST_F(Session, FeaturesInHello) {
+    RawGuest* asked = attacker({.name = "asked", .hello_features = kSessionFeatures | (1ull << 40)});
+    ASSERT_TRUE(asked);
+    EXPECT_EQ(asked->session_features(), kSessionFeatures);
+    const auto ok = asked->request(cursor(0, 2, 2, 0, 0, 16));
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->resp.hdr.type, VDMABUF_RESP_OK);
+
+    RawGuest* none = attacker(
+        {.name = "none", .device_features = kSessionFeatures, .hello_features = uint64_t{0}});
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->session_features(), 0u);
+    expect_error(*none, cursor(0, 2, 2, 0, 0, 16), VDMABUF_RESP_ERR_MALFORMED, 0);
+
+    RawGuest* virtio = attacker({.name = "virtio", .device_features = kSessionFeatures});
+    ASSERT_TRUE(virtio);
+    EXPECT_EQ(virtio->session_features(), kSessionFeatures) << "the 56-byte HELLO's answer";
+
+    RawGuest* odd = connection({.name = "odd"});
+    ASSERT_TRUE(odd && odd->start());
+    std::vector<uint8_t> hello60(60, 0);
+    const vdmabuf_cmd_hello h = testwire::hello_cmd("odd", 9);
+    std::memcpy(hello60.data(), &h, sizeof h);
+    expect_error(*odd, hello60, VDMABUF_RESP_ERR_MALFORMED, 0);
+    EXPECT_TRUE(odd->hello()) << "a refused HELLO starts no session";
+    expect_log("features 0xc (from HELLO)");
+}
+
 } // namespace
 } // namespace vdmabuf::hostile

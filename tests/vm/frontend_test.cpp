@@ -137,6 +137,16 @@ int main(int argc, char** argv) {
     errno = 0;
     const uint8_t raw[16] = {};
     check("send_raw_enotsup", !dev->send_raw(raw) && errno == ENOTSUP);
+    // The interactive requests go through SEND with the features HELLO negotiated.
+    check("features", dev->features() == kAllFeatures, std::to_string(dev->features()));
+    check("announce_output", dev->announce_output(2, true, 800, 600, 60000, "VM-3"),
+          std::strerror(errno));
+    const std::vector<uint8_t> arrow(16 * 16 * 4, 0xff);
+    check("set_cursor", dev->set_cursor(2, 16, 16, 1, 1, arrow), std::strerror(errno));
+    check("move_cursor", dev->move_cursor(2, 5, 7, true), std::strerror(errno));
+    errno = 0;
+    check("set_cursor_checked", !dev->set_cursor(2, 200, 16, 0, 0, arrow) && errno == EINVAL);
+    check("output_gone", dev->announce_output(2, false, 0, 0, 0, "VM-3"), std::strerror(errno));
 
     // The driver keeps exported pages: dropping the Allocation first is safe.
     vdmabuf_id id2{};

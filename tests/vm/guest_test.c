@@ -111,6 +111,8 @@ static void check(const char *name, int ok, const char *fmt, ...)
 	fflush(out);
 }
 
+#include "guest_send.h" /* uses check() */
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -768,9 +770,10 @@ static void check_contract(int dev, int card, struct gbuf *bufs)
 	uint32_t status = 0;
 	int dev2;
 
-	check("info", ioctl(dev, VDMABUF_IOCTL_INFO, &info) == 0 && info.version == 2 &&
+	check("info", ioctl(dev, VDMABUF_IOCTL_INFO, &info) == 0 && info.version == 3 &&
 			      info.guest && info.max_buffers >= 8,
 	      "INFO");
+	check_send(dev, &info);
 	check("alloc_flags_rejected", ioctl(dev, VDMABUF_IOCTL_ALLOC, &a) == -1 && errno == EINVAL,
 	      "flags=1");
 	a.flags = 0;
@@ -905,6 +908,7 @@ static int unplug_main(void)
 	check("open", dev >= 0 && card >= 0, VDMABUF_UAPI_DEVICE " and vgem");
 	if (dev < 0 || card < 0)
 		return 1;
+	check_old_hello(dev);
 	/* Buffer 0 (presented) and 2 (held by a fence) are vgem's: foreign. */
 	for (int i = 0; i < 3; i++) {
 		if (i == 1)

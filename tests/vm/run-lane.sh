@@ -158,7 +158,8 @@ cat >"$root/init-unplug" <<'EOF'
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 for m in $(cat /modules.order); do insmod /lib/modules/$m || echo "insmod $m failed"; done
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none results /results || echo "9p mount failed"
-insmod /lib/modules/virtio_vdmabuf.ko borrow_id=19 guest_name=vmunplug
+# features=0: the 56-byte HELLO of a driver from before features (the device still serves it).
+insmod /lib/modules/virtio_vdmabuf.ko borrow_id=19 guest_name=vmunplug features=0
 echo "guest: running guest-test unplug"
 /bin/guest-test /results unplug
 dmesg > /results/dmesg-unplug.txt
@@ -333,6 +334,8 @@ grep -q '^guests: 0' "$work/list-after.txt" && ! grep -q vmguest "$work/list-aft
   pass "after power-off vdmabufd has no guest and no buffers" ||
   { fail "after power-off:"; cat "$work/list-after.txt"; }
 
+grep -q "guest [0-9]* 'vmguest': ready (connection [0-9]*), features 0xf (from HELLO)" "$work/vdmabufd.log" &&
+  pass "the driver's HELLO negotiated all four features" || fail "no HELLO with features from the driver"
 grep -q 'guest [0-9]* "vmguest" removed' "$work/vdmabufd.log" && pass "vdmabufd retired the guest" ||
   fail "vdmabufd never logged the guest's removal"
 
@@ -366,6 +369,9 @@ qemu2=$!
 pids+=("$qemu2")
 if wait_file "$share/unplug-ready" 120 "$qemu2"; then
   "$ctl" --connect "$work/consumer.sock" list >"$work/list-unplug.txt" 2>&1
+  grep -q "guest [0-9]* 'vmunplug': ready (connection [0-9]*), features 0x0 (from virtio)" "$work/vdmabufd.log" &&
+    pass "second boot: the 56-byte HELLO (features=0) served, no features" ||
+    fail "second boot: vdmabufd did not log the 56-byte HELLO's session"
   grep -q '"vmunplug": 3 buffers' "$work/list-unplug.txt" && pass "second boot: vdmabufd holds 3 buffers" ||
     { fail "second boot: vdmabufctl list:"; cat "$work/list-unplug.txt"; }
   # A DIMM hot-plugged into the running device, then unplugged (the guest onlines

@@ -2,6 +2,7 @@
 #include "kernel_device.hpp"
 
 #include "kernel_allocation.hpp"
+#include "session_messages.hpp"
 
 #include <vdmabuf/shared/log.hpp>
 
@@ -21,6 +22,11 @@ namespace {
 static_assert(sizeof(vdmabuf_uapi_id) == sizeof(vdmabuf_id), "IDs are the wire's");
 
 vdmabuf_uapi_id to_uapi(const vdmabuf_id& id) { return {id.guest, id.counter, id.key}; }
+
+template <typename T>
+std::span<const uint8_t> bytes_of(const T& v) {
+    return {reinterpret_cast<const uint8_t*>(&v), sizeof v};
+}
 
 // One ioctl, restarted after a signal.
 int do_ioctl(int fd, unsigned long request, void* arg) {
@@ -53,6 +59,9 @@ std::unique_ptr<KernelDevice> KernelDevice::open(const std::string& path,
         errno = EPROTO;
         return nullptr;
     }
+    // Version 3 drivers negotiate the interactive features in their HELLO.
+    if (dev->info_.version >= 3)
+        dev->features_ = dev->info_.features & options.features & kAllFeatures;
     const auto* n = reinterpret_cast<const char*>(dev->info_.name);
     dev->name_.assign(n, ::strnlen(n, sizeof dev->info_.name));
     if (dev->name_ != options.name)
@@ -73,8 +82,9 @@ std::unique_ptr<KernelDevice> KernelDevice::open(const std::string& path,
             return nullptr;
         }
     }
-    VDM_INFO("%s: guest %u, max_buffers %u (kernel driver)", path.c_str(), dev->info_.guest,
-             dev->info_.max_buffers);
+    VDM_INFO("%s: guest %u, max_buffers %u, features 0x%llx (kernel driver, interface %u)",
+             path.c_str(), dev->info_.guest, dev->info_.max_buffers,
+             static_cast<unsigned long long>(dev->features_), dev->info_.version);
     return dev;
 }
 
@@ -234,9 +244,47 @@ bool KernelDevice::unexport(const vdmabuf_id& id, uint64_t* tag) {
     return true;
 }
 
-bool KernelDevice::send_raw(std::span<const uint8_t> /*request*/, uint64_t* /*tag*/) {
+bool KernelDevice::has_feature(unsigned bit) {
+    if (!usable())
+        return false;
+    if (features_ & (1ull << bit))
+        return true;
     errno = ENOTSUP;
     return false;
+}
+
+bool KernelDevice::send(std::span<const uint8_t> head, std::span<const uint8_t> tail,
+                        uint64_t* tag) {
+    vdmabuf_hdr hdr{};
+    if (head.size() < sizeof hdr) {
+        errno = EINVAL;
+        return false;
+    }
+    send_buf_.assign(head.begin(), head.end());
+    send_buf_.insert(send_buf_.end(), tail.begin(), tail.end());
+    std::memcpy(&hdr, send_buf_.data(), sizeof hdr);
+    vdmabuf_uapi_send s{};
+    s.data = reinterpret_cast<uintptr_t>(send_buf_.data());
+    s.size = static_cast<uint32_t>(send_buf_.size());
+    const uint64_t t = next_tag_++;
+    if (tag)
+        *tag = t;
+    if (do_ioctl(dev_.get(), VDMABUF_IOCTL_SEND, &s) != 0) {
+        if (errno == EOPNOTSUPP || errno == ENOTTY) {
+            errno = ENOTSUP; // a type SEND does not carry, or a driver before version 3
+            return false;
+        }
+        return local_refusal(hdr.type, t);
+    }
+    ++counters_.requests_sent;
+    answered(hdr.type, s.status, t);
+    return true;
+}
+
+bool KernelDevice::send_raw(std::span<const uint8_t> request, uint64_t* tag) {
+    if (!usable())
+        return false;
+    return send(request, {}, tag);
 }
 
 void KernelDevice::handle_event(const vdmabuf_uapi_event& ev) {
@@ -247,24 +295,21 @@ void KernelDevice::handle_event(const vdmabuf_uapi_event& ev) {
         return;
     }
     std::memcpy(&hdr, ev.data, sizeof hdr);
-    if (hdr.type == VDMABUF_EVT_RELEASE && ev.size == sizeof(vdmabuf_evt_release)) {
-        vdmabuf_evt_release r;
-        std::memcpy(&r, ev.data, sizeof r);
-        ++counters_.releases;
-        if (callbacks_.on_release)
-            callbacks_.on_release(r.id, r.sequence, r.output, r.reason);
-    } else if (hdr.type == VDMABUF_EVT_REFRESH && ev.size == sizeof(vdmabuf_evt_refresh)) {
-        vdmabuf_evt_refresh r;
-        std::memcpy(&r, ev.data, sizeof r);
-        ++counters_.refreshes;
-        if (callbacks_.on_refresh)
-            callbacks_.on_refresh(r.output);
-    } else if (hdr.type == VDMABUF_EVT_RELEASE || hdr.type == VDMABUF_EVT_REFRESH) {
-        ++counters_.events_invalid;
-    } else {
-        ++counters_.events_unknown;
-        VDM_DEBUG("ignoring event type 0x%x", hdr.type);
+    if (hdr.type != VDMABUF_EVT_RELEASE) {
+        deliver_event(parse_event(ev.data, ev.size, info_.guest, 0, features_), ev.size,
+                      callbacks_, counters_);
+        return;
     }
+    // The driver routed it by its ID (guest and key checked): only its shape here.
+    if (ev.size != sizeof(vdmabuf_evt_release)) {
+        ++counters_.events_invalid;
+        return;
+    }
+    vdmabuf_evt_release r;
+    std::memcpy(&r, ev.data, sizeof r);
+    ++counters_.releases;
+    if (callbacks_.on_release)
+        callbacks_.on_release(r.id, r.sequence, r.output, r.reason);
 }
 
 int KernelDevice::dispatch() {
@@ -311,24 +356,32 @@ int KernelDevice::dispatch() {
     return handled;
 }
 
-bool KernelDevice::announce_output(uint32_t, bool, uint32_t, uint32_t, uint32_t, std::string_view,
-                                   uint64_t*) {
-    if (usable())
-        errno = ENOTSUP;
-    return false;
+bool KernelDevice::announce_output(uint32_t output, bool connected, uint32_t width,
+                                   uint32_t height, uint32_t refresh_mhz, std::string_view name,
+                                   uint64_t* tag) {
+    vdmabuf_cmd_output cmd;
+    return has_feature(VDMABUF_F_HOTPLUG) &&
+           build_output(info_.max_outputs, output, connected, width, height, refresh_mhz, name,
+                        cmd) &&
+           send(bytes_of(cmd), {}, tag);
 }
 
-bool KernelDevice::set_cursor(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
-                              std::span<const uint8_t>, uint64_t*) {
-    if (usable())
-        errno = ENOTSUP;
-    return false;
+bool KernelDevice::set_cursor(uint32_t output, uint32_t width, uint32_t height, uint32_t hotspot_x,
+                              uint32_t hotspot_y, std::span<const uint8_t> argb_pixels,
+                              uint64_t* tag) {
+    vdmabuf_cmd_cursor_set cmd;
+    return has_feature(VDMABUF_F_CURSOR) &&
+           build_cursor_set(info_.max_outputs, output, width, height, hotspot_x, hotspot_y,
+                            argb_pixels, cmd) &&
+           send(bytes_of(cmd), argb_pixels, tag);
 }
 
-bool KernelDevice::move_cursor(uint32_t, int32_t, int32_t, bool, uint64_t*) {
-    if (usable())
-        errno = ENOTSUP;
-    return false;
+bool KernelDevice::move_cursor(uint32_t output, int32_t x, int32_t y, bool visible,
+                               uint64_t* tag) {
+    vdmabuf_cmd_cursor_move cmd;
+    return has_feature(VDMABUF_F_CURSOR) &&
+           build_cursor_move(info_.max_outputs, output, x, y, visible, cmd) &&
+           send(bytes_of(cmd), {}, tag);
 }
 
 } // namespace vdmabuf::frontend

@@ -35,10 +35,10 @@ public:
                                uint64_t guest_time_ns, std::span<const vdmabuf_rect> damage,
                                uint64_t* tag) override;
     [[nodiscard]] bool unexport(const vdmabuf_id& id, uint64_t* tag) override;
-    // Not carried by the driver: false, errno ENOTSUP.
+    // Only the requests SEND carries (OUTPUT, CURSOR_SET, CURSOR_MOVE); else ENOTSUP.
     [[nodiscard]] bool send_raw(std::span<const uint8_t> request, uint64_t* tag) override;
-    // The driver negotiates no interactive feature yet: features() is 0, and these
-    // return false with errno ENOTSUP (ENOTCONN once lost), as the API says.
+    // Through SEND (driver interface version >= 3): the features the driver's HELLO
+    // negotiated, narrowed by DeviceOptions::features; ENOTSUP without the feature.
     [[nodiscard]] bool announce_output(uint32_t output, bool connected, uint32_t width,
                                        uint32_t height, uint32_t refresh_mhz, std::string_view name,
                                        uint64_t* tag) override;
@@ -47,7 +47,7 @@ public:
                                   std::span<const uint8_t> argb_pixels, uint64_t* tag) override;
     [[nodiscard]] bool move_cursor(uint32_t output, int32_t x, int32_t y, bool visible,
                                    uint64_t* tag) override;
-    [[nodiscard]] uint64_t features() const override { return 0; }
+    [[nodiscard]] uint64_t features() const override { return features_; }
 
     [[nodiscard]] uint32_t guest_id() const override { return info_.guest; }
     [[nodiscard]] uint32_t max_buffers() const override { return info_.max_buffers; }
@@ -73,13 +73,19 @@ private:
     // the device's INVALID_ID / IN_USE decided locally, queued as such (returns true).
     [[nodiscard]] bool local_refusal(uint32_t request_type, uint64_t tag);
     void handle_event(const vdmabuf_uapi_event& ev);
+    [[nodiscard]] bool has_feature(unsigned bit);
+    // One SEND of head + tail (the request's bytes, tag filled in here).
+    [[nodiscard]] bool send(std::span<const uint8_t> head, std::span<const uint8_t> tail,
+                            uint64_t* tag);
     void lose(const char* why);
 
     UniqueFd dev_;
     UniqueFd epoll_;
     UniqueFd pending_; // eventfd: failures_ not yet reported
     vdmabuf_uapi_info info_{};
+    uint64_t features_ = 0;
     std::string name_;
+    std::vector<uint8_t> send_buf_; // SEND needs the request in one piece
     Callbacks callbacks_;
     std::vector<Failure> failures_;
     uint64_t next_tag_ = 1;

@@ -2,6 +2,7 @@
 #include "virtio_user_device.hpp"
 
 #include "page_allocation.hpp"
+#include "session_messages.hpp"
 #include "vhost_user_frontend.hpp"
 
 #include <vdmabuf/shared/log.hpp>
@@ -22,15 +23,6 @@ namespace {
 template <typename T>
 std::span<const uint8_t> bytes_of(const T& v) {
     return {reinterpret_cast<const uint8_t*>(&v), sizeof v};
-}
-
-bool valid_name(const std::string& name) {
-    if (name.size() > VDMABUF_NAME_LEN)
-        return false;
-    for (char c : name)
-        if (c < 0x21 || c > 0x7e)
-            return false;
-    return true;
 }
 
 } // namespace
@@ -56,7 +48,7 @@ VirtioUserDevice::~VirtioUserDevice() {
 bool VirtioUserDevice::setup(const std::string& socket_path, const DeviceOptions& options) {
     errno = 0;
     options_ = options;
-    if (!valid_name(options.name)) {
+    if (!printable_name(options.name)) {
         VDM_ERROR("guest name '%s' is not up to %u printable ASCII characters",
                   options.name.c_str(), VDMABUF_NAME_LEN);
         errno = EINVAL;

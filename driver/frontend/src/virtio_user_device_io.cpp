@@ -4,6 +4,8 @@
 #include "page_allocation.hpp"
 #include "virtio_user_device.hpp"
 
+#include "session_messages.hpp"
+
 #include <vdmabuf/shared/log.hpp>
 
 #include <cerrno>
@@ -20,13 +22,6 @@ constexpr int kMaxDispatchRounds = 4;
 template <typename T>
 std::span<const uint8_t> bytes_of(const T& v) {
     return {reinterpret_cast<const uint8_t*>(&v), sizeof v};
-}
-
-// A validated NUL-padded field, up to its first NUL.
-template <size_t N>
-std::string_view fixed_string(const uint8_t (&field)[N]) {
-    const char* p = reinterpret_cast<const char*>(field);
-    return {p, ::strnlen(p, N)};
 }
 
 } // namespace
@@ -213,52 +208,8 @@ void VirtioUserDevice::handle_completion(const CtrlCompletion& c) {
 
 void VirtioUserDevice::handle_event(const uint8_t* bytes, uint32_t len) {
     ++counters_.events_received;
-    const ParsedEvent e = parse_event(bytes, len, hello_.guest, hello_.key, features_);
-    switch (e.kind) {
-    case EventKind::release:
-        ++counters_.releases;
-        if (callbacks_.on_release)
-            callbacks_.on_release(e.release.id, e.release.sequence, e.release.output,
-                                  e.release.reason);
-        return;
-    case EventKind::refresh:
-        ++counters_.refreshes;
-        if (callbacks_.on_refresh)
-            callbacks_.on_refresh(e.refresh.output);
-        return;
-    case EventKind::input: {
-        ++counters_.inputs;
-        const vdmabuf_evt_input& w = e.input;
-        if (callbacks_.on_input)
-            callbacks_.on_input({w.output, w.kind, w.time_ns, w.a, w.b, w.c, w.d});
-        return;
-    }
-    case EventKind::keymap:
-        ++counters_.keymaps;
-        if (callbacks_.on_keymap)
-            callbacks_.on_keymap(fixed_string(e.keymap.layout), fixed_string(e.keymap.variant));
-        return;
-    case EventKind::mode:
-        ++counters_.modes;
-        if (callbacks_.on_mode)
-            callbacks_.on_mode(e.mode.output, e.mode.width, e.mode.height, e.mode.refresh_mhz);
-        return;
-    case EventKind::hotplug:
-        ++counters_.hotplugs;
-        if (callbacks_.on_hotplug)
-            callbacks_.on_hotplug(e.hotplug.output, e.hotplug.connected != 0, e.hotplug.width,
-                                  e.hotplug.height, e.hotplug.refresh_mhz);
-        return;
-    case EventKind::unknown:
-        ++counters_.events_unknown;
-        VDM_DEBUG("ignoring event type 0x%x", e.type);
-        return;
-    case EventKind::invalid:
-        if (counters_.events_invalid++ == 0)
-            VDM_WARN("dropping invalid event (type 0x%x, %u bytes); later ones only counted",
-                     e.type, len);
-        return;
-    }
+    deliver_event(parse_event(bytes, len, hello_.guest, hello_.key, features_), len, callbacks_,
+                  counters_);
 }
 
 bool VirtioUserDevice::check_socket() {

@@ -224,6 +224,9 @@ ValidationResult GuestSession::do_hello(size_t len, vdmabuf_resp_hello& resp) {
         VDM_ERRNO("guest: getrandom for the HELLO key");
         return {VDMABUF_RESP_ERR_UNSPEC, 0};
     }
+    // Bits the device does not know are ignored, so newer drivers can ask.
+    if (len == sizeof(vdmabuf_cmd_hello_features))
+        hello_features_ = parse<vdmabuf_cmd_hello_features>(request_, len).features;
     ids_ = {g_next_guest_id++, key};
     name_ = hello_name(cmd);
     if (name_.empty())
@@ -238,7 +241,10 @@ ValidationResult GuestSession::do_hello(size_t len, vdmabuf_resp_hello& resp) {
     resp.max_extents = VDMABUF_MAX_EXTENTS;
     resp.max_damage = VDMABUF_MAX_DAMAGE;
     resp.max_outputs = VDMABUF_MAX_OUTPUTS;
-    VDM_INFO("guest %u '%s': ready (connection %u)", ids_.guest, name_.c_str(), connection_);
+    resp.features = features();
+    VDM_INFO("guest %u '%s': ready (connection %u), features 0x%llx (from %s)", ids_.guest,
+             name_.c_str(), connection_, static_cast<unsigned long long>(resp.features),
+             hello_features_ ? "HELLO" : "virtio");
     return r;
 }
 

@@ -33,7 +33,7 @@ bool is_input(const EventFifo::Event& e, uint32_t kind, uint32_t output) {
 } // namespace
 
 uint64_t GuestSession::features() const {
-    return acked_features_ & kDeviceFeatures;
+    return (hello_features_ ? *hello_features_ : acked_features_) & kDeviceFeatures;
 }
 
 bool GuestSession::coalesce_motion(const void* event, size_t len) {

@@ -125,6 +125,7 @@ void GuestSession::end_session(const char* why) {
         return;
     retire_buffers();
     ready_ = false;
+    hello_features_.reset();
     sequences_ = {};
     events_.clear(); // presentations are forgotten without RELEASE (§9)
     host_events_.clear();

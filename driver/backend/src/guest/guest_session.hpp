@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -191,6 +192,8 @@ private:
 
     // vdmabuf session state
     bool ready_ = false;
+    // Set by a HELLO with features (§6.1): it, not the virtio bits, decides them.
+    std::optional<uint64_t> hello_features_;
     SessionIds ids_;
     std::string name_;
     BufferTable table_;

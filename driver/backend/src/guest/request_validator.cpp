@@ -65,7 +65,9 @@ ValidationResult check_live_id(const vdmabuf_id& id, uint32_t base, const Sessio
 }
 
 ValidationResult validate_hello(const vdmabuf_cmd_hello& cmd, size_t request_len, bool ready) {
-    if (request_len != sizeof(vdmabuf_cmd_hello))
+    // 56 bytes, or 64 with the features the driver wants (§6.1).
+    if (request_len != sizeof(vdmabuf_cmd_hello) &&
+        request_len != sizeof(vdmabuf_cmd_hello_features))
         return fail(VDMABUF_RESP_ERR_MALFORMED, 0);
     if (cmd.hdr.flags != 0)
         return fail(VDMABUF_RESP_ERR_MALFORMED, offsetof(vdmabuf_hdr, flags));

@@ -53,7 +53,7 @@ struct ExportContext {
     uint32_t max_buffers;
 };
 
-// HELLO (§6.1). `ready`: a HELLO was already accepted in this session.
+// HELLO (§6.1), either size. `ready`: a HELLO was already accepted in this session.
 [[nodiscard]] ValidationResult validate_hello(const vdmabuf_cmd_hello& cmd, size_t request_len,
                                               bool ready);
 // The name HELLO asked for (validated), or "" when it was empty.

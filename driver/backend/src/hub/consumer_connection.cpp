@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -106,6 +107,11 @@ void ConsumerConnection::on_events(uint32_t events) {
         read_packets();
 }
 
+bool ConsumerConnection::peer_closed() const {
+    pollfd p{fd_.get(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) != 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
 void ConsumerConnection::read_packets() {
     for (int budget = kReadBudget; budget > 0 && !broken_; --budget) {
         alignas(8) uint8_t buf[kRecvBuffer];
@@ -125,7 +131,9 @@ void ConsumerConnection::read_packets() {
             mark_broken(errno == ECONNRESET ? "connection reset" : "recvmsg failed");
             return;
         }
-        if (n == 0) {
+        // 0 is end-of-file, or an empty packet from a peer still there (an error
+        // reply, as for any other malformed packet).
+        if (n == 0 && peer_closed()) {
             mark_broken("closed by peer");
             return;
         }

@@ -112,6 +112,8 @@ private:
 
     void on_events(uint32_t events);
     void read_packets();
+    // The peer shut down or went: what a recvmsg() of 0 then means.
+    [[nodiscard]] bool peer_closed() const;
     void handle_packet(const uint8_t* data, size_t len, bool truncated);
     void flush();
     void want_writable(bool on);

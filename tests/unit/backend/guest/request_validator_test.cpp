@@ -113,6 +113,10 @@ TEST(HelloValidator, Errors) {
     auto h = good_hello();
     expect(validate_hello(h, 55, false), VDMABUF_RESP_ERR_MALFORMED, 0);
     expect(validate_hello(h, 57, false), VDMABUF_RESP_ERR_MALFORMED, 0);
+    // 64 bytes carries the features (§6.1); nothing between, nothing longer.
+    EXPECT_TRUE(validate_hello(h, sizeof(vdmabuf_cmd_hello_features), false).ok());
+    expect(validate_hello(h, 60, false), VDMABUF_RESP_ERR_MALFORMED, 0);
+    expect(validate_hello(h, 72, false), VDMABUF_RESP_ERR_MALFORMED, 0);
     expect(validate_hello(h, sizeof h, true), VDMABUF_RESP_ERR_MALFORMED, 0); // second HELLO
     h.hdr.flags = 1;
     expect(validate_hello(h, sizeof h, false), VDMABUF_RESP_ERR_MALFORMED, 4);

@@ -122,7 +122,7 @@ public:
     // The QEMU start sequence: features (plus VDMABUF_F_* device_features),
     // memory table, both rings, enable.
     // init false: what QEMU sends a restarted back-end at the next device start
-    // (no GET_FEATURES, protocol features or SET_OWNER; docs/qemu.md §10).
+    // (no GET_FEATURES, protocol features or SET_OWNER; docs/qemu.md §11).
     void handshake(bool event_idx = true, uint64_t device_features = 0, bool init = true) {
         uint64_t want = vu::bit(vu::feature::kVersion1) | vu::bit(vu::feature::kProtocolFeatures) |
                         vu::bit(vu::feature::kIndirectDesc) |

@@ -85,9 +85,13 @@ TEST_F(Protocol, MalformedPacketsGetErrorsAndTheConnectionLives) {
         c->hello();
         expect_error(*c, VDMABUF_C_ERR_MALFORMED, VDMABUF_C_HELLO);
     }
+    {   // an empty packet: recvmsg() returns 0 as at end-of-file, but the peer is there
+        c->send_raw(nullptr, 0);
+        expect_error(*c, VDMABUF_C_ERR_MALFORMED, 0);
+    }
     expect_alive(*c);
     EXPECT_FALSE(c->closed());
-    EXPECT_EQ(hub_->counters().consumer_errors[VDMABUF_C_ERR_MALFORMED], 8u);
+    EXPECT_EQ(hub_->counters().consumer_errors[VDMABUF_C_ERR_MALFORMED], 9u);
 }
 
 TEST_F(Protocol, HelloFieldsAreValidated) {

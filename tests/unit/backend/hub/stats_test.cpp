@@ -77,6 +77,9 @@ TEST(StatsRender, HostileNamesStillGiveValidJson) {
 class StatsReply : public HubTest {};
 
 TEST_F(StatsReply, ListAndStatsOverTheSocket) {
+    // The JSON checks run python3 (seconds on a loaded machine): the held
+    // presentation must outlive them, so not the default 2 s release timeout.
+    make_hub(60000);
     FakeGuest g(1, "guest0");
     g.counters_.errors[VDMABUF_RESP_ERR_OVERLAP - VDMABUF_RESP_ERR_UNSPEC] = 3;
     g.counters_.bad_chains = 2;

@@ -111,9 +111,10 @@ public:
     Device& operator=(const Device&) = delete;
 
     // "/dev/virtio-vdmabuf" (or any character device): the kernel driver, which said
-    // HELLO at probe with its own name (module parameter guest_name; DeviceOptions
-    // do not apply); send_raw() is ENOTSUP there and allocations have
-    // no extents(). Anything else: the path of a vdmabufd guest
+    // HELLO at probe with its own name (module parameter guest_name) and features
+    // (parameter features; DeviceOptions::features only narrows them); send_raw()
+    // carries only OUTPUT, CURSOR_SET and CURSOR_MOVE there (else ENOTSUP) and
+    // allocations have no extents(). Anything else: the path of a vdmabufd guest
     // socket, opened as virtio-user. Blocks for the handshake and HELLO (at most
     // options.hello_timeout_ms); nullptr (logged, errno set) on failure.
     [[nodiscard]] static std::unique_ptr<Device> open(const std::string& path,
