@@ -50,6 +50,8 @@ constexpr int kCalls[] = {
     // sockets: accept guests and consumers, messages with fds
     SCMP_SYS(accept4), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
     SCMP_SYS(shutdown), SCMP_SYS(getsockopt), SCMP_SYS(setsockopt), SCMP_SYS(dup), SCMP_SYS(dup3),
+    // a consumer's empty packet or its hang-up? (ConsumerConnection::peer_closed)
+    SCMP_SYS(poll), SCMP_SYS(ppoll),
     // memory: the heap, guest memory (checked: no PROT_EXEC, below)
     SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
     // guest memory files: sizes, imports
