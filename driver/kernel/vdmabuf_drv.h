@@ -4,8 +4,9 @@
  * (vdmabuf_virtio.c), HELLO and SEND (vdmabuf_session.c), the buffers it
  * allocates and exports as dma-bufs (vdmabuf_buffer.c), other exporters'
  * dma-bufs it maps for EXPORT (vdmabuf_foreign.c), the fence waits before
- * PRESENT (vdmabuf_fence.c) and the /dev/virtio-vdmabuf files
- * (vdmabuf_file.c, EXPORT in vdmabuf_export.c).
+ * PRESENT (vdmabuf_fence.c), the /dev/virtio-vdmabuf files (vdmabuf_file.c,
+ * EXPORT in vdmabuf_export.c) and the recovery of a device that stopped
+ * answering (vdmabuf_reset.c).
  *
  * Locking: dev->req_mutex serialises ctrlq requests (one in flight); dev->ctrl_lock
  * guards the ctrlq itself, dev->event_lock the eventq; dev->lock guards the
@@ -33,7 +34,7 @@
 
 #define VDM_EVENT_BUFFERS 256u	/* eventq buffers posted (>= max_buffers + 8) */
 #define VDM_FILE_EVENTS 512u	/* per-open event ring */
-#define VDM_REQUEST_TIMEOUT_MS 10000u
+#define VDM_REQUEST_TIMEOUT_MS 3000u /* then the device is reset (vdmabuf_reset.c) */
 #define VDM_RELEASE_WAIT_MS 5000u /* close(): wait this long for a RELEASE */
 #define VDM_FENCE_WAIT_MS 2000u	/* PRESENT: default bound of the fence waits */
 #define VDM_FENCE_WAIT_MAX_MS 10000u
@@ -99,7 +100,7 @@ struct vdm_dev {
 	spinlock_t ctrl_lock;
 	struct vdm_request *pending;
 	u64 next_tag;
-	bool broken;		/* a request timed out: the device is stuck */
+	bool broken;		/* a request timed out: a reset is coming */
 
 	spinlock_t event_lock;
 	void *event_bufs;	/* VDM_EVENT_BUFFERS x VDMABUF_EVENT_SIZE */
@@ -137,6 +138,14 @@ struct vdm_reply {
 int vdm_request(struct vdm_dev *dev, void *req, size_t len, struct vdm_reply *reply);
 void vdm_dev_put(struct vdm_dev *dev);
 struct vdm_dev *vdm_dev_get_current(void);
+int vdm_probe(struct virtio_device *vdev);
+void vdm_teardown(struct vdm_dev *dev);
+
+/* vdmabuf_reset.c: a device that stopped answering is reset and probed again */
+void vdm_reset_schedule(struct vdm_dev *dev);
+void vdm_wake_files(struct vdm_dev *dev);
+bool vdm_reset_block(struct virtio_device *vdev);
+void vdm_reset_unblock(void);
 
 /* vdmabuf_buffer.c */
 struct vdm_buf *vdm_buf_new(u64 size);

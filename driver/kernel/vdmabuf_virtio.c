@@ -150,8 +150,9 @@ int vdm_request(struct vdm_dev *dev, void *req, size_t len, struct vdm_reply *re
 		dev->broken = true;
 		spin_unlock_irqrestore(&dev->ctrl_lock, flags);
 		mutex_unlock(&dev->req_mutex);
-		dev_err(&dev->vdev->dev, "request 0x%x: no response in %u ms; device unusable\n",
+		dev_err(&dev->vdev->dev, "request 0x%x: no response in %u ms\n",
 			le32_to_cpu(hdr->type), VDM_REQUEST_TIMEOUT_MS);
+		vdm_reset_schedule(dev); /* vdmabuf_reset.c */
 		return -ETIMEDOUT;
 	}
 	spin_unlock_irqrestore(&dev->ctrl_lock, flags);
@@ -290,7 +291,7 @@ static int vdm_init_vqs(struct vdm_dev *dev)
 	return 0;
 }
 
-static int vdm_probe(struct virtio_device *vdev)
+int vdm_probe(struct virtio_device *vdev)
 {
 	struct vdm_dev *dev;
 	u32 magic;
@@ -380,11 +381,13 @@ err_free:
 	return ret;
 }
 
-static void vdm_remove(struct virtio_device *vdev)
+/* The session ends: on remove, and before a recovery probes again (vdmabuf_reset.c). */
+void vdm_teardown(struct vdm_dev *dev)
 {
-	struct vdm_dev *dev = vdev->priv;
+	struct virtio_device *vdev = dev->vdev;
 	struct vdm_buf *buf;
 	unsigned long idx;
+	unsigned int retired = 0;
 
 	mutex_lock(&vdm_current_lock);
 	misc_deregister(&dev->misc);
@@ -399,6 +402,7 @@ static void vdm_remove(struct virtio_device *vdev)
 	spin_lock_irq(&dev->lock);
 	wake_up_all(&dev->release_wq);
 	spin_unlock_irq(&dev->lock);
+	vdm_wake_files(dev);
 
 	virtio_reset_device(vdev);
 	vdm_free_abandoned(dev);
@@ -424,10 +428,21 @@ static void vdm_remove(struct virtio_device *vdev)
 		/* A foreign buffer's last put unmaps and detaches it here. */
 		if (put)
 			vdm_buf_end_export(buf, exported);
+		retired++;
 		spin_lock_irq(&dev->lock);
 	}
 	spin_unlock_irq(&dev->lock);
+	if (retired)
+		dev_info(&vdev->dev, "session ended: %u export(s) retired\n", retired);
 	vdm_dev_put(dev);
+}
+
+static void vdm_remove(struct virtio_device *vdev)
+{
+	/* A recovery that reset the device and found no session left nothing. */
+	if (!vdm_reset_block(vdev))
+		vdm_teardown(vdev->priv);
+	vdm_reset_unblock();
 }
 
 static struct virtio_device_id vdm_id_table[] = {

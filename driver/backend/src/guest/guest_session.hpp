@@ -36,6 +36,7 @@ namespace vdmabuf::backend {
 
 struct GuestOptions {
     uint32_t max_buffers = 64;
+    bool mem_slots = true; // offer CONFIGURE_MEM_SLOTS
 };
 
 class GuestSession {
@@ -101,6 +102,8 @@ private:
     void on_socket(uint32_t events);
     [[nodiscard]] bool handle_message(); // false: the connection must close
     [[nodiscard]] bool dispatch(bool& replied);
+    void note_resume(); // before dispatch: a front-end that skipped the handshake
+    [[nodiscard]] uint64_t offered_protocol_features() const;
     [[nodiscard]] bool reply_u64(uint64_t value, bool& replied);
     [[nodiscard]] bool vring_index(uint64_t raw, uint32_t& index);
     [[nodiscard]] bool set_mem_table();
@@ -180,6 +183,11 @@ private:
     uint64_t acked_protocol_features_ = 0;
     uint64_t status_ = 0;
     bool owner_ = false;
+    // The front-end's first message was not part of the init handshake: it was set
+    // up by an earlier vdmabufd (restarted under a running QEMU; docs/qemu.md).
+    bool handshake_seen_ = false;
+    bool resumed_ = false;
+    bool warned_no_memory_ = false;
     uint64_t region_messages_ = 0; // ADD/REM_MEM_REG log lines are rate-limited by it
 
     // vdmabuf session state

@@ -30,9 +30,8 @@ constexpr uint64_t kOfferedFeatures = vu::bit(vu::feature::kVersion1) |
 // Replies never wait for a full socket: a front-end that does not read them is broken,
 // and waiting would stall every other guest.
 constexpr bool kNoWait = false;
-constexpr uint64_t kOfferedProtocolFeatures =
-    vu::bit(vu::protocol_feature::kReplyAck) | vu::bit(vu::protocol_feature::kConfig) |
-    vu::bit(vu::protocol_feature::kConfigureMemSlots);
+constexpr uint64_t kBaseProtocolFeatures =
+    vu::bit(vu::protocol_feature::kReplyAck) | vu::bit(vu::protocol_feature::kConfig);
 
 } // namespace
 
@@ -79,6 +78,9 @@ void GuestSession::on_socket(uint32_t /*events*/) {
 }
 
 bool GuestSession::handle_message() {
+    VDM_TRACE("vhost-user connection %u: %s (%u bytes, %u fds)", connection_,
+              vu::request_name(msg_.hdr.request), msg_.hdr.size, msg_.nfds);
+    note_resume();
     bool replied = false;
     const bool ok = dispatch(replied);
     bool sent = true;
@@ -86,6 +88,37 @@ bool GuestSession::handle_message() {
         sent = vu::send_reply_u64(sock_.get(), msg_.hdr.request, ok ? 0 : 1, kNoWait);
     msg_.clear_fds(); // fds a handler did not take
     return sent;
+}
+
+uint64_t GuestSession::offered_protocol_features() const {
+    return kBaseProtocolFeatures |
+           (opts_.mem_slots ? vu::bit(vu::protocol_feature::kConfigureMemSlots) : 0);
+}
+
+// QEMU (7.2 and later) does the init handshake (SET_OWNER, GET_FEATURES, the
+// protocol features, GET_CONFIG) once, when the device is created. After a
+// restart of vdmabufd it reconnects and, at the guest's next device start, sends
+// SET_FEATURES, the rings and (without CONFIGURE_MEM_SLOTS) SET_MEM_TABLE straight
+// away. Serve it as if it had accepted what this daemon offers: everything it then
+// sends is still checked as usual.
+void GuestSession::note_resume() {
+    if (handshake_seen_ || resumed_)
+        return;
+    switch (static_cast<vu::Request>(msg_.hdr.request)) {
+    case vu::Request::get_features:
+    case vu::Request::set_owner:
+    case vu::Request::get_protocol_features:
+    case vu::Request::set_protocol_features:
+    case vu::Request::reset_owner: handshake_seen_ = true; return;
+    default: break;
+    }
+    resumed_ = true;
+    acked_protocol_features_ = offered_protocol_features();
+    owner_ = true;
+    VDM_WARN("vhost-user connection %u: front-end resumed without a handshake (first "
+             "message %s; vdmabufd restarted under a running VM?): assuming protocol "
+             "features 0x%" PRIx64,
+             connection_, vu::request_name(msg_.hdr.request), acked_protocol_features_);
 }
 
 bool GuestSession::reply_u64(uint64_t value, bool& replied) {
@@ -120,11 +153,12 @@ bool GuestSession::dispatch(bool& replied) {
         }
         acked_features_ = u64;
         return true;
-    case vu::Request::get_protocol_features: return reply_u64(kOfferedProtocolFeatures, replied);
+    case vu::Request::get_protocol_features:
+        return reply_u64(offered_protocol_features(), replied);
     case vu::Request::set_protocol_features:
         if (!read_payload(u64))
             return false;
-        if (u64 & ~kOfferedProtocolFeatures) {
+        if (u64 & ~offered_protocol_features()) {
             bad_vhost("protocol features 0x%" PRIx64 " not offered", u64);
             return false;
         }

@@ -26,6 +26,17 @@ bool GuestSession::set_vring_addr() {
     vr.addr = addr;
     vr.have_addr = true;
     configure_vring(index);
+    if (!vr.queue.configured() && resumed_ && memory_.region_count() == 0 && !warned_no_memory_) {
+        // QEMU sends ADD_MEM_REG only for regions it has not sent yet, and it sent
+        // them all to the daemon before this one: they never come.
+        warned_no_memory_ = true;
+        VDM_ERROR("vhost-user connection %u: the resumed front-end sent rings but no guest "
+                  "memory (it gave its regions to the previous vdmabufd with "
+                  "CONFIGURE_MEM_SLOTS and does not send them again); this guest stays "
+                  "unserved until its VM restarts. Run vdmabufd with --mem-slots off to "
+                  "survive restarts (docs/qemu.md)",
+                  connection_);
+    }
     if (!vr.queue.configured()) {
         bad_vhost("vring %u: addresses rejected", index);
         return false;

@@ -47,6 +47,10 @@ void print_usage(FILE* to) {
                  "  --busy-poll-us N             spin up to N us for the next event while\n"
                  "                               frames flow (0 = off; default %u, max 10000)\n"
                  "  --udmabuf auto|off           dma-buf imports via /dev/udmabuf (default auto)\n"
+                 "  --mem-slots on|off           offer CONFIGURE_MEM_SLOTS (default on); off:\n"
+                 "                               QEMU resends its memory at each device start,\n"
+                 "                               so a restarted vdmabufd can serve it again\n"
+                 "                               (docs/qemu.md)\n"
                  "  --no-writable-imports        never hand a consumer read-write guest-memory\n"
                  "                               fds (pass-through; see docs/security.md)\n"
                  "  --log LEVEL                  error|warn|info|debug|trace\n"
@@ -77,7 +81,7 @@ std::string default_runtime_dir() {
 
 ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
     enum { kGuest = 1, kConsumer, kTimeout, kMaxBuffers, kMaxGuests, kUdmabuf, kLog, kNoSeccomp,
-           kNoWritable, kBusyPoll,
+           kNoWritable, kBusyPoll, kMemSlots,
            kHelp };
     static const option longopts[] = {
         {"guest-socket", required_argument, nullptr, kGuest},
@@ -87,6 +91,7 @@ ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
         {"max-guests", required_argument, nullptr, kMaxGuests},
         {"udmabuf", required_argument, nullptr, kUdmabuf},
         {"busy-poll-us", required_argument, nullptr, kBusyPoll},
+        {"mem-slots", required_argument, nullptr, kMemSlots},
         {"log", required_argument, nullptr, kLog},
         {"no-seccomp", no_argument, nullptr, kNoSeccomp},
         {"no-writable-imports", no_argument, nullptr, kNoWritable},
@@ -137,6 +142,16 @@ ParseStatus parse_daemon_options(int argc, char** argv, DaemonOptions& out) {
                 out.try_udmabuf = false;
             } else {
                 std::fprintf(stderr, "vdmabufd: --udmabuf wants auto or off\n");
+                return ParseStatus::error;
+            }
+            break;
+        case kMemSlots:
+            if (std::strcmp(optarg, "on") == 0) {
+                out.mem_slots = true;
+            } else if (std::strcmp(optarg, "off") == 0) {
+                out.mem_slots = false;
+            } else {
+                std::fprintf(stderr, "vdmabufd: --mem-slots wants on or off\n");
                 return ParseStatus::error;
             }
             break;

@@ -22,6 +22,7 @@ struct DaemonOptions {
     uint32_t busy_poll_us = kDefaultBusyPollUs;
 
     bool try_udmabuf = true;
+    bool mem_slots = true; // --mem-slots off: SET_MEM_TABLE only (docs/qemu.md, restarts)
     bool writable_imports = true; // --no-writable-imports
     bool seccomp = true; // --no-seccomp: for debugging only
     std::string log_level; // empty: VDMABUF_LOG or the default

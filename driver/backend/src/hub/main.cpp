@@ -160,6 +160,7 @@ int main(int argc, char** argv) {
         return 1;
     GuestOptions guest_opts;
     guest_opts.max_buffers = opts.max_buffers_per_guest;
+    guest_opts.mem_slots = opts.mem_slots;
     auto guests = std::make_unique<GuestListener>(*loop, *hub, guest_opts, opts.max_guests,
                                                   hub->core().listener_counters());
     if (!guests->listen(opts.guest_socket)) {

@@ -1,7 +1,9 @@
 // CONFIGURE_MEM_SLOTS in GuestSession: ADD_MEM_REG / REM_MEM_REG / GET_MAX_MEM_SLOTS
 // from a raw front-end (VhostFrontend), bad payloads answered with failure while the
 // session keeps serving, and REM_MEM_REG of a region in use (buffers retired, rings
-// stopped until their memory returns).
+// stopped until their memory returns). A front-end that resumes without the init
+// handshake (QEMU after a vdmabufd restart) gets the protocol features offered;
+// --mem-slots off offers no CONFIGURE_MEM_SLOTS.
 #include "guest/guest_session.hpp"
 
 #include "vhost_frontend.hpp"
@@ -268,6 +270,34 @@ TEST_F(MemSlotsTest, WithoutTheFeatureAddAndRemoveFail) {
     fe_->set_u64(vu::Request::set_protocol_features, vu::bit(vu::protocol_feature::kReplyAck));
     EXPECT_EQ(add(dimm_desc(), dimm_.fd.get()), 1u);
     EXPECT_EQ(rem(dimm_desc()), 1u);
+    EXPECT_EQ(closed_, 0);
+}
+
+TEST_F(MemSlotsTest, ResumedFrontEndIsServedWithTheOfferedFeatures) {
+    ASSERT_NO_FATAL_FAILURE(fe_->handshake(true, 0, false));
+    const vdmabuf_cmd_hello h = testwire::hello_cmd("resumed", 1);
+    vdmabuf_resp_hello r{};
+    ASSERT_TRUE(fe_->ctrl(&h, sizeof h, &r, sizeof r));
+    ASSERT_EQ(r.hdr.type, VDMABUF_RESP_OK_HELLO);
+    EXPECT_TRUE(session_->ready());
+    EXPECT_EQ(add(dimm_desc(), dimm_.fd.get()), 0u); // CONFIGURE_MEM_SLOTS assumed
+    EXPECT_EQ(closed_, 0);
+}
+
+TEST_F(MemSlotsTest, MemSlotsOffIsNeitherOfferedNorAssumed) {
+    session_.reset();
+    fe_ = std::make_unique<VhostFrontend>(*loop_);
+    GuestOptions opts{4};
+    opts.mem_slots = false;
+    session_ = GuestSession::create(std::move(fe_->device_end), *loop_, hub_, opts,
+                                    [this](GuestSession&) { ++closed_; });
+    ASSERT_TRUE(session_);
+    ASSERT_NO_FATAL_FAILURE(fe_->handshake(true, 0, false)); // resumed: SET_MEM_TABLE
+    EXPECT_EQ(add(dimm_desc(), dimm_.fd.get()), 1u);
+    auto proto = fe_->get_u64(vu::Request::get_protocol_features);
+    ASSERT_TRUE(proto);
+    EXPECT_FALSE(*proto & vu::bit(vu::protocol_feature::kConfigureMemSlots));
+    EXPECT_TRUE(*proto & vu::bit(vu::protocol_feature::kReplyAck));
     EXPECT_EQ(closed_, 0);
 }
 
