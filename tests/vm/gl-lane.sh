@@ -31,11 +31,8 @@ trap cleanup EXIT
 trap 'exit 1' TERM INT
 deadline=$((t0 + 270)) # meson's timeout is 300 s
 
-mkdir -p "$work/kbuild/driver" "$work/kbuild/protocols"
-cp -r "$src/driver/kernel" "$src/driver/uapi" "$work/kbuild/driver/"
-cp "$src/protocols/vdmabuf_wire.h" "$work/kbuild/protocols/"
-make -s -C "$work/kbuild/driver/kernel" KVER="$vm_abi" >"$work/kbuild.log" 2>&1 ||
-  { cat "$work/kbuild.log"; fail "module build"; exit 1; }
+vm_build_module "$src" "$work/kbuild" ||
+  { cat "$work/kbuild/kbuild.log"; fail "module build"; exit 1; }
 
 cat >"$work/guest.sh" <<EOF
 set -u

@@ -59,11 +59,9 @@ wait_for() {
   done
 }
 
-mkdir -p "$W/kbuild/driver" "$W/kbuild/protocols"
-cp -r "$src/driver/kernel" "$src/driver/uapi" "$W/kbuild/driver/"
-cp "$src/protocols/vdmabuf_wire.h" "$W/kbuild/protocols/"
-# Built while the guest boots (it waits for kbuild.exit before insmod).
-(make -s -j2 -C "$W/kbuild/driver/kernel" KVER="$vm_abi" >"$W/kbuild.log" 2>&1; echo $? >"$W/kbuild.exit") &
+# Built (or taken from the lanes' cache) while the guest boots (it waits for
+# kbuild.exit before insmod).
+(vm_build_module "$src" "$W/kbuild"; echo $? >"$W/kbuild.exit") &
 pids+=($!)
 
 # --- The guest: the compositor, its session script, the phases ------------
@@ -117,7 +115,7 @@ vm_boot "$W" "$W/console.log" \
 
 # --- Phases -------------------------------------------------------------------
 wait_for 90 'grep -q "vdmabuf-compositor: ready" "$W/compositor.out" 2>/dev/null' ||
-  { [[ $(cat "$W/kbuild.exit" 2>/dev/null) == 0 ]] || { cat "$W/kbuild.log"; fail "module build"; exit 1; }
+  { [[ $(cat "$W/kbuild.exit" 2>/dev/null) == 0 ]] || { cat "$W/kbuild/kbuild.log"; fail "module build"; exit 1; }
     fail "the guest compositor never became ready"; tail -20 "$W/console.log" "$W/compositor.log"; exit 1; }
 log "compositor ready in the guest ($((SECONDS - boot_t)) s after boot)"
 [[ -z $foot ]] || step_foot

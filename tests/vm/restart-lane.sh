@@ -35,11 +35,8 @@ trap cleanup EXIT
 trap 'exit 1' TERM INT
 deadline=$((t0 + 240))
 
-mkdir -p "$work/kbuild/driver" "$work/kbuild/protocols"
-cp -r "$src/driver/kernel" "$src/driver/uapi" "$work/kbuild/driver/"
-cp "$src/protocols/vdmabuf_wire.h" "$work/kbuild/protocols/"
-if ! make -s -C "$work/kbuild/driver/kernel" KVER="$vm_abi" >"$work/kbuild.log" 2>&1; then
-  cat "$work/kbuild.log"; fail "module build"; exit 1
+if ! vm_build_module "$src" "$work/kbuild"; then
+  cat "$work/kbuild/kbuild.log"; fail "module build"; exit 1
 fi
 pass "virtio_vdmabuf.ko built"
 

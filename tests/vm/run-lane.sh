@@ -38,11 +38,8 @@ trap 'exit 1' TERM INT # meson's timeout: still clean up
 deadline=$((t0 + 270))   # every wait below ends by then (meson's timeout is 300 s)
 
 # --- The module and the guest program ------------------------------------
-mkdir -p "$work/src/driver" "$work/src/protocols"
-cp -r "$src/driver/kernel" "$src/driver/uapi" "$work/src/driver/"
-cp "$src/protocols/vdmabuf_wire.h" "$work/src/protocols/"
-if ! make -s -C "$work/src/driver/kernel" KVER="$abi" >"$work/kbuild.log" 2>&1; then
-  cat "$work/kbuild.log"; fail "module build"; exit 1
+if ! vm_build_module "$src" "$work/src"; then
+  cat "$work/src/kbuild.log"; fail "module build"; exit 1
 fi
 pass "virtio_vdmabuf.ko built against linux-headers-$abi"
 if ! cc -static -O2 -std=gnu11 -Wall -Werror -I/usr/include/libdrm -I"$src/driver/uapi" \

@@ -132,3 +132,28 @@ vm_sanitizer_env() {
   done
   return 0
 }
+
+# vm_build_module SRC DIR: virtio_vdmabuf.ko at DIR/driver/kernel/, built from
+# SRC's driver/kernel, driver/uapi and protocols/vdmabuf_wire.h (copied to DIR:
+# kbuild writes beside the sources) against $vm_abi's headers; its log in
+# DIR/kbuild.log. Every lane of a run needs the same module: it is built once
+# per content and ABI and then copied from a cache (VM_MODULE_CACHE, default
+# under TMPDIR) keyed by both. Returns non-zero when make fails.
+vm_build_module() {
+  local src=$1 dir=$2 key cache
+  mkdir -p "$dir/driver" "$dir/protocols"
+  cp -r "$src/driver/kernel" "$src/driver/uapi" "$dir/driver/"
+  cp "$src/protocols/vdmabuf_wire.h" "$dir/protocols/"
+  key=$(cd "$dir" && cat driver/kernel/*.[ch] driver/kernel/Kbuild driver/kernel/Makefile \
+    driver/uapi/*.h protocols/vdmabuf_wire.h | sha256sum | cut -c1-16)
+  cache=${VM_MODULE_CACHE:-${TMPDIR:-/tmp}/vdmabuf-kmod-$(id -u)}/$vm_abi-$key
+  if [[ -f $cache/virtio_vdmabuf.ko ]]; then
+    cp "$cache/virtio_vdmabuf.ko" "$dir/driver/kernel/"
+    echo "virtio_vdmabuf.ko from $cache" >"$dir/kbuild.log"
+    return 0
+  fi
+  make -s -C "$dir/driver/kernel" KVER="$vm_abi" >"$dir/kbuild.log" 2>&1 || return 1
+  mkdir -p "$cache" && cp "$dir/driver/kernel/virtio_vdmabuf.ko" "$cache/.ko.$$" &&
+    mv "$cache/.ko.$$" "$cache/virtio_vdmabuf.ko"
+  return 0
+}

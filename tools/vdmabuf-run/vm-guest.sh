@@ -27,11 +27,8 @@ log "kernel $vm_abi, $(qemu-system-x86_64 --version | head -1)" >"$work/vm.log"
 # guest has them (cached in the build tree; about a minute the first time).
 kmod=$("$src/tests/vm/extra-modules.sh" "$build/tests/vm/extra-modules" "$vm_abi" 2>>"$work/vm.log" | tail -1)
 [[ -f $kmod/udmabuf.ko ]] || kmod=
-mkdir -p "$work/kbuild/driver" "$work/kbuild/protocols"
-cp -r "$src/driver/kernel" "$src/driver/uapi" "$work/kbuild/driver/"
-cp "$src/protocols/vdmabuf_wire.h" "$work/kbuild/protocols/"
-if ! make -s -C "$work/kbuild/driver/kernel" KVER="$vm_abi" >"$work/kbuild.log" 2>&1; then
-  cat "$work/kbuild.log" >&2
+if ! vm_build_module "$src" "$work/kbuild"; then
+  cat "$work/kbuild/kbuild.log" >&2
   echo "vm-guest: virtio_vdmabuf.ko did not build (log above)" >&2
   exit 1
 fi
