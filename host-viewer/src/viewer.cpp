@@ -14,20 +14,13 @@ namespace vdmabuf::viewer {
 
 Viewer::Viewer(const Options& options) : options_(options), hud_(options.hud) {}
 
-std::unique_ptr<Viewer> Viewer::create(const Options& options, std::unique_ptr<Presenter> presenter) {
+std::unique_ptr<Viewer> Viewer::create(const Options& options, std::unique_ptr<Presenter> presenter,
+                                       std::vector<Command> commands) {
     std::unique_ptr<Viewer> v(new Viewer(options));
     v->presenter_options_.fullscreen = options.fullscreen;
     v->presenter_options_.pass_through = options.pass_through;
     v->presenter_kind_ = presenter->name();
-    if (!options.commands.empty()) {
-        std::string error;
-        auto cmds = load_commands(options.commands, &error);
-        if (!cmds) {
-            VDM_ERROR("--commands %s", error.c_str());
-            return nullptr;
-        }
-        v->commands_ = std::move(*cmds);
-    }
+    v->commands_ = std::move(commands);
     std::optional<KeymapName> keymap;
     if (!options.keymap.empty() && !(keymap = parse_keymap(options.keymap))) {
         VDM_ERROR("--keymap %s: expected LAYOUT[:VARIANT]", options.keymap.c_str());

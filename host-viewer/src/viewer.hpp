@@ -77,9 +77,11 @@ struct ViewerStats {
 class Viewer {
 public:
     // presenter: the first output's (more of the same kind are made for
-    // --all-outputs). nullptr (logged) on failure.
+    // --all-outputs); commands: the --commands script, loaded by the caller
+    // (a bad one is a usage error). nullptr (logged) on failure.
     [[nodiscard]] static std::unique_ptr<Viewer> create(const Options& options,
-                                                        std::unique_ptr<Presenter> presenter);
+                                                        std::unique_ptr<Presenter> presenter,
+                                                        std::vector<Command> commands = {});
     ~Viewer();
     Viewer(const Viewer&) = delete;
     Viewer& operator=(const Viewer&) = delete;
@@ -135,7 +137,7 @@ private:
     void log_once(const std::string& message);
     // Prints "vdmabuf-viewer: waiting" / "showing" on stdout when it changes.
     void set_waiting(bool waiting);
-    void write_stats_json() const;
+    [[nodiscard]] bool write_stats_json() const; // false (logged) when it cannot
     // Once a second while the HUD is on: the line on stderr, in the title and
     // over the picture (OutputPane::set_hud).
     void hud_tick();

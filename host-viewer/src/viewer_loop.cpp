@@ -48,11 +48,11 @@ void Viewer::toggle_hud() {
     }
 }
 
-void Viewer::write_stats_json() const {
+bool Viewer::write_stats_json() const {
     FILE* f = std::fopen(options_.stats_json.c_str(), "w");
     if (!f) {
         VDM_ERRNO("fopen(%s)", options_.stats_json.c_str());
-        return;
+        return false;
     }
     const char* presenter = panes_.empty() ? presenter_kind_.c_str()
                                            : panes_.begin()->second->presenter().name();
@@ -86,7 +86,12 @@ void Viewer::write_stats_json() const {
     for (size_t i = 0; i < stats_.bytes_per_frame.size(); ++i)
         std::fprintf(f, "%s%lld", i ? ", " : "", static_cast<long long>(stats_.bytes_per_frame[i]));
     std::fprintf(f, "]}\n");
-    std::fclose(f);
+    bool ok = !std::ferror(f);
+    if (std::fclose(f) != 0 || !ok) {
+        VDM_ERRNO("writing %s failed", options_.stats_json.c_str());
+        return false;
+    }
+    return true;
 }
 
 int Viewer::run(const volatile int* stop_flag) {
@@ -190,8 +195,8 @@ int Viewer::run(const volatile int* stop_flag) {
         exit_code = 1;
     for (auto& [output, pane] : panes_)
         pane->release_all(/*keep_picture=*/false); // exiting: nothing shows it any more
-    if (!options_.stats_json.empty())
-        write_stats_json();
+    if (!options_.stats_json.empty() && !write_stats_json())
+        exit_code = exit_code ? exit_code : 1;
     VDM_INFO("exit: %llu frames, %llu releases, %llu bytes uploaded, %llu copied on demand",
              static_cast<unsigned long long>(stats_.frames),
              static_cast<unsigned long long>(stats_.releases),

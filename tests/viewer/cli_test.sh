@@ -1,0 +1,32 @@
+#!/bin/sh
+# vdmabuf-viewer's command line: usage errors are said clearly and exit 2, at
+# once, before any window or daemon connection (no vdmabufd runs here).
+# usage: cli_test.sh VIEWER
+viewer=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+# expect CODE TEXT ARGS...: exit status CODE within 10 s, TEXT in stderr.
+expect() {
+    code=$1 text=$2
+    shift 2
+    timeout 10 "$viewer" --connect "$tmp/none.sock" --no-reconnect "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" -ne "$code" ] || ! grep -qF -- "$text" "$tmp/err"; then
+        echo "FAIL: vdmabuf-viewer $*: exit $rc (want $code), stderr:"
+        sed 's/^/    /' "$tmp/err"
+        fail=1
+    else
+        echo "ok: vdmabuf-viewer $* -> $rc: $(grep -F -- "$text" "$tmp/err" | head -1)"
+    fi
+}
+
+# A directory as the script used to abort (std::__ios_failure, exit 134).
+expect 2 "is a directory" --commands /tmp
+expect 2 "No such file" --commands "$tmp/nosuch"
+# A file written at exit whose directory is missing: exit 2 now, not exit 0 later.
+expect 2 "nodir" --stats-json "$tmp/nodir/s.json"
+expect 2 "is a directory" --stats-json /tmp
+
+exit $fail
