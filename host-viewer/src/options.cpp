@@ -47,6 +47,22 @@ bool parse_u64(const char* s, uint64_t* out) {
     return true;
 }
 
+bool takes_value(const char* a) {
+    for (const char* o : {"--connect", "--guest", "--presenter", "--screenshot", "--stats-json",
+                          "--keymap", "--commands", "--output", "--png-level", "--png-filter",
+                          "--import", "--frames"})
+        if (!std::strcmp(a, o))
+            return true;
+    return false;
+}
+
+bool known_presenter(const char* v) {
+    for (const char* p : {"auto", "wayland", "x11", "headless"})
+        if (!std::strcmp(v, p))
+            return true;
+    return false;
+}
+
 } // namespace
 
 std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
@@ -81,13 +97,17 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
             o.all_outputs = true;
         } else if (!std::strcmp(a, "--screenshot-cursor")) {
             o.screenshot_cursor = true;
+        } else if (!takes_value(a)) {
+            std::fprintf(stderr, "vdmabuf-viewer: unknown option %s\n", a);
+            usage(stderr);
+            return std::nullopt;
         } else if (!(v = value())) {
             return std::nullopt;
         } else if (!std::strcmp(a, "--connect")) {
             o.connect = v;
         } else if (!std::strcmp(a, "--guest")) {
             o.guest = v;
-        } else if (!std::strcmp(a, "--presenter")) {
+        } else if (!std::strcmp(a, "--presenter") && known_presenter(v)) {
             o.presenter = v;
         } else if (!std::strcmp(a, "--screenshot")) {
             o.screenshot = v;

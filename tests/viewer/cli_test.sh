@@ -28,5 +28,11 @@ expect 2 "No such file" --commands "$tmp/nosuch"
 # A file written at exit whose directory is missing: exit 2 now, not exit 0 later.
 expect 2 "nodir" --stats-json "$tmp/nodir/s.json"
 expect 2 "is a directory" --stats-json /tmp
+# Options: an unknown presenter is a usage error (was exit 1 after trying it);
+# an unknown flag is named as unknown (was "--bogus needs a value").
+expect 2 "bad argument --presenter sdl" --presenter sdl
+expect 2 "unknown option --bogus" --bogus
+expect 2 "unknown option --bogus" --bogus value
+expect 2 "--frames needs a value" --frames
 
 exit $fail
