@@ -218,6 +218,18 @@ TEST_F(Session, ModeAndHotplugRoundTrip) {
     ASSERT_TRUE(control);
     const uint32_t g = guest->device->guest_id();
 
+    // A MODE names an output the guest has connected (consumer spec §8 rule 7):
+    // one it never announced is refused, and the guest hears nothing of it.
+    ASSERT_TRUE(guest->device->announce_output(0, true, 1024, 768, 60000, "HEADLESS-1"));
+    ASSERT_TRUE(pump_until([&] { return viewer->outputs.size() == 1; }, 5000, {guest.get()},
+                           {viewer.get(), control.get()}));
+    ASSERT_TRUE(control->client->request_mode(g, 7, 800, 600));
+    ASSERT_TRUE(pump_until([&] { return control->errors.size() == 1; }, 5000, {guest.get()},
+                           {viewer.get(), control.get()}));
+    EXPECT_EQ(control->errors[0].code, uint32_t(VDMABUF_C_ERR_UNKNOWN_OUTPUT));
+    control->errors.clear();
+    viewer->outputs.clear();
+
     ASSERT_TRUE(viewer->client->request_mode(g, 0, 1280, 720, 60000));
     ASSERT_TRUE(control->client->request_hotplug(g, 2, true, 800, 600));
     ASSERT_TRUE(control->client->request_hotplug(g, 3, false));
@@ -537,6 +549,8 @@ TEST_F(Session, GuestEventsAreValidated) {
          VDMABUF_C_ERR_ROLE},
         {control.get(), [&] { return control->client->send_keymap(g, "us", ""); },
          VDMABUF_C_ERR_ROLE},
+        {control.get(), [&] { return control->client->request_mode(g, 3, 800, 600); },
+         VDMABUF_C_ERR_UNKNOWN_OUTPUT}, // no OUTPUT from the guest for it
     };
     for (size_t i = 0; i < cases.size(); ++i) {
         const Case& c = cases[i];
@@ -549,6 +563,10 @@ TEST_F(Session, GuestEventsAreValidated) {
         EXPECT_EQ(c.who->errors.back().code, c.code) << "case " << i;
     }
     // The valid ones, from the roles allowed to send them, pass; nothing else did.
+    const auto answered = guest->device->counters().responses_ok;
+    ASSERT_TRUE(guest->device->announce_output(0, true, 1024, 768, 60000, "HEADLESS-1"));
+    ASSERT_TRUE(pump_until([&] { return guest->device->counters().responses_ok > answered; }, 5000,
+                           {guest.get()}, {viewer.get(), control.get()}));
     ASSERT_TRUE(control->client->request_mode(g, 0, 800, 600));
     ASSERT_TRUE(v.send_input(g, 0, VDMABUF_INPUT_AXIS, 1, 3, static_cast<uint32_t>(-512),
                              static_cast<uint32_t>(-2)));
