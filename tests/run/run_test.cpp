@@ -141,4 +141,36 @@ TEST_F(Run, SaysWhichPartFailed) {
     EXPECT_EQ(leftover_children(), 0);
 }
 
+// Bad arguments are refused at once, each with its reason: --screenshot "" used
+// to exit 2 silently, --seconds nan to run forever, and a --screenshot in a
+// missing directory to create it (as root: /nonexistent/...).
+TEST_F(Run, BadArgumentsSayWhy) {
+    struct Case {
+        std::vector<std::string> args;
+        std::string says;
+    };
+    const std::string missing = "/tmp/vdmabuf-run-test-missing-dir";
+    std::filesystem::remove_all(missing);
+    const std::vector<Case> cases = {
+        {{"--screenshot", ""}, "--screenshot needs a file name"},
+        {{"--screenshot", missing + "/sub/x.png"}, "does not exist"},
+        {{"--screenshot", "/tmp"}, "is a directory"},
+        {{"--seconds", "nan"}, "bad --seconds nan"},
+        {{"--seconds", "inf"}, "bad --seconds inf"},
+        {{"--seconds", ""}, "bad --seconds"},
+    };
+    for (const Case& c : cases) {
+        std::vector<std::string> argv{VDMABUF_RUN_PATH};
+        argv.insert(argv.end(), c.args.begin(), c.args.end());
+        Result r = run(argv, {}, 10);
+        SCOPED_TRACE(c.args[0] + " '" + c.args[1] + "': " + r.output);
+        ASSERT_TRUE(WIFEXITED(r.status));
+        EXPECT_EQ(WEXITSTATUS(r.status), 2);
+        EXPECT_NE(r.output.find(c.says), std::string::npos);
+        EXPECT_EQ(r.output.find("run dir:"), std::string::npos) << "nothing was started";
+    }
+    EXPECT_NE(access(missing.c_str(), F_OK), 0) << "the directory was created";
+    EXPECT_EQ(leftover_children(), 0);
+}
+
 } // namespace
