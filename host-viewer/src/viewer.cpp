@@ -8,7 +8,9 @@
 #include <vdmabuf/shared/log.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace vdmabuf::viewer {
 
@@ -74,9 +76,30 @@ bool Viewer::connect() {
     uint32_t filter = options_.all_outputs || !options_.output_name.empty()
                           ? VDMABUF_CONSUMER_ANY
                           : options_.output;
+    // While vdmabufd is down this runs every 0.5 s: the library's ERROR is
+    // shown for the first failure of an outage only, then a line only when
+    // the reason changes (e.g. no socket -> connection refused).
+    const log::Level level = log::level();
+    if (connect_failures_ > 0)
+        log::set_level(log::Level::silent);
+    errno = 0;
     client_ = consumer::Client::connect(path, VDMABUF_ROLE_VIEWER, options_.guest, filter);
-    if (!client_)
+    const int err = errno;
+    log::set_level(level);
+    if (!client_) {
+        if (connect_failures_ == 0)
+            VDM_WARN("vdmabufd is not reachable at %s; retrying quietly every 0.5 s",
+                     path.c_str());
+        else if (err != connect_errno_)
+            VDM_WARN("vdmabufd at %s: still not reachable, now: %s", path.c_str(),
+                     err ? std::strerror(err) : "no answer");
+        ++connect_failures_;
+        connect_errno_ = err;
         return false;
+    }
+    if (connect_failures_ > 1)
+        VDM_INFO("vdmabufd reachable again after %u attempts", connect_failures_);
+    connect_failures_ = 0;
     consumer::Callbacks cb;
     cb.on_guest_new = [this](uint32_t guest, std::string_view name) {
         if (guest_ != kNoGuest && guest_ != guest) {

@@ -178,6 +178,8 @@ private:
     bool failed_ = false; // the script failed
     bool disconnected_ = false;
     bool ready_printed_ = false;
+    unsigned connect_failures_ = 0; // in a row; the first of an outage is logged
+    int connect_errno_ = 0;
     bool hud_ = false;
     uint64_t pending_latency_ns_ = 0; // host_time_ns of the newest unswapped frame
     uint64_t hud_last_ns_ = 0, hud_frames_ = 0;

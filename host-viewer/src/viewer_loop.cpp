@@ -96,11 +96,8 @@ bool Viewer::write_stats_json() const {
 
 int Viewer::run(const volatile int* stop_flag) {
     uint64_t backoff_ms = 100, next_attempt_ns = 0;
-    if (!connect()) {
-        if (options_.no_reconnect)
-            return 1;
-        VDM_WARN("cannot connect yet; retrying with backoff");
-    }
+    if (!connect() && options_.no_reconnect)
+        return 1;
     int exit_code = 0;
     std::vector<pollfd> fds;
     while (!*stop_flag) {
