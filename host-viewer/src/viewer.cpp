@@ -61,6 +61,8 @@ void Viewer::set_waiting(bool waiting) {
     if (waiting == waiting_)
         return;
     waiting_ = waiting;
+    if (!waiting)
+        missing_said_ = true; // a frame came: nothing to explain on this connection
     // On stdout for whoever started us (tests, vdmabuf-run), like the ready line.
     std::printf("vdmabuf-viewer: %s\n", waiting ? "waiting" : "showing");
     std::fflush(stdout);
@@ -100,6 +102,8 @@ bool Viewer::connect() {
     if (connect_failures_ > 1)
         VDM_INFO("vdmabufd reachable again after %u attempts", connect_failures_);
     connect_failures_ = 0;
+    connected_ns_ = now_ns();
+    missing_said_ = false;
     consumer::Callbacks cb;
     cb.on_guest_new = [this](uint32_t guest, std::string_view name) {
         if (guest_ != kNoGuest && guest_ != guest) {

@@ -108,6 +108,9 @@ private:
     explicit Viewer(const Options& options);
     bool connect();
     void handle_disconnect();
+    // Once per connection, 1 s in, if nothing is shown yet: which guest and
+    // output are awaited and what vdmabufd has (its LIST), as a WARN.
+    void say_what_is_missing();
     void handle_present(const consumer::PresentEvent& p);
     void handle_buffer_gone(const vdmabuf_id& id);
     void handle_output(const consumer::OutputInfo& o);
@@ -178,6 +181,8 @@ private:
     bool failed_ = false; // the script failed
     bool disconnected_ = false;
     bool ready_printed_ = false;
+    uint64_t connected_ns_ = 0;  // when the current connection was made
+    bool missing_said_ = false;  // say_what_is_missing() spoke on this connection
     unsigned connect_failures_ = 0; // in a row; the first of an outage is logged
     int connect_errno_ = 0;
     bool hud_ = false;

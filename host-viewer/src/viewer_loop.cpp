@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <ctime>
 #include <poll.h>
+#include <sstream>
 
 namespace vdmabuf::viewer {
 
@@ -92,6 +93,29 @@ bool Viewer::write_stats_json() const {
         return false;
     }
     return true;
+}
+
+void Viewer::say_what_is_missing() {
+    if (missing_said_ || !client_ || !waiting_ || now_ns() - connected_ns_ < 1'000'000'000u)
+        return;
+    missing_said_ = true; // once per connection
+    std::string want = options_.all_outputs ? "any output"
+                       : !options_.output_name.empty() ? "output \"" + options_.output_name + "\""
+                                                       : "output " + std::to_string(options_.output);
+    std::string who = !options_.guest.empty() ? "guest \"" + options_.guest + "\"" : "any guest";
+    // What vdmabufd has: the guest and output lines of its LIST.
+    std::string has;
+    if (auto list = client_->stats(VDMABUF_C_STATS_TEXT, VDMABUF_C_WHAT_LIST)) {
+        size_t end = list->find("\nbuffers:");
+        std::istringstream lines(list->substr(0, end));
+        std::string line;
+        while (std::getline(lines, line))
+            if (line.rfind("  guest ", 0) == 0 || line.rfind("    output ", 0) == 0)
+                has += "\n  " + line.substr(line.find_first_not_of(' '));
+    }
+    VDM_WARN("no frame yet from %s on %s; waiting for it (the viewer waits for guests and "
+             "outputs to appear). vdmabufd has:%s",
+             who.c_str(), want.c_str(), has.empty() ? " no guests" : has.c_str());
 }
 
 int Viewer::run(const volatile int* stop_flag) {
@@ -181,6 +205,7 @@ int Viewer::run(const volatile int* stop_flag) {
         }
         if (hud_)
             hud_tick();
+        say_what_is_missing();
         if (done_)
             break;
     }

@@ -99,5 +99,29 @@ TEST(ViewerReconnect, QuietWhileDaemonIsDown) {
     EXPECT_EQ(count(text, "still not reachable"), 1u) << text;
 }
 
+// A --guest or --output that is not there: the viewer keeps waiting (guests and
+// outputs come and go; it is started before its guest on purpose), but says
+// once what it waits for and what vdmabufd has, instead of nothing.
+TEST(ViewerReconnect, SaysWhatItWaitsFor) {
+    ViewerRun run;
+    ASSERT_TRUE(run.start("present-guest"));
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"--guest", "nosuch"}, std::vector<std::string>{"--output", "5"}}) {
+        UniqueFd log = log_file(run, "viewer.log");
+        std::vector<std::string> argv{"--presenter", "headless"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        ASSERT_TRUE(run.spawn_viewer(argv, /*reconnect=*/true, log.get()));
+        harness::pump_until([] { return false; }, 1800, {run.guest.get()}, {});
+        EXPECT_FALSE(run.viewer.exited()) << "it waits";
+        run.viewer.stop();
+        const std::string text = read_file(run.path("viewer.log"));
+        SCOPED_TRACE(args[0] + " " + args[1] + ":\n" + text);
+        EXPECT_EQ(count(text, "no frame yet"), 1u);
+        EXPECT_NE(text.find(args[0] == "--guest" ? "guest \"nosuch\"" : "output 5"),
+                  std::string::npos);
+        EXPECT_NE(text.find("guest 1 \"present-guest\""), std::string::npos) << "what exists";
+    }
+}
+
 } // namespace
 } // namespace vdmabuf::viewer_test
