@@ -123,6 +123,7 @@ int Viewer::run(const volatile int* stop_flag) {
     if (!connect() && options_.no_reconnect)
         return 1;
     int exit_code = 0;
+    const uint64_t give_up_ns = options_.timeout_s ? now_ns() + options_.timeout_s * 1'000'000'000u : 0;
     std::vector<pollfd> fds;
     while (!*stop_flag) {
         bool closed = panes_.empty();
@@ -206,6 +207,15 @@ int Viewer::run(const volatile int* stop_flag) {
         if (hud_)
             hud_tick();
         say_what_is_missing();
+        if (give_up_ns && options_.frames && now_ns() >= give_up_ns) {
+            VDM_ERROR("--timeout %llu: %llu of %llu frames shown; giving up",
+                      static_cast<unsigned long long>(options_.timeout_s),
+                      static_cast<unsigned long long>(stats_.frames),
+                      static_cast<unsigned long long>(options_.frames));
+            failed_ = true;
+            exit_code = 1;
+            break;
+        }
         if (done_)
             break;
     }

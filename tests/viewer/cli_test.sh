@@ -34,5 +34,21 @@ expect 2 "bad argument --presenter sdl" --presenter sdl
 expect 2 "unknown option --bogus" --bogus
 expect 2 "unknown option --bogus" --bogus value
 expect 2 "--frames needs a value" --frames
+expect 2 "bad argument --timeout 0" --timeout 0
+
+# Headless with --frames need not wait forever: --timeout gives up with exit 1
+# (no daemon here, and the viewer keeps retrying, so only the timeout ends it).
+start=$(date +%s)
+timeout 20 "$viewer" --connect "$tmp/none.sock" --presenter headless --frames 1 --timeout 2 \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+took=$(($(date +%s) - start))
+if [ "$rc" -ne 1 ] || [ "$took" -gt 10 ] || ! grep -q "giving up" "$tmp/err"; then
+    echo "FAIL: --frames 1 --timeout 2: exit $rc after $took s (want 1 after ~2 s), stderr:"
+    sed 's/^/    /' "$tmp/err"
+    fail=1
+else
+    echo "ok: --frames 1 --timeout 2 -> 1 after $took s: $(grep "giving up" "$tmp/err")"
+fi
 
 exit $fail
