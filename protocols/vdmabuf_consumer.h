@@ -61,6 +61,7 @@ enum vdmabuf_consumer_error {
 	VDMABUF_C_ERR_IMPORT = 7,   /* the daemon could not create the import */
 	VDMABUF_C_ERR_UNKNOWN_GUEST = 8, /* GUEST_EVENT for a guest that is not there (or filtered) */
 	VDMABUF_C_ERR_UNSUPPORTED = 9,   /* the guest did not negotiate the event's feature bit */
+	VDMABUF_C_ERR_UNKNOWN_OUTPUT = 10, /* MODE for an output the guest has not connected */
 };
 
 struct vdmabuf_c_hdr {

@@ -15,7 +15,7 @@ void usage(FILE* f) {
                  "       [--fullscreen] [--hud] [--stats-json FILE] [--no-reconnect]\n"
                  "       [--no-resize] [--keymap LAYOUT[:VARIANT]] [--commands FILE|-]\n"
                  "       [--png-level fast|0-9|rle] [--png-filter none|sub|up|paeth|adaptive]\n"
-                 "       [--import auto|dmabuf|copy] [--no-pass-through]\n"
+                 "       [--import auto|dmabuf|copy] [--no-pass-through] [--timeout S]\n"
                  "Shows one output of a guest (--all-outputs: one window per output; headless\n"
                  "screenshots then go to FILE-NAME.png per output) and forwards keyboard and\n"
                  "pointer to it. Resizing the window asks the guest for that mode (debounced\n"
@@ -26,6 +26,8 @@ void usage(FILE* f) {
                  "frame: keymap L[:V], type TEXT, key NAME|CODE [press|release], move X Y,\n"
                  "click X Y [left|right|middle], scroll DX DY, resize WxH, wait-frames N,\n"
                  "wait-size WxH, wait-ms N, screenshot PATH, quit (host-viewer/README.md).\n"
+                 "--timeout S: with --frames, give up (exit 1) when they are not all shown\n"
+                 "within S seconds; without it the viewer waits for its guest and output.\n"
                  "--png-level: screenshot PNG encoding: fast (default: our own encoder), or zlib\n"
                  "0-9 or rle with --png-filter (default sub; a filter alone picks zlib 1): smaller files, slower; 6 adaptive\n"
                  "is grim's default, 0 stores.\n"
@@ -45,6 +47,22 @@ bool parse_u64(const char* s, uint64_t* out) {
         return false;
     *out = v;
     return true;
+}
+
+bool takes_value(const char* a) {
+    for (const char* o : {"--connect", "--guest", "--presenter", "--screenshot", "--stats-json",
+                          "--keymap", "--commands", "--output", "--png-level", "--png-filter",
+                          "--import", "--frames", "--timeout"})
+        if (!std::strcmp(a, o))
+            return true;
+    return false;
+}
+
+bool known_presenter(const char* v) {
+    for (const char* p : {"auto", "wayland", "x11", "headless"})
+        if (!std::strcmp(v, p))
+            return true;
+    return false;
 }
 
 } // namespace
@@ -81,13 +99,17 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
             o.all_outputs = true;
         } else if (!std::strcmp(a, "--screenshot-cursor")) {
             o.screenshot_cursor = true;
+        } else if (!takes_value(a)) {
+            std::fprintf(stderr, "vdmabuf-viewer: unknown option %s\n", a);
+            usage(stderr);
+            return std::nullopt;
         } else if (!(v = value())) {
             return std::nullopt;
         } else if (!std::strcmp(a, "--connect")) {
             o.connect = v;
         } else if (!std::strcmp(a, "--guest")) {
             o.guest = v;
-        } else if (!std::strcmp(a, "--presenter")) {
+        } else if (!std::strcmp(a, "--presenter") && known_presenter(v)) {
             o.presenter = v;
         } else if (!std::strcmp(a, "--screenshot")) {
             o.screenshot = v;
@@ -110,6 +132,8 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
             o.import = *parse_import_choice(v);
         } else if (!std::strcmp(a, "--frames") && parse_u64(v, &n)) {
             o.frames = n;
+        } else if (!std::strcmp(a, "--timeout") && parse_u64(v, &n) && n > 0 && n < 1000000) {
+            o.timeout_s = n;
         } else {
             std::fprintf(stderr, "vdmabuf-viewer: bad argument %s %s\n", a, v);
             usage(stderr);

@@ -20,6 +20,7 @@ struct Options {
     std::string presenter = "auto";  // auto|wayland|x11|headless
     std::string screenshot;          // PNG written after --frames frames (or at exit)
     uint64_t frames = 0;             // exit after this many presented frames; 0: run on
+    uint64_t timeout_s = 0;          // --frames not done after this many seconds: exit 1; 0: none
     bool fullscreen = false;
     bool pass_through = true; // --no-pass-through: windows draw with GL
     bool hud = false;

@@ -8,26 +8,21 @@
 #include <vdmabuf/shared/log.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace vdmabuf::viewer {
 
 Viewer::Viewer(const Options& options) : options_(options), hud_(options.hud) {}
 
-std::unique_ptr<Viewer> Viewer::create(const Options& options, std::unique_ptr<Presenter> presenter) {
+std::unique_ptr<Viewer> Viewer::create(const Options& options, std::unique_ptr<Presenter> presenter,
+                                       std::vector<Command> commands) {
     std::unique_ptr<Viewer> v(new Viewer(options));
     v->presenter_options_.fullscreen = options.fullscreen;
     v->presenter_options_.pass_through = options.pass_through;
     v->presenter_kind_ = presenter->name();
-    if (!options.commands.empty()) {
-        std::string error;
-        auto cmds = load_commands(options.commands, &error);
-        if (!cmds) {
-            VDM_ERROR("--commands %s", error.c_str());
-            return nullptr;
-        }
-        v->commands_ = std::move(*cmds);
-    }
+    v->commands_ = std::move(commands);
     std::optional<KeymapName> keymap;
     if (!options.keymap.empty() && !(keymap = parse_keymap(options.keymap))) {
         VDM_ERROR("--keymap %s: expected LAYOUT[:VARIANT]", options.keymap.c_str());
@@ -66,6 +61,8 @@ void Viewer::set_waiting(bool waiting) {
     if (waiting == waiting_)
         return;
     waiting_ = waiting;
+    if (!waiting)
+        missing_said_ = true; // a frame came: nothing to explain on this connection
     // On stdout for whoever started us (tests, vdmabuf-run), like the ready line.
     std::printf("vdmabuf-viewer: %s\n", waiting ? "waiting" : "showing");
     std::fflush(stdout);
@@ -81,9 +78,32 @@ bool Viewer::connect() {
     uint32_t filter = options_.all_outputs || !options_.output_name.empty()
                           ? VDMABUF_CONSUMER_ANY
                           : options_.output;
+    // While vdmabufd is down this runs every 0.5 s: the library's ERROR is
+    // shown for the first failure of an outage only, then a line only when
+    // the reason changes (e.g. no socket -> connection refused).
+    const log::Level level = log::level();
+    if (connect_failures_ > 0)
+        log::set_level(log::Level::silent);
+    errno = 0;
     client_ = consumer::Client::connect(path, VDMABUF_ROLE_VIEWER, options_.guest, filter);
-    if (!client_)
+    const int err = errno;
+    log::set_level(level);
+    if (!client_) {
+        if (connect_failures_ == 0)
+            VDM_WARN("vdmabufd is not reachable at %s; retrying quietly every 0.5 s",
+                     path.c_str());
+        else if (err != connect_errno_)
+            VDM_WARN("vdmabufd at %s: still not reachable, now: %s", path.c_str(),
+                     err ? std::strerror(err) : "no answer");
+        ++connect_failures_;
+        connect_errno_ = err;
         return false;
+    }
+    if (connect_failures_ > 1)
+        VDM_INFO("vdmabufd reachable again after %u attempts", connect_failures_);
+    connect_failures_ = 0;
+    connected_ns_ = now_ns();
+    missing_said_ = false;
     consumer::Callbacks cb;
     cb.on_guest_new = [this](uint32_t guest, std::string_view name) {
         if (guest_ != kNoGuest && guest_ != guest) {

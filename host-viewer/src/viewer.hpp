@@ -77,9 +77,11 @@ struct ViewerStats {
 class Viewer {
 public:
     // presenter: the first output's (more of the same kind are made for
-    // --all-outputs). nullptr (logged) on failure.
+    // --all-outputs); commands: the --commands script, loaded by the caller
+    // (a bad one is a usage error). nullptr (logged) on failure.
     [[nodiscard]] static std::unique_ptr<Viewer> create(const Options& options,
-                                                        std::unique_ptr<Presenter> presenter);
+                                                        std::unique_ptr<Presenter> presenter,
+                                                        std::vector<Command> commands = {});
     ~Viewer();
     Viewer(const Viewer&) = delete;
     Viewer& operator=(const Viewer&) = delete;
@@ -106,6 +108,9 @@ private:
     explicit Viewer(const Options& options);
     bool connect();
     void handle_disconnect();
+    // Once per connection, 1 s in, if nothing is shown yet: which guest and
+    // output are awaited and what vdmabufd has (its LIST), as a WARN.
+    void say_what_is_missing();
     void handle_present(const consumer::PresentEvent& p);
     void handle_buffer_gone(const vdmabuf_id& id);
     void handle_output(const consumer::OutputInfo& o);
@@ -135,7 +140,7 @@ private:
     void log_once(const std::string& message);
     // Prints "vdmabuf-viewer: waiting" / "showing" on stdout when it changes.
     void set_waiting(bool waiting);
-    void write_stats_json() const;
+    [[nodiscard]] bool write_stats_json() const; // false (logged) when it cannot
     // Once a second while the HUD is on: the line on stderr, in the title and
     // over the picture (OutputPane::set_hud).
     void hud_tick();
@@ -176,6 +181,10 @@ private:
     bool failed_ = false; // the script failed
     bool disconnected_ = false;
     bool ready_printed_ = false;
+    uint64_t connected_ns_ = 0;  // when the current connection was made
+    bool missing_said_ = false;  // say_what_is_missing() spoke on this connection
+    unsigned connect_failures_ = 0; // in a row; the first of an outage is logged
+    int connect_errno_ = 0;
     bool hud_ = false;
     uint64_t pending_latency_ns_ = 0; // host_time_ns of the newest unswapped frame
     uint64_t hud_last_ns_ = 0, hud_frames_ = 0;

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <ctime>
 #include <poll.h>
+#include <sstream>
 
 namespace vdmabuf::viewer {
 
@@ -48,11 +49,11 @@ void Viewer::toggle_hud() {
     }
 }
 
-void Viewer::write_stats_json() const {
+bool Viewer::write_stats_json() const {
     FILE* f = std::fopen(options_.stats_json.c_str(), "w");
     if (!f) {
         VDM_ERRNO("fopen(%s)", options_.stats_json.c_str());
-        return;
+        return false;
     }
     const char* presenter = panes_.empty() ? presenter_kind_.c_str()
                                            : panes_.begin()->second->presenter().name();
@@ -86,17 +87,43 @@ void Viewer::write_stats_json() const {
     for (size_t i = 0; i < stats_.bytes_per_frame.size(); ++i)
         std::fprintf(f, "%s%lld", i ? ", " : "", static_cast<long long>(stats_.bytes_per_frame[i]));
     std::fprintf(f, "]}\n");
-    std::fclose(f);
+    bool ok = !std::ferror(f);
+    if (std::fclose(f) != 0 || !ok) {
+        VDM_ERRNO("writing %s failed", options_.stats_json.c_str());
+        return false;
+    }
+    return true;
+}
+
+void Viewer::say_what_is_missing() {
+    if (missing_said_ || !client_ || !waiting_ || now_ns() - connected_ns_ < 1'000'000'000u)
+        return;
+    missing_said_ = true; // once per connection
+    std::string want = options_.all_outputs ? "any output"
+                       : !options_.output_name.empty() ? "output \"" + options_.output_name + "\""
+                                                       : "output " + std::to_string(options_.output);
+    std::string who = !options_.guest.empty() ? "guest \"" + options_.guest + "\"" : "any guest";
+    // What vdmabufd has: the guest and output lines of its LIST.
+    std::string has;
+    if (auto list = client_->stats(VDMABUF_C_STATS_TEXT, VDMABUF_C_WHAT_LIST)) {
+        size_t end = list->find("\nbuffers:");
+        std::istringstream lines(list->substr(0, end));
+        std::string line;
+        while (std::getline(lines, line))
+            if (line.rfind("  guest ", 0) == 0 || line.rfind("    output ", 0) == 0)
+                has += "\n  " + line.substr(line.find_first_not_of(' '));
+    }
+    VDM_WARN("no frame yet from %s on %s; waiting for it (the viewer waits for guests and "
+             "outputs to appear). vdmabufd has:%s",
+             who.c_str(), want.c_str(), has.empty() ? " no guests" : has.c_str());
 }
 
 int Viewer::run(const volatile int* stop_flag) {
     uint64_t backoff_ms = 100, next_attempt_ns = 0;
-    if (!connect()) {
-        if (options_.no_reconnect)
-            return 1;
-        VDM_WARN("cannot connect yet; retrying with backoff");
-    }
+    if (!connect() && options_.no_reconnect)
+        return 1;
     int exit_code = 0;
+    const uint64_t give_up_ns = options_.timeout_s ? now_ns() + options_.timeout_s * 1'000'000'000u : 0;
     std::vector<pollfd> fds;
     while (!*stop_flag) {
         bool closed = panes_.empty();
@@ -179,6 +206,16 @@ int Viewer::run(const volatile int* stop_flag) {
         }
         if (hud_)
             hud_tick();
+        say_what_is_missing();
+        if (give_up_ns && options_.frames && now_ns() >= give_up_ns) {
+            VDM_ERROR("--timeout %llu: %llu of %llu frames shown; giving up",
+                      static_cast<unsigned long long>(options_.timeout_s),
+                      static_cast<unsigned long long>(stats_.frames),
+                      static_cast<unsigned long long>(options_.frames));
+            failed_ = true;
+            exit_code = 1;
+            break;
+        }
         if (done_)
             break;
     }
@@ -190,8 +227,8 @@ int Viewer::run(const volatile int* stop_flag) {
         exit_code = 1;
     for (auto& [output, pane] : panes_)
         pane->release_all(/*keep_picture=*/false); // exiting: nothing shows it any more
-    if (!options_.stats_json.empty())
-        write_stats_json();
+    if (!options_.stats_json.empty() && !write_stats_json())
+        exit_code = exit_code ? exit_code : 1;
     VDM_INFO("exit: %llu frames, %llu releases, %llu bytes uploaded, %llu copied on demand",
              static_cast<unsigned long long>(stats_.frames),
              static_cast<unsigned long long>(stats_.releases),

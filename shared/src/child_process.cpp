@@ -6,7 +6,9 @@
 
 #include <csignal>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <utility>
 
 namespace vdmabuf {
@@ -28,7 +30,8 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
 
 ChildProcess::~ChildProcess() { stop(); }
 
-ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, int stderr_fd) {
+ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, int stderr_fd,
+                                 int death_signal) {
     ChildProcess child;
     if (argv.empty())
         return child;
@@ -44,12 +47,18 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, int stder
         args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
 
+    const pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         VDM_ERRNO("fork failed");
         return child;
     }
     if (pid == 0) {
+        // The parent may have died between fork and prctl: then no signal would
+        // ever come, so check that it is still ours.
+        if (death_signal &&
+            (prctl(PR_SET_PDEATHSIG, death_signal) != 0 || getppid() != parent))
+            _exit(127);
         dup2(write_end.get(), STDOUT_FILENO);
         if (stderr_fd >= 0)
             dup2(stderr_fd, STDERR_FILENO);

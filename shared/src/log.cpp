@@ -40,6 +40,7 @@ void emit(Level level, const char* scope, const char* fmt, va_list ap, const cha
 
 void init_from_env() {
     Level lvl = Level::info;
+    const char* bad = nullptr; // said once: init_from_env runs once unless called again
     if (const char* env = getenv("VDMABUF_LOG")) {
         if (!strcasecmp(env, "silent")) lvl = Level::silent;
         else if (!strcasecmp(env, "error")) lvl = Level::error;
@@ -47,8 +48,13 @@ void init_from_env() {
         else if (!strcasecmp(env, "info")) lvl = Level::info;
         else if (!strcasecmp(env, "debug")) lvl = Level::debug;
         else if (!strcasecmp(env, "trace")) lvl = Level::trace;
+        else if (*env)
+            bad = env;
     }
     g_level.store(static_cast<int>(lvl));
+    if (bad)
+        write(Level::warn, "log", "VDMABUF_LOG=%s is not a level (silent|error|warn|info|debug|trace); "
+                                  "using info", bad);
 }
 
 void set_level(Level level) { g_level.store(static_cast<int>(level)); }

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fcntl.h>
+#include <fstream>
 #include <poll.h>
+#include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,6 +151,41 @@ TEST(Lifecycle, DaemonStopsCleanlyAndRemovesSockets) {
     EXPECT_NE(access(daemon->consumer_socket().c_str(), F_OK), 0);
     ASSERT_TRUE(pump_until([&] { return guest->lost && viewer->disconnected; }, 3000,
                            {guest.get()}, {viewer.get()}));
+}
+
+// A second daemon on the same socket paths must not steal them from a live one
+// (it used to log "removed stale socket" and leave the first unreachable): it
+// exits non-zero naming the first daemon's pid; the first keeps serving. A
+// socket left by a killed daemon is still replaced.
+TEST(Lifecycle, SecondDaemonOnLiveSocketsRefuses) {
+    auto daemon = DaemonProcess::start();
+    ASSERT_TRUE(daemon);
+    const std::string log = daemon->dir() + "/second.log";
+    UniqueFd log_fd{open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+    ASSERT_TRUE(log_fd);
+    auto second = ChildProcess::spawn({vdmabufd_path(), "--guest-socket", daemon->guest_socket(),
+                                       "--consumer-socket", daemon->consumer_socket()},
+                                      log_fd.get());
+    ASSERT_TRUE(second);
+    EXPECT_FALSE(second.wait_for_line("vdmabufd: ready", 3000));
+    int status = second.stop(SIGTERM, 2000);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "status " << status;
+    std::stringstream err;
+    err << std::ifstream(log).rdbuf();
+    EXPECT_NE(err.str().find("pid " + std::to_string(daemon->pid())), std::string::npos)
+        << err.str();
+    EXPECT_EQ(err.str().find("removed stale socket"), std::string::npos) << err.str();
+
+    EXPECT_TRUE(daemon->alive());
+    auto guest = GuestActor::open(daemon->guest_socket());
+    auto viewer = ViewerActor::connect(daemon->consumer_socket());
+    EXPECT_TRUE(guest && viewer) << "the first daemon still owns both sockets";
+    guest.reset();
+    viewer.reset();
+
+    daemon->stop(SIGKILL); // leaves both socket files behind
+    EXPECT_EQ(access(daemon->consumer_socket().c_str(), F_OK), 0);
+    EXPECT_TRUE(daemon->restart()) << "a dead daemon's sockets are stale and replaced";
 }
 
 } // namespace

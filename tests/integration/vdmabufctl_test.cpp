@@ -1,6 +1,7 @@
 // vdmabufctl as a user runs it: a separate process against a live daemon.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <sys/wait.h>
@@ -79,8 +80,19 @@ TEST(Vdmabufctl, ListAndStatsShowLiveState) {
 }
 
 TEST(Vdmabufctl, UnreachableDaemonAndBadUsage) {
-    EXPECT_EQ(run("--connect /nonexistent/vdmabuf.sock stats").status, 1);
+    Output unreachable = run("--connect /nonexistent/vdmabuf.sock stats");
+    EXPECT_EQ(unreachable.status, 1);
+    // Said once (the library's own ERROR line used to come first), with the reason.
+    EXPECT_EQ(std::count(unreachable.text.begin(), unreachable.text.end(), '\n'), 1)
+        << unreachable.text;
+    EXPECT_NE(unreachable.text.find("No such file or directory"), std::string::npos)
+        << unreachable.text;
     EXPECT_EQ(run("frobnicate").status, 2);
+    // Arguments are checked before connecting: a usage error, not "cannot reach".
+    Output bad = run("--connect /nonexistent/vdmabuf.sock mode desk 0 640");
+    EXPECT_EQ(bad.status, 2) << bad.text;
+    EXPECT_NE(bad.text.find("mode '640'"), std::string::npos) << bad.text;
+    EXPECT_EQ(run("--connect /nonexistent/vdmabuf.sock hotplug desk 16 remove").status, 2);
 }
 
 
@@ -93,6 +105,15 @@ TEST(Vdmabufctl, ModeHotplugAndConnectedOutputs) {
     ASSERT_TRUE(guest);
     const std::string sock = "--connect " + daemon->consumer_socket() + " ";
 
+    // An output the guest has not connected: the daemon's UNKNOWN_OUTPUT, exit 1
+    // (it used to be sent and forgotten, exit 0).
+    Output missing = run(sock + "mode ctl-desk 7 800x600");
+    EXPECT_EQ(missing.status, 1) << missing.text;
+    EXPECT_NE(missing.text.find("UNKNOWN_OUTPUT"), std::string::npos) << missing.text;
+    const auto answered = guest->device->counters().responses_ok;
+    ASSERT_TRUE(guest->device->announce_output(1, true, 1024, 768, 60000, "HEADLESS-2"));
+    ASSERT_TRUE(pump_until([&] { return guest->device->counters().responses_ok > answered; }, 5000,
+                           {guest.get()}, {}));
     Output mode = run(sock + "mode ctl-desk 1 1280x720@59.94");
     EXPECT_EQ(mode.status, 0) << mode.text;
     Output add = run(sock + "hotplug " + std::to_string(guest->device->guest_id()) +
@@ -115,15 +136,17 @@ TEST(Vdmabufctl, ModeHotplugAndConnectedOutputs) {
     EXPECT_EQ(run(sock + "hotplug ctl-desk 16 remove").status, 2);
 
     ASSERT_TRUE(guest->device->announce_output(2, true, 800, 600, 60000, "HEADLESS-3"));
-    ASSERT_TRUE(pump_until([&] { return guest->device->counters().responses_ok >= 2; }, 5000,
+    ASSERT_TRUE(pump_until([&] { return guest->device->counters().responses_ok >= 3; }, 5000,
                            {guest.get()}, {}));
     Output list = run(sock + "list");
     EXPECT_NE(list.text.find("output 2 \"HEADLESS-3\" 800x600@60.000 Hz"), std::string::npos)
         << list.text;
     Output json = run(sock + "list --json");
     EXPECT_TRUE(valid_json(json.text)) << json.text;
-    EXPECT_NE(json.text.find("\"connected_outputs\":[{\"output\":2,\"name\":\"HEADLESS-3\""),
+    EXPECT_NE(json.text.find("\"connected_outputs\":[{\"output\":1,\"name\":\"HEADLESS-2\""),
               std::string::npos)
+        << json.text;
+    EXPECT_NE(json.text.find("},{\"output\":2,\"name\":\"HEADLESS-3\""), std::string::npos)
         << json.text;
 
     frontend::DeviceOptions old = opts;

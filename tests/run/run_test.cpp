@@ -141,4 +141,104 @@ TEST_F(Run, SaysWhichPartFailed) {
     EXPECT_EQ(leftover_children(), 0);
 }
 
+// Bad arguments are refused at once, each with its reason: --screenshot "" used
+// to exit 2 silently, --seconds nan to run forever, and a --screenshot in a
+// missing directory to create it (as root: /nonexistent/...).
+TEST_F(Run, BadArgumentsSayWhy) {
+    struct Case {
+        std::vector<std::string> args;
+        std::string says;
+    };
+    const std::string missing = "/tmp/vdmabuf-run-test-missing-dir";
+    std::filesystem::remove_all(missing);
+    const std::vector<Case> cases = {
+        {{"--screenshot", ""}, "--screenshot needs a file name"},
+        {{"--screenshot", missing + "/sub/x.png"}, "does not exist"},
+        {{"--screenshot", "/tmp"}, "is a directory"},
+        {{"--seconds", "nan"}, "bad --seconds nan"},
+        {{"--seconds", "inf"}, "bad --seconds inf"},
+        {{"--seconds", ""}, "bad --seconds"},
+    };
+    for (const Case& c : cases) {
+        std::vector<std::string> argv{VDMABUF_RUN_PATH};
+        argv.insert(argv.end(), c.args.begin(), c.args.end());
+        Result r = run(argv, {}, 10);
+        SCOPED_TRACE(c.args[0] + " '" + c.args[1] + "': " + r.output);
+        ASSERT_TRUE(WIFEXITED(r.status));
+        EXPECT_EQ(WEXITSTATUS(r.status), 2);
+        EXPECT_NE(r.output.find(c.says), std::string::npos);
+        EXPECT_EQ(r.output.find("run dir:"), std::string::npos) << "nothing was started";
+    }
+    EXPECT_NE(access(missing.c_str(), F_OK), 0) << "the directory was created";
+    EXPECT_EQ(leftover_children(), 0);
+}
+
+// kill -9 of vdmabuf-run: its parts (vdmabufd, the compositor and its client,
+// the viewer) die with it (PR_SET_PDEATHSIG), and the next run removes the
+// run dir the killed one could not.
+TEST_F(Run, KilledRunTakesItsPartsAlong) {
+    char tmp_tmpl[] = "/tmp/vdmabuf-run-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmp_tmpl), nullptr);
+    const std::string tmp = tmp_tmpl;
+    const std::string shot = tmp + "/shot.png";
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        setenv("TMPDIR", tmp.c_str(), 1);
+        execl(VDMABUF_RUN_PATH, VDMABUF_RUN_PATH, "--seconds", "0", "--screenshot", shot.c_str(),
+              nullptr);
+        _exit(127);
+    }
+    close(fds[1]);
+    std::string out;
+    char buf[1024];
+    while (out.find("[4/4]") == std::string::npos) {
+        pollfd pfd{fds[0], POLLIN, 0};
+        if (poll(&pfd, 1, 30000) <= 0)
+            break;
+        ssize_t n = read(fds[0], buf, sizeof buf);
+        if (n <= 0)
+            break;
+        out.append(buf, size_t(n));
+    }
+    close(fds[0]);
+    ASSERT_NE(out.find("[4/4]"), std::string::npos) << out;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(out, m, std::regex("run dir: (\\S+)")));
+    const std::string run_dir = m[1];
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+
+    // Orphans are reparented to us (subreaper): wait for all of them to exit.
+    int alive = -1;
+    for (int i = 0; i < 100 && alive != 0; ++i) {
+        while (waitpid(-1, &st, WNOHANG) > 0) {
+        }
+        alive = 0;
+        for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+            std::ifstream stat(e.path() / "stat");
+            std::string p, comm, state;
+            pid_t ppid = 0;
+            if (stat >> p >> comm >> state >> ppid && ppid == getpid())
+                ++alive;
+        }
+        if (alive)
+            usleep(100'000);
+    }
+    EXPECT_EQ(alive, 0) << "parts still running 10 s after vdmabuf-run was killed";
+    EXPECT_EQ(leftover_children(), 0);
+    ASSERT_EQ(access(run_dir.c_str(), F_OK), 0) << "a SIGKILLed process cannot clean up";
+
+    // The next run (here: one refused early, after the sweep) removes it.
+    Result next = run({VDMABUF_RUN_PATH, "--seconds", "1", "--screenshot", shot},
+                      {"VDMABUFD=/bin/false", "TMPDIR=" + tmp}, 30);
+    EXPECT_NE(next.output.find("removing " + run_dir), std::string::npos) << next.output;
+    EXPECT_NE(access(run_dir.c_str(), F_OK), 0) << run_dir << " is still there";
+    EXPECT_EQ(leftover_children(), 0);
+    std::filesystem::remove_all(tmp);
+}
+
 } // namespace

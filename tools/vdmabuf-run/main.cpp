@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
 
     std::error_code ec;
     std::filesystem::path shot(opt->screenshot);
-    if (shot.has_parent_path())
+    // Only the default's out/ is made; a --screenshot directory must exist (options.cpp).
+    if (opt->screenshot == Options{}.screenshot)
         std::filesystem::create_directories(shot.parent_path(), ec);
     std::filesystem::remove(shot, ec); // a stale one must not pass for this run's
 

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <sys/stat.h>
 
 namespace vdmabuf::run {
 namespace {
@@ -35,6 +37,30 @@ bool parse_size(const char* s, uint32_t* w, uint32_t* h) {
     return true;
 }
 
+// A --screenshot FILE the viewer can write: not empty, not a directory, in a
+// directory that exists (never created for the user: as root a typo would make
+// /nonexistent/...). Says why not.
+bool screenshot_path_ok(const char* v) {
+    if (!*v) {
+        std::fprintf(stderr, "vdmabuf-run: --screenshot needs a file name, got \"\"\n");
+        return false;
+    }
+    const std::string path = v;
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    struct stat st{};
+    if (slash + 1 == path.size() || (::stat(v, &st) == 0 && S_ISDIR(st.st_mode))) {
+        std::fprintf(stderr, "vdmabuf-run: --screenshot %s is a directory; give a FILE.png\n", v);
+        return false;
+    }
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        std::fprintf(stderr, "vdmabuf-run: --screenshot %s: directory %s does not exist "
+                             "(create it first)\n", v, dir.c_str());
+        return false;
+    }
+    return true;
+}
+
 } // namespace
 
 std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
@@ -60,8 +86,11 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
         } else if (!std::strcmp(arg, "--seconds")) {
             const char* v = value();
             char* end = nullptr;
-            if (!v || (o.seconds = std::strtod(v, &end), *end) || o.seconds < 0) {
-                std::fprintf(stderr, "vdmabuf-run: bad --seconds\n");
+            // !(x >= 0) also refuses nan (which ran forever) and inf; a day at most.
+            if (!v || !*v || (o.seconds = std::strtod(v, &end), *end) || !(o.seconds >= 0) ||
+                o.seconds > 86400) {
+                std::fprintf(stderr, "vdmabuf-run: bad --seconds %s (want 0..86400; 0: until "
+                                     "Ctrl-C)\n", v ? v : "");
                 return std::nullopt;
             }
         } else if (!std::strcmp(arg, "--output")) {
@@ -73,7 +102,9 @@ std::optional<Options> parse_options(int argc, char** argv, int* exit_code) {
             o.output = v;
         } else if (!std::strcmp(arg, "--screenshot")) {
             const char* v = value();
-            if (!v || !*v)
+            if (!v)
+                return std::nullopt;
+            if (!screenshot_path_ok(v))
                 return std::nullopt;
             o.screenshot = v;
         } else if (!std::strcmp(arg, "--")) {

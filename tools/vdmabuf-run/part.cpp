@@ -30,7 +30,8 @@ bool Part::start(const std::vector<std::string>& argv, const std::string& ready_
                      argv[0].c_str(), std::strerror(errno));
         return false;
     }
-    child_ = ChildProcess::spawn(argv);
+    // If vdmabuf-run dies, even by SIGKILL, its parts get SIGTERM and stop too.
+    child_ = ChildProcess::spawn(argv, -1, SIGTERM);
     if (!child_) {
         std::fprintf(stderr, "vdmabuf-run: %s failed to start: cannot spawn %s\n", name_.c_str(),
                      argv[0].c_str());

@@ -1,5 +1,7 @@
 // The private directory (0700) holding vdmabufd's sockets and the guest
 // compositor's XDG_RUNTIME_DIR; removed with everything in it on destruction.
+// It holds an "owner" file (pid and start time): create() first removes the
+// directories of earlier runs whose owner is dead (killed by SIGKILL).
 #pragma once
 
 #include <optional>

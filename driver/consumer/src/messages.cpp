@@ -195,6 +195,7 @@ const char* error_name(uint32_t code) noexcept {
     case VDMABUF_C_ERR_IMPORT: return "IMPORT";
     case VDMABUF_C_ERR_UNKNOWN_GUEST: return "UNKNOWN_GUEST";
     case VDMABUF_C_ERR_UNSUPPORTED: return "UNSUPPORTED";
+    case VDMABUF_C_ERR_UNKNOWN_OUTPUT: return "UNKNOWN_OUTPUT";
     default: return "unknown error";
     }
 }

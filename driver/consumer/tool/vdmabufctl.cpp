@@ -5,9 +5,11 @@
 
 #include <vdmabuf/shared/log.hpp>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,24 +101,55 @@ uint32_t resolve_guest(vdmabuf::consumer::Client& client, const std::string& gue
     return 0;
 }
 
-// mode / hotplug: sends the request, then a STATS round trip so an ERROR (sent
-// before its reply, in order) is seen.
-int guest_request(vdmabuf::consumer::Client& client, const std::vector<std::string>& args) {
-    const std::string& command = args[0];
-    const bool hotplug = command == "hotplug";
-    const size_t need = hotplug ? (args.size() > 3 && args[3] == "add" ? 5 : 4) : 4;
-    if (args.size() != need || (hotplug && args[3] != "add" && args[3] != "remove"))
-        return usage_error("%s: wrong arguments", command.c_str());
+// mode / hotplug, checked before anything is asked of the daemon.
+struct GuestRequest {
+    bool hotplug = false, add = false;
+    std::string guest; // id or name
     uint32_t output = 0;
-    if (!parse_u32(args[2].c_str(), output) || output >= VDMABUF_MAX_OUTPUTS)
-        return usage_error("output '%s' is not an index 0..15", args[2].c_str());
     Mode mode;
-    const std::string* mode_text = hotplug ? (need == 5 ? &args[4] : nullptr) : &args[3];
-    if (mode_text && !parse_mode(mode_text->c_str(), mode))
-        return usage_error("mode '%s' is not WxH or WxH@Hz", mode_text->c_str());
-    const uint32_t guest = resolve_guest(client, args[1]);
+};
+
+// The request, or nullopt after a usage error (printed; exit kExitUsage).
+std::optional<GuestRequest> parse_guest_request(const std::vector<std::string>& args) {
+    GuestRequest r;
+    const std::string& command = args[0];
+    r.hotplug = command == "hotplug";
+    r.add = r.hotplug && args.size() > 3 && args[3] == "add";
+    const size_t need = r.hotplug ? (r.add ? 5 : 4) : 4;
+    if (args.size() != need || (r.hotplug && args[3] != "add" && args[3] != "remove")) {
+        usage_error("%s: wrong arguments", command.c_str());
+        return std::nullopt;
+    }
+    r.guest = args[1];
+    if (!parse_u32(args[2].c_str(), r.output) || r.output >= VDMABUF_MAX_OUTPUTS) {
+        usage_error("output '%s' is not an index 0..15", args[2].c_str());
+        return std::nullopt;
+    }
+    const std::string* mode_text = r.hotplug ? (r.add ? &args[4] : nullptr) : &args[3];
+    if (mode_text && !parse_mode(mode_text->c_str(), r.mode)) {
+        usage_error("mode '%s' is not WxH or WxH@Hz", mode_text->c_str());
+        return std::nullopt;
+    }
+    return r;
+}
+
+const char* refusal(uint32_t code) {
+    switch (code) {
+    case VDMABUF_C_ERR_UNSUPPORTED: return "the guest does not support it (UNSUPPORTED)";
+    case VDMABUF_C_ERR_UNKNOWN_GUEST: return "no such guest (UNKNOWN_GUEST)";
+    case VDMABUF_C_ERR_UNKNOWN_OUTPUT:
+        return "the guest has no such output connected (UNKNOWN_OUTPUT; 'list' shows them)";
+    case VDMABUF_C_ERR_ROLE: return "not allowed (ROLE)";
+    default: return "invalid request (MALFORMED)";
+    }
+}
+
+// Sends the request, then a STATS round trip so an ERROR (sent before its
+// reply, in order) is seen.
+int guest_request(vdmabuf::consumer::Client& client, const GuestRequest& r) {
+    const uint32_t guest = resolve_guest(client, r.guest);
     if (guest == 0) {
-        std::fprintf(stderr, "vdmabufctl: no guest '%s'\n", args[1].c_str());
+        std::fprintf(stderr, "vdmabufctl: no guest '%s'\n", r.guest.c_str());
         return kExitUnreachable;
     }
     uint32_t refused = 0;
@@ -126,23 +159,21 @@ int guest_request(vdmabuf::consumer::Client& client, const std::vector<std::stri
             refused = code;
     };
     client.set_callbacks(std::move(cb));
-    const bool sent = hotplug ? client.request_hotplug(guest, output, need == 5, mode.width,
-                                                       mode.height, mode.refresh_mhz)
-                              : client.request_mode(guest, output, mode.width, mode.height,
-                                                    mode.refresh_mhz);
+    const bool sent = r.hotplug ? client.request_hotplug(guest, r.output, r.add, r.mode.width,
+                                                         r.mode.height, r.mode.refresh_mhz)
+                                : client.request_mode(guest, r.output, r.mode.width,
+                                                      r.mode.height, r.mode.refresh_mhz);
     if (!sent || !client.stats(VDMABUF_C_STATS_TEXT, VDMABUF_C_WHAT_STATS)) {
         std::fprintf(stderr, "vdmabufctl: the request did not reach vdmabufd\n");
         return kExitUnreachable;
     }
     (void)client.dispatch();
     if (refused) {
-        std::fprintf(stderr, "vdmabufctl: vdmabufd refused it: %s\n",
-                     refused == VDMABUF_C_ERR_UNSUPPORTED   ? "the guest does not support it"
-                     : refused == VDMABUF_C_ERR_UNKNOWN_GUEST ? "no such guest"
-                                                              : "invalid request");
+        std::fprintf(stderr, "vdmabufctl: vdmabufd refused %s for guest %u output %u: %s\n",
+                     r.hotplug ? "hotplug" : "mode", guest, r.output, refusal(refused));
         return kExitUnreachable;
     }
-    std::printf("asked guest %u: %s\n", guest, hotplug ? "hotplug" : "mode");
+    std::printf("asked guest %u: %s\n", guest, r.hotplug ? "hotplug" : "mode");
     return kExitOk;
 }
 
@@ -185,16 +216,26 @@ int main(int argc, char** argv) {
     }
     if (!command)
         return usage_error("%s", "no command given");
+    std::optional<GuestRequest> request;
+    if (!words.empty() && !(request = parse_guest_request(words)))
+        return kExitUsage; // before connecting: a typo needs no daemon
     if (path.empty())
         path = vdmabuf::consumer::Client::default_path();
+    // Each failure is said once, by us: the library's own error lines only
+    // when the user asked for them with VDMABUF_LOG.
+    const char* log_env = std::getenv("VDMABUF_LOG");
+    if (!log_env || !*log_env)
+        vdmabuf::log::set_level(vdmabuf::log::Level::silent);
 
+    errno = 0;
     auto client = vdmabuf::consumer::Client::connect(path, VDMABUF_ROLE_CONTROL);
     if (!client) {
-        std::fprintf(stderr, "vdmabufctl: cannot reach vdmabufd at %s\n", path.c_str());
+        std::fprintf(stderr, "vdmabufctl: cannot reach vdmabufd at %s%s%s\n", path.c_str(),
+                     errno ? ": " : "", errno ? std::strerror(errno) : "");
         return kExitUnreachable;
     }
-    if (!words.empty())
-        return guest_request(*client, words);
+    if (request)
+        return guest_request(*client, *request);
     const uint32_t what =
         !std::strcmp(command, "list") ? VDMABUF_C_WHAT_LIST : VDMABUF_C_WHAT_STATS;
     auto text = client->stats(json ? VDMABUF_C_STATS_JSON : VDMABUF_C_STATS_TEXT, what);

@@ -2,13 +2,17 @@
 
 #include "input/keys.hpp"
 
+#include <vdmabuf/shared/unique_fd.hpp>
+
+#include <fcntl.h>
 #include <linux/input-event-codes.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -148,12 +152,31 @@ std::optional<std::vector<Command>> load_commands(const std::string& path, std::
     if (path == "-") {
         script.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     } else {
-        std::ifstream f(path);
-        if (!f) {
+        // POSIX reads, not an ifstream: reading a directory made libstdc++ throw
+        // std::__ios_failure out of main (abort, exit 134).
+        UniqueFd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+        struct stat st{};
+        if (!fd || ::fstat(fd.get(), &st) != 0) {
             *error = path + ": " + std::strerror(errno);
             return std::nullopt;
         }
-        script.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        if (S_ISDIR(st.st_mode)) {
+            *error = path + ": is a directory, not a script";
+            return std::nullopt;
+        }
+        char buf[4096];
+        for (;;) {
+            ssize_t n = ::read(fd.get(), buf, sizeof buf);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                *error = path + ": read failed: " + std::strerror(errno);
+                return std::nullopt;
+            }
+            if (n == 0)
+                break;
+            script.append(buf, size_t(n));
+        }
     }
     auto cmds = parse_commands(script, error);
     if (!cmds)

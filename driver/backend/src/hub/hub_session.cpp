@@ -170,6 +170,13 @@ void HubCore::on_guest_event(ConsumerConnection& c, uint64_t tag, uint32_t guest
         return refuse(VDMABUF_C_ERR_UNKNOWN_GUEST, "no such guest (or filtered out)");
     if (!(e->port->features() & (1ull << event_feature(hdr.type))))
         return refuse(VDMABUF_C_ERR_UNSUPPORTED, "the guest did not negotiate the feature");
+    if (hdr.type == VDMABUF_EVT_MODE && (e->port->features() & (1ull << VDMABUF_F_HOTPLUG))) {
+        vdmabuf_evt_mode mode;
+        std::memcpy(&mode, bytes, sizeof(mode));
+        // In range: check_interactive_event bounds output by VDMABUF_MAX_OUTPUTS.
+        if (!(e->screens[mode.output].flags & VDMABUF_OUTPUT_CONNECTED))
+            return refuse(VDMABUF_C_ERR_UNKNOWN_OUTPUT, "MODE for an output not connected");
+    }
 
     ++counters_.guest_events[event_slot(hdr.type)];
     if (hdr.type == VDMABUF_EVT_INPUT) {

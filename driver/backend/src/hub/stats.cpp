@@ -22,7 +22,7 @@ const char* const kDeviceErrorNames[16] = {
     "IN_USE",       "INVALID_OUTPUT", "STALE_SEQUENCE", "INVALID_DAMAGE"};
 const char* const kConsumerErrorNames[kConsumerErrorSlots] = {
     "NONE",     "MALFORMED", "NOT_READY", "VERSION",       "UNKNOWN_BUFFER",
-    "NOT_HELD", "ROLE",      "IMPORT",    "UNKNOWN_GUEST", "UNSUPPORTED"};
+    "NOT_HELD", "ROLE",      "IMPORT",    "UNKNOWN_GUEST", "UNSUPPORTED", "UNKNOWN_OUTPUT"};
 const char* const kGuestEventNames[4] = {"input", "keymap", "mode", "hotplug"};
 
 __attribute__((format(printf, 2, 3))) void append(std::string& out, const char* fmt, ...) {

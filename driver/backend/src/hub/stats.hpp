@@ -14,7 +14,7 @@
 
 namespace vdmabuf::backend {
 
-inline constexpr int kConsumerErrorSlots = 10; // 0 (other) .. VDMABUF_C_ERR_UNSUPPORTED
+inline constexpr int kConsumerErrorSlots = 11; // 0 (other) .. VDMABUF_C_ERR_UNKNOWN_OUTPUT
 
 // Daemon-wide counters kept by the hub.
 struct HubCounters {

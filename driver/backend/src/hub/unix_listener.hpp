@@ -11,7 +11,9 @@
 
 namespace vdmabuf::backend {
 
-// socket(type | NONBLOCK | CLOEXEC), removing a stale file at path first, bound
+// socket(type | NONBLOCK | CLOEXEC), removing a stale file at path first (one
+// that refuses connections: a socket a live process accepts on is an error,
+// logged with that process's pid), bound
 // with the file's mode 0600 from the start, listening. Empty (logged) on failure.
 // Also keeps an O_PATH descriptor of the socket's directory, so the file can
 // be removed later by unlink_socket() with unlinkat(dirfd, name): the seccomp

@@ -21,9 +21,11 @@ public:
     ChildProcess& operator=(ChildProcess&& other) noexcept;
 
     // argv[0] is the program path. stderr is inherited, or goes to stderr_fd when
-    // that is >= 0 (the caller keeps its copy). Empty on failure.
+    // that is >= 0 (the caller keeps its copy). With death_signal (e.g. SIGTERM)
+    // the child gets that signal when the calling thread dies, even by SIGKILL
+    // (PR_SET_PDEATHSIG; call it from the main thread then). Empty on failure.
     [[nodiscard]] static ChildProcess spawn(const std::vector<std::string>& argv,
-                                            int stderr_fd = -1);
+                                            int stderr_fd = -1, int death_signal = 0);
 
     // Reads stdout until a line equal to `line` arrives; false on EOF or timeout.
     [[nodiscard]] bool wait_for_line(const std::string& line, int timeout_ms);

@@ -13,7 +13,8 @@ enum class Level { silent = 0, error, warn, info, debug, trace };
 void set_level(Level level);
 [[nodiscard]] Level level();
 [[nodiscard]] bool enabled(Level level);
-// Reads VDMABUF_LOG; called lazily on the first message too.
+// Reads VDMABUF_LOG; called lazily on the first message too. A value that is
+// not a level warns (naming the valid ones) and means info.
 void init_from_env();
 // Names the process in every line ("vdmabufd", "guest", ...).
 void set_program(const char* name);
