@@ -79,8 +79,10 @@ int main(int argc, char** argv) {
         return 1;
 
     server.run();
-    // Before ~StartupCommand waits for the command: foot, told to stop, waits
-    // for this compositor, which would wait for foot.
-    server.close_clients();
+    // The command first gets SIGTERM and a moment to exit as it does on it; one
+    // that waits for this compositor in its own shutdown (foot) is then hung up
+    // on, or each would wait for the other in ~StartupCommand.
+    if (!command.stop(500))
+        server.close_clients();
     return exit_status;
 }

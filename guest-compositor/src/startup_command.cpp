@@ -19,16 +19,25 @@ StartupCommand::StartupCommand(wl_event_loop* loop, std::function<void(int statu
     sigterm_.reset(wl_event_loop_add_signal(loop, SIGTERM, &StartupCommand::handle_stop, this));
 }
 
-StartupCommand::~StartupCommand() {
+bool StartupCommand::stop(int timeout_ms) {
     if (pid_ <= 0)
-        return;
+        return true;
     ::kill(pid_, SIGTERM);
-    // A command that ignores SIGTERM does not keep the compositor: 3 s, then SIGKILL.
-    for (int waited_ms = 0; waited_ms < 3000; waited_ms += 10) {
-        if (::waitpid(pid_, nullptr, WNOHANG) == pid_)
-            return;
+    for (int waited_ms = 0;; waited_ms += 10) {
+        if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+            pid_ = -1;
+            return true;
+        }
+        if (waited_ms >= timeout_ms)
+            return false;
         ::usleep(10 * 1000);
     }
+}
+
+StartupCommand::~StartupCommand() {
+    // A command that ignores SIGTERM does not keep the compositor: 3 s, then SIGKILL.
+    if (stop(3000))
+        return;
     VDM_WARN("startup command (pid %d) ignored SIGTERM for 3 s: killed",
              static_cast<int>(pid_));
     ::kill(pid_, SIGKILL);

@@ -17,6 +17,9 @@ public:
     // Also watches SIGINT/SIGTERM: they stop the compositor (status 128 + sig).
     StartupCommand(wl_event_loop* loop, std::function<void(int status)> on_exit);
     ~StartupCommand();
+    // SIGTERM to the command, then up to timeout_ms for it to exit (reaped).
+    // True when it is gone (or never ran).
+    bool stop(int timeout_ms);
     StartupCommand(const StartupCommand&) = delete;
     StartupCommand& operator=(const StartupCommand&) = delete;
 
