@@ -13,6 +13,9 @@ namespace vdmabuf::png_detail {
 // BGRA -> RGBA, or BGRX -> RGB (no alpha channel: an opaque image reads back
 // with alpha 255 all the same): one row of `width` pixels.
 void bgra_to_rgb(const uint8_t* src, uint8_t* dst, uint32_t width, bool has_alpha);
+// The same through the PNG Sub filter (type 1; the filter byte not included).
+// RGB may write up to 4 bytes past the row (vector stores): leave room.
+void bgra_to_rgb_sub(const uint8_t* src, uint8_t* dst, uint32_t width, bool has_alpha);
 
 // The whole PNG file for a BGRA/BGRX image (RGBA or RGB in the file) into
 // `png`; false when the picture is not screen-like (under 3:1 at a check
