@@ -77,21 +77,7 @@ start_daemon() { # log file
     sleep 0.05
   done
 }
-qmp() { # one QMP command on $work/qmp.sock
-  python3 - "$work/qmp.sock" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
-f.readline()
-for cmd in ({"execute": "qmp_capabilities"}, json.loads(sys.argv[2])):
-    f.write(json.dumps(cmd) + "\n"); f.flush()
-    while True:
-        r = json.loads(f.readline())
-        if "return" in r or "error" in r:
-            break
-    if "error" in r:
-        sys.exit(r["error"]["desc"])
-PY
-}
+qmp() { vm_qmp "$work/qmp.sock" "$1"; } # one QMP command
 wait_log() { # file pattern timeout_s
   local end=$((SECONDS + $3))
   ((end < deadline)) || end=$deadline

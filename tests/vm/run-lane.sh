@@ -338,21 +338,7 @@ grep -q 'guest [0-9]* "vmguest" removed' "$work/vdmabufd.log" && pass "vdmabufd 
 
 # Second boot: the device is hot-unplugged (QMP device_del) under an open file
 # with live exports; the driver's remove path runs and the guest checks the rest.
-qmp() { # one QMP command on $work/qmp.sock
-  python3 - "$work/qmp.sock" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
-f.readline()
-for cmd in ({"execute": "qmp_capabilities"}, json.loads(sys.argv[2])):
-    f.write(json.dumps(cmd) + "\n"); f.flush()
-    while True:
-        r = json.loads(f.readline())
-        if "return" in r or "error" in r:
-            break
-    if "error" in r:
-        sys.exit(r["error"]["desc"])
-PY
-}
+qmp() { vm_qmp "$work/qmp.sock" "$1"; } # one QMP command
 unplug_t=$SECONDS
 qemu-system-x86_64 -accel tcg -machine pc -smp 1 -m 512M,slots=2,maxmem=2G \
   -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem \

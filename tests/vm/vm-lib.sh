@@ -157,3 +157,21 @@ vm_build_module() {
     mv "$cache/.ko.$$" "$cache/virtio_vdmabuf.ko"
   return 0
 }
+
+# vm_qmp SOCKET JSON: one QMP command on QEMU's QMP socket (after the
+# capabilities handshake); non-zero with QEMU's error text when it fails.
+vm_qmp() {
+  python3 - "$1" "$2" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+f.readline()
+for cmd in ({"execute": "qmp_capabilities"}, json.loads(sys.argv[2])):
+    f.write(json.dumps(cmd) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            break
+    if "error" in r:
+        sys.exit(r["error"]["desc"])
+PY
+}
